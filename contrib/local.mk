@@ -1,0 +1,1 @@
+# contrib/: systemd units, MTA snippets, quickstart

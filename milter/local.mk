@@ -1,0 +1,1 @@
+# milter/: the daemon and the enroll tool, thin front ends over smime/

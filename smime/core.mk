@@ -1,0 +1,3 @@
+smime_libsmime_a_SOURCES += smime/status.c smime/err.h smime/err.c \
+	smime/spool.h smime/spool.c smime/headers.h smime/headers.c \
+	smime/edits.h smime/edits.c

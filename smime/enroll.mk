@@ -1,0 +1,1 @@
+# enroll: file list owned by the enroll work

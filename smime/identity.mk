@@ -1,0 +1,1 @@
+# identity: file list owned by the identity work

@@ -1,0 +1,1 @@
+# mime: file list owned by the mime work

@@ -1,0 +1,48 @@
+/*
+ * sign.h - turn a message into an RFC 8551 multipart/signed message.
+ *
+ * Input: the message's header fields and its body in a spool.  Output: a
+ * struct smime_edits with the Content-* fields to delete from the outer
+ * header, the new Content-Type (and MIME-Version when missing) to append,
+ * and the complete new body (CRLF) in ed_body.  The original spool is not
+ * modified.  Memory use is bounded by the spool thresholds, not the
+ * message size.
+ */
+#ifndef SMIME_SIGN_H
+#define SMIME_SIGN_H
+
+#include "smime/edits.h"
+#include "smime/err.h"
+#include "smime/headers.h"
+#include "smime/identity.h"
+#include "smime/spool.h"
+
+struct smime_sign_opts {
+	const char	*so_digest;	/* "sha256" | "sha384" | "sha512" */
+	bool		 so_include_chain;
+	bool		 so_rsa_pss;
+	const char	*so_tmpdir;	/* spool directory, NULL: default */
+	size_t		 so_spool_memory;
+	unsigned int	 so_max_depth;	/* MIME nesting limit */
+	unsigned int	 so_max_parts;
+};
+
+/*
+ * True when the message already carries S/MIME (multipart/signed with an
+ * S/MIME protocol, application/(x-)pkcs7-mime of any smime-type): such
+ * mail is never signed again.
+ */
+bool smime_sign_is_smime(const struct smime_headers *hdrs);
+
+/*
+ * Sign the message with id.  Returns SMIME_OK with edits filled, or an
+ * error status with err set and edits left empty (never a half-built
+ * message): SMIME_SYNTAX for unparsable MIME, SMIME_EXPIRED for a cert
+ * outside its validity, SMIME_BADKEY, SMIME_TEMPFAIL for spool I/O.
+ */
+smime_status smime_sign_message(const struct smime_identity *id,
+    const struct smime_sign_opts *opts, const struct smime_headers *hdrs,
+    struct smime_spool *body, struct smime_edits *edits,
+    struct smime_err *err);
+
+#endif /* SMIME_SIGN_H */

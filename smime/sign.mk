@@ -1,0 +1,1 @@
+# sign: file list owned by the sign work

@@ -1,0 +1,1 @@
+# verify: file list owned by the verify work
