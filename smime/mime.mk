@@ -1,1 +1,3 @@
-# mime: file list owned by the mime work
+# mime: MIME tree parser, header value helpers, CRLF canonicalizer.
+smime_libsmime_a_SOURCES += smime/mime.h smime/mime.c smime/mimehdr.c \
+	smime/canon.h smime/canon.c

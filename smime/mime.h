@@ -1,0 +1,149 @@
+/*
+ * mime.h - a MIME tree over a message body held in a spool, plus the
+ * header-value helpers (unfolding, Content-Type parameters, ASCII
+ * case-insensitive comparison) that the signer and verifier share.
+ *
+ * The parser streams over the spool in chunks; it keeps only each part's
+ * header fields and byte offsets, so memory grows with the part count, not
+ * with the message size.  Offsets are into the body spool:
+ *
+ *   mp_hdr_start   first byte of the part's header (top level: 0)
+ *   mp_body_start  first byte after the blank line ending the header
+ *   mp_body_end    end of the body, excluding the line break that precedes
+ *                  the next boundary delimiter (RFC 2046 §5.1.1); the spool
+ *                  end for the top level
+ *
+ * A multipart's children are the body parts between its delimiters;
+ * a message/rfc822 (or message/global) part in an identity encoding has one
+ * child, the encapsulated message.  Line ends may be LF, CR or CRLF, mixed.
+ */
+#ifndef SMIME_MIME_H
+#define SMIME_MIME_H
+
+#include "smime/err.h"
+#include "smime/headers.h"
+#include "smime/smime.h"
+#include "smime/spool.h"
+
+#define SMIME_MIME_DEFAULT_DEPTH	32
+#define SMIME_MIME_DEFAULT_PARTS	1000
+#define SMIME_MIME_MAX_HEADER		(256 * 1024)	/* per part */
+
+/* mp_flags: tolerated defects, for callers that care. */
+#define SMIME_MIME_F_NOCLOSE	0x01	/* multipart ended without close delimiter */
+#define SMIME_MIME_F_NOBOUNDARY	0x02	/* multipart without (usable) boundary */
+#define SMIME_MIME_F_BADHEADER	0x04	/* header line without colon */
+#define SMIME_MIME_F_BADCTYPE	0x08	/* Content-Type unparsable, default used */
+#define SMIME_MIME_F_NOHEADEREND 0x10	/* header ran to a delimiter or EOF */
+
+struct smime_mime_param {
+	char	*mpa_name;	/* lower-cased; RFC 2231 "*n" suffixes joined */
+	char	*mpa_value;	/* unquoted; RFC 2231 %XX decoded (raw bytes) */
+};
+
+struct smime_mime_part {
+	char			 *mp_number;	/* IMAP part number, see below */
+	char			 *mp_type;	/* "text", lower-cased */
+	char			 *mp_subtype;	/* "plain", lower-cased */
+	struct smime_mime_param	 *mp_params;
+	size_t			  mp_nparams;
+	char			 *mp_cte;	/* lower-cased, "7bit" default */
+	struct smime_headers	  mp_headers;	/* own fields, folding kept */
+	uint64_t		  mp_hdr_start;
+	uint64_t		  mp_body_start;
+	uint64_t		  mp_body_end;
+	/*
+	 * Multiparts only: mp_preamble_end is where the line break before the
+	 * first delimiter starts (the preamble is [body_start, preamble_end));
+	 * mp_epilogue_start is just after the close delimiter line's break
+	 * (epilogue is [epilogue_start, body_end)).  Both equal mp_body_end
+	 * when the delimiter is missing.
+	 */
+	uint64_t		  mp_preamble_end;
+	uint64_t		  mp_epilogue_start;
+	unsigned int		  mp_flags;
+	unsigned int		  mp_depth;	/* top level: 0 */
+	struct smime_mime_part	 *mp_parent;
+	struct smime_mime_part	**mp_children;
+	size_t			  mp_nchildren;
+};
+
+/*
+ * Parse the body in spool whose top-level header fields are hdrs.
+ * Part numbers follow IMAP: a non-multipart top level is "1"; a multipart
+ * top level is "" and its children "1", "2"; grandchildren "1.2".  The
+ * message inside a message/rfc822 part "2" is "2" when multipart (children
+ * "2.1"...) and "2.1" otherwise.  Limits: more than max_depth nesting or
+ * max_parts parts -> SMIME_NORESOURCE (0: defaults above).  A
+ * multipart/signed whose boundary is missing or never appears ->
+ * SMIME_SYNTAX; other multiparts tolerate it (flags).  SMIME_TEMPFAIL on
+ * spool I/O.  On success *tree receives the root; free it with
+ * smime_mime_free().  On error *tree is NULL.
+ */
+smime_status smime_mime_parse(struct smime_spool *spool,
+    const struct smime_headers *hdrs, unsigned int max_depth,
+    unsigned int max_parts, struct smime_mime_part **tree,
+    struct smime_err *err);
+
+/* Free a tree returned by smime_mime_parse(); accepts NULL. */
+void smime_mime_free(struct smime_mime_part *tree);
+
+/* Borrow the value of parameter name (case-insensitive) or NULL. */
+const char *smime_mime_get0_param(const struct smime_mime_part *part,
+    const char *name);
+
+/*
+ * True when the part's type is type/subtype (ASCII case-insensitive);
+ * subtype NULL matches any subtype.
+ */
+bool smime_mime_is(const struct smime_mime_part *part, const char *type,
+    const char *subtype);
+
+/* True for multipart/... parts that were split into children. */
+bool smime_mime_is_multipart(const struct smime_mime_part *part);
+
+/* Borrow the part with the given IMAP number, or NULL. */
+const struct smime_mime_part *smime_mime_find(
+    const struct smime_mime_part *tree, const char *number);
+
+/* ---- header value helpers ---- */
+
+/* ASCII-only, locale-independent case-insensitive comparison. */
+int smime_mime_strcasecmp(const char *a, const char *b);
+int smime_mime_strncasecmp(const char *a, const char *b, size_t n);
+
+/*
+ * Unfold a header value: drop CR and LF (folding keeps the following
+ * white space), trim leading and trailing white space.  Returns a new
+ * string the caller frees, NULL on allocation failure.
+ */
+char *smime_mime_unfold(const char *value);
+
+/*
+ * Parse a Content-Type value (folded or not, comments allowed) into
+ * lower-cased *type and *subtype and a parameter array (RFC 2231
+ * continuations and charset'lang'%XX joined and decoded).  Returns
+ * SMIME_SYNTAX when no type/subtype can be read, SMIME_NORESOURCE on
+ * allocation failure.  Out-parameters are cleared at entry and left empty
+ * on error; free with free() and smime_mime_params_free().
+ */
+smime_status smime_mime_parse_content_type(const char *value, char **type,
+    char **subtype, struct smime_mime_param **params, size_t *nparams);
+
+/*
+ * Parse a value of the form "token *(; param)" (Content-Disposition,
+ * Content-Transfer-Encoding): *token receives the lower-cased token.
+ * params may be NULL when the caller does not want them.  Same status
+ * and ownership rules as smime_mime_parse_content_type().
+ */
+smime_status smime_mime_parse_token_params(const char *value, char **token,
+    struct smime_mime_param **params, size_t *nparams);
+
+/* Free a parameter array; accepts NULL. */
+void smime_mime_params_free(struct smime_mime_param *params, size_t nparams);
+
+/* Borrow a parameter's value by name (case-insensitive), or NULL. */
+const char *smime_mime_params_get0(const struct smime_mime_param *params,
+    size_t nparams, const char *name);
+
+#endif /* SMIME_MIME_H */
