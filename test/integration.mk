@@ -1,1 +1,10 @@
-# tests of integration
+# tests of integration: real MTAs (private Postfix and Sendmail instances on
+# loopback) talking to smime-milter.  They need root; they exit 77 (skip)
+# only when not run as root or when the daemon has not been built.
+INTEGRATION_LIBS = \
+	test/integration/common.sh \
+	test/integration/postfix-lib.sh
+INTEGRATION_TESTS = \
+	test/integration/postfix-relay.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)

@@ -1,0 +1,233 @@
+# common.sh - helpers shared by the integration tests (POSIX sh, sourced).
+#
+# Set before sourcing:  IT_WORK  scratch directory the caller removes.
+# Provides: logging/failing (it_log, it_die: dumps every file in IT_LOGS),
+# loopback port picking and bounded waits, the test PKI, a smime-milter
+# config + start/stop, and independent checks with the openssl CLI.
+
+OPENSSL=${OPENSSL:-openssl}
+IT_LOGS=${IT_LOGS:-}
+IT_MILTER_PID=
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+# it_log MSG... - progress line on stderr (ends up in the test's .log).
+it_log() {
+	echo "it: $*" >&2
+}
+
+# it_die MSG... - report, show the tail of every log in IT_LOGS, exit 1.
+it_die() {
+	echo "it: FAIL: $*" >&2
+	for _d_log in $IT_LOGS; do
+		[ -f "$_d_log" ] || continue
+		echo "---- last lines of $_d_log" >&2
+		tail -n 40 "$_d_log" >&2
+	done
+	exit 1
+}
+
+# it_port_free PORT - true when nothing listens on 127.0.0.1:PORT.
+it_port_free() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+	else
+		! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	fi
+}
+
+# it_pick_port - set IT_PORT to a free TCP port in 20000-59999, never one
+# handed out before in this shell (IT_USED_PORTS; so do not call it in a
+# $(...) subshell).
+it_pick_port() {
+	_pp_try=0
+	_pp_seed=$(( ($$ * 7919 + $(date +%s)) % 40000 ))
+	while [ $_pp_try -lt 200 ]; do
+		_pp_port=$(( 20000 + (_pp_seed + _pp_try * 997) % 40000 ))
+		case " ${IT_USED_PORTS:-} " in
+		*" $_pp_port "*) ;;
+		*)	if it_port_free "$_pp_port"; then
+				IT_USED_PORTS="${IT_USED_PORTS:-} $_pp_port"
+				IT_PORT=$_pp_port
+				return 0
+			fi ;;
+		esac
+		_pp_try=$((_pp_try + 1))
+	done
+	it_die "no free port found"
+}
+
+# it_wait_port PORT SECONDS - wait until something listens on the port.
+it_wait_port() {
+	_wp_end=$(( $(date +%s) + $2 ))
+	while it_port_free "$1"; do
+		[ "$(date +%s)" -ge "$_wp_end" ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# it_wait_port_closed PORT SECONDS - wait until nothing listens any more.
+it_wait_port_closed() {
+	_wc_end=$(( $(date +%s) + $2 ))
+	while ! it_port_free "$1"; do
+		[ "$(date +%s)" -ge "$_wc_end" ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# it_pki - build the test PKI into $IT_WORK/pki (see make-test-pki.sh).
+it_pki() {
+	IT_PKI=$IT_WORK/pki
+	OPENSSL=$OPENSSL sh "$srcdir/test/pki/make-test-pki.sh" "$IT_PKI" \
+	    >"$IT_WORK/pki.log" 2>&1 || { cat "$IT_WORK/pki.log" >&2;
+	    it_die "make-test-pki.sh"; }
+}
+
+# it_milter_bin - set IT_MILTER_BIN to the built daemon; false when absent.
+it_milter_bin() {
+	IT_MILTER_BIN=${SMIME_MILTER:-${top_builddir:-.}/milter/smime-milter}
+	[ -x "$IT_MILTER_BIN" ]
+}
+
+# it_milter_conf AUTHSERV_ID - write $IT_WORK/milter.conf: sign as
+# taro@example.jp for SMTP AUTH login "taro", internal host 127.0.0.1 only
+# (clients from 127.0.0.2 count as external), verify against the test PKI.
+# Sets IT_MILTER_PORT and IT_MILTER_SOCKET (milter syntax).
+it_milter_conf() {
+	it_pick_port
+	IT_MILTER_PORT=$IT_PORT
+	IT_MILTER_SOCKET="inet:$IT_MILTER_PORT@127.0.0.1"
+	cat > "$IT_WORK/milter.conf" <<EOF
+# smime-milter configuration written by test/integration/common.sh
+socket = "$IT_MILTER_SOCKET";
+pidfile = "$IT_WORK/smime-milter.pid";
+authserv_id = "$1";
+mode = "sv";
+on_error = "tempfail";
+internal_hosts = [ "127.0.0.1/32" ];
+log_level = "debug";
+sign = {
+  digest = "sha256";
+  include_chain = true;
+  identities = (
+    { address = "taro@example.jp"; cert = "pki/taro.crt"; key = "pki/taro.key";
+      chain = "pki/chain.pem"; senders = [ "taro" ]; }
+  );
+};
+verify = {
+  trust_anchors = "pki/trust.pem";
+  crl = [ "pki/crl.pem" ];
+};
+EOF
+	"$IT_MILTER_BIN" -c "$IT_WORK/milter.conf" -n \
+	    >"$IT_WORK/milter-n.log" 2>&1 || { cat "$IT_WORK/milter-n.log" >&2;
+	    it_die "smime-milter -n rejects the test config"; }
+}
+
+# it_milter_start - run the daemon in the foreground (-f) in the background,
+# logging to $IT_WORK/milter.log; wait until its socket listens.
+it_milter_start() {
+	"$IT_MILTER_BIN" -f -c "$IT_WORK/milter.conf" \
+	    >>"$IT_WORK/milter.log" 2>&1 &
+	IT_MILTER_PID=$!
+	case " $IT_LOGS " in *" $IT_WORK/milter.log "*) ;;
+	*) IT_LOGS="$IT_LOGS $IT_WORK/milter.log" ;; esac
+	if ! it_wait_port "$IT_MILTER_PORT" 20; then
+		it_die "smime-milter did not listen on $IT_MILTER_PORT"
+	fi
+	kill -0 "$IT_MILTER_PID" 2>/dev/null || it_die "smime-milter exited"
+}
+
+# it_milter_stop - SIGTERM the daemon and wait (bounded) for it to exit.
+it_milter_stop() {
+	[ -n "$IT_MILTER_PID" ] || return 0
+	kill -TERM "$IT_MILTER_PID" 2>/dev/null
+	_ms_n=0
+	while kill -0 "$IT_MILTER_PID" 2>/dev/null && [ $_ms_n -lt 100 ]; do
+		sleep 0.1
+		_ms_n=$((_ms_n + 1))
+	done
+	if kill -0 "$IT_MILTER_PID" 2>/dev/null; then
+		kill -KILL "$IT_MILTER_PID" 2>/dev/null
+		wait "$IT_MILTER_PID" 2>/dev/null
+		IT_MILTER_PID=
+		it_die "smime-milter ignored SIGTERM for 10s"
+	fi
+	wait "$IT_MILTER_PID" 2>/dev/null
+	IT_MILTER_PID=
+	it_wait_port_closed "$IT_MILTER_PORT" 10 ||
+	    it_die "milter port still open after stop"
+}
+
+# it_campaign_msg FILE MARKER FROM - a Japanese UTF-8 8bit campaign message
+# (the case PITFALLS.md says breaks in transit) with Message-ID <MARKER@...>.
+it_campaign_msg() {
+	cat > "$1" <<EOF
+From: =?UTF-8?B?5bGx55Sw5aSq6YOO?= <$3>
+To: voter@example.org
+Subject: =?UTF-8?B?5pS/562W44Gu44GK55+l44KJ44Gb?= $2
+Message-ID: <$2@example.jp>
+Date: $(date -R)
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+
+有権者の皆様へ
+山田太郎です。本日、東京都で政策説明会を開きます。
+marker $2
+EOF
+}
+
+# it_verify_signed FILE CONTENT_OUT - check FILE (an RFC 5322 message, extra
+# leading trace headers allowed) is S/MIME signed by the test PKI's taro
+# certificate and verifies with the openssl CLI against trust.pem; the
+# signed content goes to CONTENT_OUT.  Returns openssl's status.
+it_verify_signed() {
+	grep -qi '^Content-Type: multipart/signed' "$1" || return 1
+	"$OPENSSL" cms -verify -in "$1" -CAfile "$IT_PKI/trust.pem" \
+	    -purpose smimesign -signer "$IT_WORK/signer.pem" \
+	    -out "$2" 2>"$IT_WORK/cms-verify.err" || {
+		cat "$IT_WORK/cms-verify.err" >&2
+		return 1
+	}
+	# The signer must be taro's certificate, nobody else's.
+	[ "$("$OPENSSL" x509 -in "$IT_WORK/signer.pem" -noout -fingerprint)" = \
+	  "$("$OPENSSL" x509 -in "$IT_PKI/taro.crt" -noout -fingerprint)" ]
+}
+
+# it_sign_with_openssl IN OUT - sign message IN as taro with the openssl CLI
+# (an implementation independent of ours) into OUT, multipart/signed, with
+# the outer headers carried over.  For the verifying direction.
+it_sign_with_openssl() {
+	# Split headers: Content-* go inside the signed entity, the rest out.
+	awk 'BEGIN { inhdr = 1 }
+	     inhdr && /^$/ { inhdr = 0; next }
+	     inhdr && /^[ \t]/ { if (cur == "in") print > ENVIRON["IT_WORK"] "/sig.in"; else print > ENVIRON["IT_WORK"] "/sig.out"; next }
+	     inhdr && tolower($0) ~ /^(content-|mime-version:)/ { cur = (tolower($0) ~ /^mime-version:/) ? "skip" : "in"; if (cur == "in") print > ENVIRON["IT_WORK"] "/sig.in"; next }
+	     inhdr { cur = "out"; print > ENVIRON["IT_WORK"] "/sig.out"; next }
+	     { print > ENVIRON["IT_WORK"] "/sig.body" }' IT_WORK="$IT_WORK" "$1"
+	{ cat "$IT_WORK/sig.in"; echo; cat "$IT_WORK/sig.body"; } \
+	    > "$IT_WORK/sig.entity"
+	"$OPENSSL" cms -sign -in "$IT_WORK/sig.entity" -signer "$IT_PKI/taro.crt" \
+	    -inkey "$IT_PKI/taro.key" -certfile "$IT_PKI/chain.pem" \
+	    -md sha256 -out "$IT_WORK/sig.smime" 2>"$IT_WORK/cms-sign.err" ||
+	    { cat "$IT_WORK/cms-sign.err" >&2; it_die "openssl cms -sign"; }
+	# openssl writes MIME-Version + Content-Type; prepend the outer headers.
+	{ cat "$IT_WORK/sig.out"; cat "$IT_WORK/sig.smime"; } > "$2"
+	rm -f "$IT_WORK/sig.in" "$IT_WORK/sig.out" "$IT_WORK/sig.body" \
+	    "$IT_WORK/sig.entity" "$IT_WORK/sig.smime"
+}
+
+# it_ar_smime FILE AUTHSERV_ID - print the value of our Authentication-
+# Results field(s) in FILE (unfolded), one per line.
+it_ar_smime() {
+	awk -v id="$2" '
+	    /^$/ { exit }
+	    /^[ \t]/ { if (cur != "") cur = cur " " $0; next }
+	    { if (cur != "") print cur; cur = "" }
+	    tolower($0) ~ /^authentication-results:/ { cur = $0 }
+	    END { if (cur != "") print cur }' "$1" |
+	    grep -i "^Authentication-Results: *$2 *;" | tr -s ' \t' '  '
+}
