@@ -6,7 +6,7 @@
  * directory and copies every string it keeps.  Errors read
  * "FILE:LINE: KEY: what is wrong".  Nothing here touches keys or
  * certificates: loading those is smime_idstore's job (smime/identity.h),
- * driven by the daemon with the file/line recorded here.
+ * driven by conf_load_identities() with the file/line recorded here.
  */
 #ifndef SMIME_CONF_H
 #define SMIME_CONF_H
@@ -14,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include "smime/smime.h"
+
+struct smime_idstore;
 
 enum conf_action {
 	CONF_ACTION_ACCEPT,
@@ -121,5 +125,18 @@ const char *conf_action_name(enum conf_action action);
 
 /* Write the effective configuration in libconfig syntax (smime-milter -T). */
 void conf_print(const struct smime_conf *conf, FILE *out);
+
+/*
+ * Build the signing identity store (smime/identity.h) from
+ * sign.identities, then sign.store (a configured address wins over a
+ * store entry, with a warning), then mark what sign.crl revokes.  On
+ * success *out is a new store the caller frees with smime_idstore_free();
+ * on failure *out is NULL and errbuf reads
+ * "FILE:LINE: sign.identities[N]: reason" or "FILE: sign.store: reason".
+ * Certificate warnings (expired, expiring) go to warn.
+ */
+smime_status conf_load_identities(const struct smime_conf *conf,
+    struct smime_idstore **out, conf_warn_fn *warn, void *warnarg,
+    char *errbuf, size_t errlen);
 
 #endif /* SMIME_CONF_H */

@@ -59,6 +59,15 @@ smime_status smime_idstore_add_dir(struct smime_idstore *store,
     const char *dir, smime_warn_fn *warn, void *warnarg,
     struct smime_err *err);
 
+/*
+ * Mark identities whose certificate crl_path (PEM) lists as revoked,
+ * warning once for each.  Call after loading; the store stays read-only
+ * once it is shared.
+ */
+smime_status smime_idstore_apply_crl(struct smime_idstore *store,
+    const char *crl_path, smime_warn_fn *warn, void *warnarg,
+    struct smime_err *err);
+
 /* Borrow the identity for address (case-insensitive domain); NULL if none. */
 const struct smime_identity *smime_idstore_find(
     const struct smime_idstore *store, const char *address);

@@ -1,0 +1,547 @@
+/*
+ * identity.c - load and check signing identities (certificate, private
+ * key, chain, authorized senders) into a read-only store.
+ *
+ * Everything that can make a signature unusable or unsafe is checked
+ * here, once, at start and reload: a key others can read, a key that
+ * does not belong to the certificate, a certificate for another address
+ * or without the S/MIME usages.  Expiry is only a warning, because the
+ * operator may be about to install the renewed certificate.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "smime/identity.h"
+#include "smime/identity-int.h"
+
+#define KEY_FILE_MAX	(256 * 1024)	/* a PEM key is a few KiB */
+#define EXPIRY_WARN_DAYS 30
+
+struct smime_idstore {
+	struct smime_identity	**is_ids;
+	size_t			  is_count;
+	size_t			  is_cap;
+};
+
+struct smime_idstore *
+smime_idstore_new(void)
+{
+	return calloc(1, sizeof(struct smime_idstore));
+}
+
+/* Free one identity and everything it owns; accepts NULL. */
+void
+smime_identity_free(struct smime_identity *id)
+{
+	size_t i;
+
+	if (id == NULL)
+		return;
+	free(id->id_address);
+	X509_free(id->id_cert);
+	EVP_PKEY_free(id->id_key);
+	sk_X509_pop_free(id->id_chain, X509_free);
+	for (i = 0; i < id->id_nsenders; i++)
+		free(id->id_senders[i]);
+	free(id->id_senders);
+	free(id->id_origin);
+	free(id);
+}
+
+void
+smime_idstore_free(struct smime_idstore *store)
+{
+	size_t i;
+
+	if (store == NULL)
+		return;
+	for (i = 0; i < store->is_count; i++)
+		smime_identity_free(store->is_ids[i]);
+	free(store->is_ids);
+	free(store);
+}
+
+/* Split at the last '@'; false when there is none or a part is empty. */
+static bool
+smime_address_split(const char *a, size_t *local_len)
+{
+	const char *at = strrchr(a, '@');
+
+	if (at == NULL || at == a || at[1] == '\0')
+		return false;
+	*local_len = (size_t)(at - a);
+	return true;
+}
+
+bool
+smime_address_equal(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	if (a == NULL || b == NULL || !smime_address_split(a, &la) ||
+	    !smime_address_split(b, &lb))
+		return false;
+	return la == lb && memcmp(a, b, la) == 0 &&
+	    strcasecmp(a + la + 1, b + lb + 1) == 0;
+}
+
+const struct smime_identity *
+smime_idstore_find(const struct smime_idstore *store, const char *address)
+{
+	size_t i;
+
+	if (store == NULL || address == NULL)
+		return NULL;
+	for (i = 0; i < store->is_count; i++)
+		if (smime_address_equal(store->is_ids[i]->id_address, address))
+			return store->is_ids[i];
+	return NULL;
+}
+
+size_t
+smime_idstore_count(const struct smime_idstore *store)
+{
+	return store == NULL ? 0 : store->is_count;
+}
+
+const struct smime_identity *
+smime_idstore_get0(const struct smime_idstore *store, size_t i)
+{
+	return store == NULL || i >= store->is_count ? NULL : store->is_ids[i];
+}
+
+bool
+smime_identity_allows_sender(const struct smime_identity *id,
+    const char *login)
+{
+	size_t i;
+
+	if (id == NULL || login == NULL)
+		return false;
+	for (i = 0; i < id->id_nsenders; i++)
+		if (strcmp(id->id_senders[i], login) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Append id to the store, which takes ownership.  SMIME_SYNTAX when the
+ * address is already there (the caller decides who wins before adding).
+ */
+smime_status
+smime_idstore_add0(struct smime_idstore *store, struct smime_identity *id,
+    struct smime_err *err)
+{
+	struct smime_identity **grown;
+	const struct smime_identity *old;
+
+	if ((old = smime_idstore_find(store, id->id_address)) != NULL) {
+		smime_err_set(err, "%s: duplicate identity %s (already loaded "
+		    "from %s)", id->id_origin, id->id_address, old->id_origin);
+		return SMIME_SYNTAX;
+	}
+	if (store->is_count == store->is_cap) {
+		grown = reallocarray(store->is_ids, store->is_cap * 2 + 8,
+		    sizeof(*grown));
+		if (grown == NULL) {
+			smime_err_set(err, "%s: out of memory", id->id_origin);
+			return SMIME_NORESOURCE;
+		}
+		store->is_ids = grown;
+		store->is_cap = store->is_cap * 2 + 8;
+	}
+	store->is_ids[store->is_count++] = id;
+	return SMIME_OK;
+}
+
+/* Read one PEM certificate from path. */
+static smime_status
+smime_read_cert(const char *origin, const char *path, X509 **out,
+    struct smime_err *err)
+{
+	BIO *bio = NULL;
+	smime_status ret = SMIME_SYNTAX;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		smime_err_set(err, "%s: cert %s: %s", origin, path,
+		    strerror(errno));
+		ERR_clear_error();
+		goto out;
+	}
+	if ((*out = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		smime_err_openssl(err, "%s: cert %s: no PEM certificate",
+		    origin, path);
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	BIO_free(bio);
+	return ret;
+}
+
+/* Read every PEM certificate of path into a new stack (at least one). */
+static smime_status
+smime_read_chain(const char *origin, const char *path,
+    STACK_OF(X509) **out, struct smime_err *err)
+{
+	STACK_OF(X509_INFO) *infos = NULL;
+	X509_INFO *info;
+	BIO *bio = NULL;
+	smime_status ret = SMIME_SYNTAX;
+	int i;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		smime_err_set(err, "%s: chain %s: %s", origin, path,
+		    strerror(errno));
+		ERR_clear_error();
+		goto out;
+	}
+	if ((infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL) {
+		smime_err_openssl(err, "%s: chain %s: unreadable PEM", origin,
+		    path);
+		goto out;
+	}
+	if ((*out = sk_X509_new_null()) == NULL) {
+		ret = SMIME_NORESOURCE;
+		smime_err_set(err, "%s: out of memory", origin);
+		goto out;
+	}
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		info = sk_X509_INFO_value(infos, i);
+		if (info->x509 == NULL)
+			continue;
+		if (!sk_X509_push(*out, info->x509)) {
+			ret = SMIME_NORESOURCE;
+			smime_err_set(err, "%s: out of memory", origin);
+			goto out;
+		}
+		info->x509 = NULL;	/* the stack owns it now */
+	}
+	if (sk_X509_num(*out) == 0) {
+		smime_err_set(err, "%s: chain %s: no certificate in the file",
+		    origin, path);
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	if (ret != SMIME_OK) {
+		sk_X509_pop_free(*out, X509_free);
+		*out = NULL;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	return ret;
+}
+
+/* Refuse to prompt for a pass phrase: the daemon has no terminal. */
+static int
+smime_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+/*
+ * Read a PEM private key, refusing files that group or others may read.
+ * The mode is checked on the open descriptor, so a swap between check
+ * and read cannot slip an unsafe file in.  The bytes are wiped after use.
+ */
+static smime_status
+smime_read_key(const char *origin, const char *path, EVP_PKEY **out,
+    struct smime_err *err)
+{
+	struct stat st;
+	BIO *bio = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
+	smime_status ret = SMIME_BADKEY;
+
+	*out = NULL;
+	memset(&st, 0, sizeof(st));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) != 0) {
+		smime_err_set(err, "%s: key %s: %s", origin, path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		smime_err_set(err, "%s: key %s has mode %04o and may be read "
+		    "by group or others; refusing it (fix: chmod 600 %s)",
+		    origin, path, (unsigned int)(st.st_mode & 07777), path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
+		smime_err_set(err, "%s: key %s: not a regular file of at most "
+		    "%d bytes", origin, path, KEY_FILE_MAX);
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		ret = SMIME_NORESOURCE;
+		smime_err_set(err, "%s: out of memory", origin);
+		goto out;
+	}
+	while (len < (size_t)st.st_size &&
+	    (n = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			smime_err_set(err, "%s: key %s: %s", origin, path,
+			    strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	ERR_clear_error();
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		ret = SMIME_NORESOURCE;
+		smime_err_openssl(err, "%s: key %s", origin, path);
+		goto out;
+	}
+	*out = PEM_read_bio_PrivateKey(bio, NULL, smime_no_passphrase, NULL);
+	if (*out == NULL) {
+		smime_err_openssl(err, "%s: key %s: no usable PEM private key "
+		    "(encrypted keys are not supported)", origin, path);
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	BIO_free(bio);
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, (size_t)st.st_size + 1);
+	if (fd != -1)
+		close(fd);
+	return ret;
+}
+
+/*
+ * Fill buf with the addresses the certificate carries (SAN rfc822Name
+ * and subject emailAddress), comma separated, for error messages.
+ */
+static void
+smime_cert_addresses(X509 *cert, char *buf, size_t len)
+{
+	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
+	size_t used;
+	int i;
+
+	snprintf(buf, len, "none");
+	for (i = 0; i < sk_OPENSSL_STRING_num(emails); i++) {
+		used = i == 0 ? 0 : strlen(buf);
+		snprintf(buf + used, len - used, "%s%s", i == 0 ? "" : ", ",
+		    sk_OPENSSL_STRING_value(emails, i));
+	}
+	X509_email_free(emails);
+}
+
+/*
+ * True when cert carries address in a SAN rfc822Name or the subject's
+ * emailAddress: local part exact, domain case-insensitive.
+ */
+bool
+smime_cert_has_address(X509 *cert, const char *address)
+{
+	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
+	bool found = false;
+	int i;
+
+	for (i = 0; i < sk_OPENSSL_STRING_num(emails) && !found; i++)
+		found = smime_address_equal(sk_OPENSSL_STRING_value(emails, i),
+		    address);
+	X509_email_free(emails);
+	return found;
+}
+
+/* Write t as "YYYY-MM-DD HH:MM:SS UTC" into buf. */
+static void
+smime_format_time(const ASN1_TIME *t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "(unreadable time)");
+}
+
+/* Warn about validity: expired, not yet valid, or expiring soon. */
+static void
+smime_check_validity(const char *origin, X509 *cert, smime_warn_fn *warn,
+    void *warnarg)
+{
+	const ASN1_TIME *nb = X509_get0_notBefore(cert);
+	const ASN1_TIME *na = X509_get0_notAfter(cert);
+	char when[64], msg[SMIME_ERR_MAX];
+	time_t soon = time(NULL) + EXPIRY_WARN_DAYS * 86400;
+	int days = 0, secs = 0;
+
+	if (warn == NULL)
+		return;
+	msg[0] = '\0';
+	if (X509_cmp_current_time(na) <= 0) {
+		smime_format_time(na, when, sizeof(when));
+		snprintf(msg, sizeof(msg), "%s: certificate expired on %s; it "
+		    "cannot produce signatures that verify", origin, when);
+	} else if (X509_cmp_current_time(nb) >= 0) {
+		smime_format_time(nb, when, sizeof(when));
+		snprintf(msg, sizeof(msg), "%s: certificate is not valid "
+		    "before %s", origin, when);
+	} else if (X509_cmp_time(na, &soon) <= 0) {
+		smime_format_time(na, when, sizeof(when));
+		ASN1_TIME_diff(&days, &secs, NULL, na);
+		snprintf(msg, sizeof(msg), "%s: certificate expires on %s "
+		    "(in %d days); renew it", origin, when, days);
+	}
+	if (msg[0] != '\0')
+		warn(warnarg, msg);
+}
+
+/* KeyUsage and ExtendedKeyUsage, when present, must allow S/MIME signing. */
+static smime_status
+smime_check_usage(const char *origin, X509 *cert, struct smime_err *err)
+{
+	uint32_t flags = X509_get_extension_flags(cert);
+
+	if (flags & EXFLAG_INVALID) {
+		smime_err_set(err, "%s: certificate has malformed extensions",
+		    origin);
+		return SMIME_SYNTAX;
+	}
+	if ((flags & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
+		smime_err_set(err, "%s: certificate KeyUsage lacks "
+		    "digitalSignature; it cannot sign mail", origin);
+		return SMIME_POLICY;
+	}
+	if ((flags & EXFLAG_XKUSAGE) &&
+	    !(X509_get_extended_key_usage(cert) & XKU_SMIME)) {
+		smime_err_set(err, "%s: certificate ExtendedKeyUsage lacks "
+		    "emailProtection; clients will reject its signatures",
+		    origin);
+		return SMIME_POLICY;
+	}
+	return SMIME_OK;
+}
+
+/* Copy address with the domain lower-cased; NULL on allocation failure. */
+static char *
+smime_address_copy(const char *address)
+{
+	char *copy = strdup(address), *p;
+
+	if (copy != NULL && (p = strrchr(copy, '@')) != NULL)
+		for (; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	return copy;
+}
+
+/*
+ * Load and check one identity; on success *out is a new identity the
+ * caller owns (not yet in any store).  Messages start with origin.
+ */
+smime_status
+smime_identity_load(const char *origin, const char *address,
+    const char *cert_path, const char *key_path, const char *chain_path,
+    char *const *senders, size_t nsenders, smime_warn_fn *warn,
+    void *warnarg, struct smime_identity **out, struct smime_err *err)
+{
+	struct smime_identity *id = NULL;
+	char have[512];
+	smime_status ret = SMIME_NORESOURCE;
+	size_t i;
+
+	*out = NULL;
+	smime_err_clear(err);
+	if ((id = calloc(1, sizeof(*id))) == NULL ||
+	    (id->id_origin = strdup(origin)) == NULL ||
+	    (id->id_address = smime_address_copy(address)) == NULL ||
+	    (nsenders > 0 && (id->id_senders = calloc(nsenders,
+	    sizeof(char *))) == NULL)) {
+		smime_err_set(err, "%s: out of memory", origin);
+		goto out;
+	}
+	for (i = 0; i < nsenders; i++) {
+		if ((id->id_senders[i] = strdup(senders[i])) == NULL) {
+			smime_err_set(err, "%s: out of memory", origin);
+			goto out;
+		}
+		id->id_nsenders++;
+	}
+	if ((ret = smime_read_cert(origin, cert_path, &id->id_cert, err)) !=
+	    SMIME_OK)
+		goto out;
+	if ((ret = smime_read_key(origin, key_path, &id->id_key, err)) !=
+	    SMIME_OK)
+		goto out;
+	if (chain_path != NULL)
+		ret = smime_read_chain(origin, chain_path, &id->id_chain, err);
+	else if ((id->id_chain = sk_X509_new_null()) == NULL)
+		ret = SMIME_NORESOURCE;
+	if (ret != SMIME_OK)
+		goto out;
+	ERR_clear_error();
+	if (X509_check_private_key(id->id_cert, id->id_key) != 1) {
+		ret = SMIME_BADKEY;
+		smime_err_openssl(err, "%s: key %s does not match certificate "
+		    "%s", origin, key_path, cert_path);
+		goto out;
+	}
+	if (!smime_cert_has_address(id->id_cert, id->id_address)) {
+		ret = SMIME_POLICY;
+		smime_cert_addresses(id->id_cert, have, sizeof(have));
+		smime_err_set(err, "%s: certificate %s is not issued to %s "
+		    "(it carries: %s)", origin, cert_path, address, have);
+		goto out;
+	}
+	if ((ret = smime_check_usage(origin, id->id_cert, err)) != SMIME_OK)
+		goto out;
+	smime_check_validity(origin, id->id_cert, warn, warnarg);
+	*out = id;
+	id = NULL;
+	ret = SMIME_OK;
+out:
+	smime_identity_free(id);
+	return ret;
+}
+
+smime_status
+smime_idstore_add_files(struct smime_idstore *store, const char *origin,
+    const char *address, const char *cert_path, const char *key_path,
+    const char *chain_path, char *const *senders, size_t nsenders,
+    smime_warn_fn *warn, void *warnarg, struct smime_err *err)
+{
+	struct smime_identity *id = NULL;
+	smime_status ret;
+
+	ret = smime_identity_load(origin, address, cert_path, key_path,
+	    chain_path, senders, nsenders, warn, warnarg, &id, err);
+	if (ret == SMIME_OK && (ret = smime_idstore_add0(store, id, err)) ==
+	    SMIME_OK)
+		id = NULL;
+	smime_identity_free(id);
+	return ret;
+}
+
+struct smime_identity *
+smime_idstore_get0_mutable(struct smime_idstore *store, size_t i)
+{
+	return store == NULL || i >= store->is_count ? NULL : store->is_ids[i];
+}
