@@ -10,3 +10,4 @@ include $(top_srcdir)/test/verify.mk
 include $(top_srcdir)/test/milter.mk
 include $(top_srcdir)/test/enroll.mk
 include $(top_srcdir)/test/integration.mk
+include $(top_srcdir)/test/client.mk
