@@ -1,8 +1,19 @@
 # tests of verify
 if HAVE_CHECK
-check_PROGRAMS += test/unit/test_address
-TESTS += test/unit/test_address
+check_PROGRAMS += test/unit/test_address test/unit/test_verify
+TESTS += test/unit/test_address test/unit/test_verify
 test_unit_test_address_SOURCES = test/unit/test_address.c
 test_unit_test_address_CFLAGS = $(CHECK_TEST_CFLAGS)
 test_unit_test_address_LDADD = $(CHECK_TEST_LIBS)
+test_unit_test_verify_SOURCES = test/unit/test_verify.c
+test_unit_test_verify_CFLAGS = $(CHECK_TEST_CFLAGS)
+test_unit_test_verify_LDADD = $(CHECK_TEST_LIBS)
 endif
+# verify_tool: one message file through smime_verify_message(), as the
+# daemon would; the corpus test drives it.
+check_PROGRAMS += test/unit/verify_tool
+test_unit_verify_tool_SOURCES = test/unit/verify_tool.c
+test_unit_verify_tool_LDADD = smime/libsmime.a $(OPENSSL_LIBS)
+TESTS += test/verify/corpus.sh
+EXTRA_DIST += test/verify/corpus.sh test/verify/make-corpus.sh \
+	test/verify/expected.txt test/verify/archeck.py

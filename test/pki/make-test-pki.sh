@@ -5,6 +5,7 @@
 #   root-ca.{key,crt}  trusted root          inter-ca.{key,crt}  intermediate
 #   trust.pem          = root-ca.crt         chain.pem           = inter-ca.crt
 #   crl.pem            intermediate's CRL (revokes "revoked")
+#   root-crl.pem       root's CRL (empty), for CRL checks of the whole chain
 #   other-root.{key,crt}  a root nobody trusts, issuer of "untrusted"
 #   NAME.{key,crt} for each leaf below; every leaf key is mode 0600.
 #
@@ -143,9 +144,11 @@ CA_NAME=inter-ca "$OPENSSL" ca -batch -config ca.cnf -cert inter-ca.crt -keyfile
 	-revoke revoked.crt -crl_reason keyCompromise 2>/dev/null
 CA_NAME=inter-ca "$OPENSSL" ca -batch -config ca.cnf -cert inter-ca.crt -keyfile inter-ca.key \
 	-gencrl -out crl.pem 2>/dev/null
+CA_NAME=root-ca "$OPENSSL" ca -batch -config ca.cnf -cert root-ca.crt -keyfile root-ca.key \
+	-gencrl -out root-crl.pem 2>/dev/null
 
 cp root-ca.crt trust.pem
 cp inter-ca.crt chain.pem
-chmod 644 ./*.crt trust.pem chain.pem crl.pem
+chmod 644 ./*.crt trust.pem chain.pem crl.pem root-crl.pem
 rm -f ./*.csr
 touch .complete

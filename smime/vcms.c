@@ -1,0 +1,451 @@
+/*
+ * vcms.c - verify the signers of one CMS SignedData and judge each one:
+ * signature over the content, certificate path, revocation, purpose and
+ * the signer's address against From.
+ *
+ * We do not call CMS_verify(): it stops at the first bad signer and folds
+ * every failure into one error, while RFC 7281 wants each signer reported
+ * and a fail must say why.  Instead the content is streamed once through
+ * CMS_dataInit()'s digest BIOs and every SignerInfo is checked against
+ * them, as CMS_verify() does internally.
+ *
+ * Validity is judged at verification time ("now"), not at the signer's
+ * claimed signingTime: that attribute is chosen by the signer, so trusting
+ * it would let a stolen, since-expired key sign mail "in the past".
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "smime/address.h"
+#include "smime/verify_int.h"
+
+smime_status
+smime_sigres_add(struct smime_sigres_list *l, struct smime_sigres **out)
+{
+	struct smime_sigres *n;
+
+	*out = NULL;
+	if (l->srl_count == l->srl_alloc) {
+		size_t want = l->srl_alloc ? l->srl_alloc * 2 : 4;
+
+		if ((n = reallocarray(l->srl_list, want, sizeof(*n))) == NULL)
+			return SMIME_NORESOURCE;
+		l->srl_list = n;
+		l->srl_alloc = want;
+	}
+	*out = &l->srl_list[l->srl_count++];
+	memset(*out, 0, sizeof(**out));
+	return SMIME_OK;
+}
+
+void
+smime_sigres_list_clear(struct smime_sigres_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->srl_count; i++) {
+		struct smime_sigres *sr = &l->srl_list[i];
+
+		free(sr->sr_reason);
+		free(sr->sr_part);
+		free(sr->sr_from);
+		free(sr->sr_identifier);
+		free(sr->sr_serial);
+		free(sr->sr_issuer);
+		free(sr->sr_signer);
+	}
+	free(l->srl_list);
+	memset(l, 0, sizeof(*l));
+}
+
+/* strdup that accepts NULL; *ok turns false on allocation failure. */
+static char *
+vcms_dup(const char *s, bool *ok)
+{
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*ok = false;
+	return d;
+}
+
+/* Set result and reason (a static text, copied). */
+static bool
+vcms_set(struct smime_sigres *sr, enum smime_result result,
+    const char *reason)
+{
+	bool ok = true;
+
+	sr->sr_result = result;
+	free(sr->sr_reason);
+	sr->sr_reason = vcms_dup(reason, &ok);
+	return ok;
+}
+
+smime_status
+smime_vctx_add_plain(struct smime_vctx *vc, enum smime_result result,
+    const char *reason, const char *part, const char *from)
+{
+	struct smime_sigres *sr;
+	bool ok = true;
+
+	if (smime_sigres_add(&vc->vc_results, &sr) != SMIME_OK)
+		return SMIME_NORESOURCE;
+	sr->sr_part = vcms_dup(part, &ok);
+	sr->sr_from = vcms_dup(from, &ok);
+	if (!vcms_set(sr, result, reason) || !ok)
+		return SMIME_NORESOURCE;
+	return SMIME_OK;
+}
+
+/* "CN=.., O=.., OU=.." in UTF-8 from the subject; NULL when none. */
+static char *
+vcms_signer_name(X509 *cert)
+{
+	static const struct {
+		int	 nid;
+		const char *label;
+	} fields[] = {
+		{ NID_commonName, "CN" },
+		{ NID_organizationName, "O" },
+		{ NID_organizationalUnitName, "OU" },
+	};
+	const X509_NAME *name = X509_get_subject_name(cert);
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *out = NULL, *data;
+	unsigned char *utf8;
+	size_t f;
+	long len;
+	int pos, n, i;
+
+	if (mem == NULL)
+		return NULL;
+	for (f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		for (pos = -1; (pos = X509_NAME_get_index_by_NID(name,
+		    fields[f].nid, pos)) >= 0;) {
+			n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+			    X509_NAME_get_entry(name, pos)));
+			if (n < 0)
+				continue;
+			/* No honest name has control characters. */
+			for (i = 0; i < n; i++)
+				if (utf8[i] < 0x20 || utf8[i] == 0x7f)
+					utf8[i] = '?';
+			BIO_printf(mem, "%s%s=%.*s", BIO_pending(mem) ? ", " :
+			    "", fields[f].label, n, utf8);
+			OPENSSL_free(utf8);
+		}
+	}
+	if ((len = BIO_get_mem_data(mem, &data)) > 0 &&
+	    (out = malloc((size_t)len + 1)) != NULL) {
+		memcpy(out, data, (size_t)len);
+		out[len] = '\0';
+	}
+	BIO_free(mem);
+	return out;
+}
+
+/* Issuer DN as RFC 4514 text (non-ASCII escaped as \XX); caller frees. */
+static char *
+vcms_issuer(X509 *cert)
+{
+	BIO *mem = BIO_new(BIO_s_mem());
+	char *out = NULL, *data;
+	long len;
+
+	if (mem == NULL)
+		return NULL;
+	if (X509_NAME_print_ex(mem, X509_get_issuer_name(cert), 0,
+	    XN_FLAG_RFC2253) >= 0 &&
+	    (len = BIO_get_mem_data(mem, &data)) >= 0 &&
+	    (out = malloc((size_t)len + 1)) != NULL) {
+		memcpy(out, data, (size_t)len);
+		out[len] = '\0';
+	}
+	BIO_free(mem);
+	return out;
+}
+
+/* Serial number in upper-case hex; caller frees. */
+static char *
+vcms_serial(X509 *cert)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = NULL, *out = NULL;
+
+	if (bn != NULL && (hex = BN_bn2hex(bn)) != NULL)
+		out = strdup(hex);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return out;
+}
+
+/*
+ * Fill the signer's identity into sr and compare its addresses (SAN
+ * rfc822Name and DN emailAddress) with from.  Returns true on a match;
+ * *ok turns false on allocation failure.
+ */
+static bool
+vcms_identity(struct smime_sigres *sr, X509 *cert, const char *from, bool *ok)
+{
+	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
+	const char *id = NULL;
+	bool match = false;
+	int i;
+
+	for (i = 0; i < sk_OPENSSL_STRING_num(emails); i++) {
+		const char *e = sk_OPENSSL_STRING_value(emails, i);
+
+		if (id == NULL)
+			id = e;
+		if (from != NULL && smime_address_match(e, from)) {
+			id = e;
+			match = true;
+			break;
+		}
+	}
+	sr->sr_identifier = vcms_dup(id, ok);
+	X509_email_free(emails);
+	if ((sr->sr_serial = vcms_serial(cert)) == NULL ||
+	    (sr->sr_issuer = vcms_issuer(cert)) == NULL)
+		*ok = false;
+	sr->sr_signer = vcms_signer_name(cert);
+	return match;
+}
+
+/* Map a path validation error to a result and reason. */
+static void
+vcms_chain_error(int error, enum smime_result *result, const char **reason)
+{
+	*result = SMIME_RESULT_FAIL;
+	switch (error) {
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		*reason = "expired";
+		break;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		*reason = "not yet valid";
+		break;
+	case X509_V_ERR_CERT_REVOKED:
+		*reason = "certificate revoked";
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		*reason = "untrusted root";
+		break;
+	case X509_V_ERR_INVALID_PURPOSE:
+		*result = SMIME_RESULT_POLICY;
+		*reason = "missing emailProtection";
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+		*result = SMIME_RESULT_TEMPERROR;
+		*reason = "CRL unavailable";
+		break;
+	default:
+		*reason = "certificate invalid";
+		break;
+	}
+}
+
+/*
+ * Validate the signer's path now, for S/MIME signing, with the CRLs
+ * when configured.  On success *chain receives the path (caller frees)
+ * for OCSP.  Returns PASS or a failing result with *reason.
+ */
+static enum smime_result
+vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
+    STACK_OF(X509) **chain, const char **reason)
+{
+	const struct smime_verifier *v = vc->vc_v;
+	X509_STORE_CTX *ctx = NULL;
+	enum smime_result result = SMIME_RESULT_TEMPERROR;
+
+	*chain = NULL;
+	*reason = "internal error";
+	if (v->v_crls != NULL && !vc->vc_crls_loaded) {
+		vc->vc_crls = smime_crlset_get1(v->v_crls);
+		vc->vc_crls_loaded = true;
+	}
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    !X509_STORE_CTX_init(ctx, v->v_store, signer, untrusted) ||
+	    !X509_STORE_CTX_set_default(ctx, "smime_sign"))
+		goto out;
+	if (v->v_crls != NULL) {
+		if (vc->vc_crls == NULL)
+			goto out;
+		X509_STORE_CTX_set0_crls(ctx, vc->vc_crls);
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
+		    X509_V_FLAG_CRL_CHECK_ALL);
+	}
+	if (X509_verify_cert(ctx) > 0) {
+		*chain = X509_STORE_CTX_get1_chain(ctx);
+		*reason = NULL;
+		result = SMIME_RESULT_PASS;
+	} else
+		vcms_chain_error(X509_STORE_CTX_get_error(ctx), &result,
+		    reason);
+out:
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return result;
+}
+
+/*
+ * Judge one signer whose signature state is sig_ok: fills sr.  Checks
+ * run from the most to the least fundamental so that the reason names
+ * the first thing that is wrong.
+ */
+static bool
+vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
+    bool sig_ok, STACK_OF(X509) *untrusted, const char *from)
+{
+	const struct smime_verifier *v = vc->vc_v;
+	STACK_OF(X509) *chain = NULL;
+	enum smime_result result;
+	const char *reason = NULL;
+	bool ok = true, match;
+
+	match = vcms_identity(sr, signer, from, &ok);
+	if (!sig_ok) {
+		result = SMIME_RESULT_FAIL;
+		reason = "content altered";
+	} else if ((result = vcms_chain(vc, signer, untrusted, &chain,
+	    &reason)) != SMIME_RESULT_PASS)
+		;
+	else if (v->v_ocsp != NULL &&
+	    (smime_ocsp_check(v->v_ocsp, v->v_store, chain, v->v_ocsp_timeout,
+	    &result, &reason), result != SMIME_RESULT_PASS))
+		;
+	else if (!match) {
+		result = SMIME_RESULT_POLICY;
+		reason = "signer does not match From";
+	}
+	sk_X509_pop_free(chain, X509_free);
+	return vcms_set(sr, result, reason) && ok;
+}
+
+/* Free the digest BIOs CMS_dataInit() pushed on top of content. */
+static void
+vcms_free_upto(BIO *bio, BIO *content)
+{
+	BIO *next;
+
+	while (bio != NULL && bio != content) {
+		next = BIO_pop(bio);
+		BIO_free(bio);
+		bio = next;
+	}
+}
+
+/* Read bio to its end; false on a read error of the content source. */
+static bool
+vcms_drain(BIO *bio, BIO *content)
+{
+	unsigned char buf[8192];
+	BIO *src = content;
+
+	while (BIO_read(bio, buf, sizeof(buf)) > 0)
+		;
+	if (content == NULL)
+		return true;
+	/* The source at the bottom must be at its end, or reading failed. */
+	while (BIO_next(src) != NULL)
+		src = BIO_next(src);
+	return BIO_eof(src) != 0;
+}
+
+smime_status
+smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
+    const char *part, const char *from, struct smime_err *err)
+{
+	STACK_OF(CMS_SignerInfo) *sinfos;
+	STACK_OF(X509) *untrusted = NULL;
+	CMS_SignerInfo *si;
+	struct smime_sigres *sr;
+	BIO *cmsbio = NULL;
+	X509 *signer;
+	smime_status ret = SMIME_NORESOURCE;
+	bool sig_ok, ok = true;
+	int i, n;
+
+	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		ret = smime_vctx_add_plain(vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature", part, from);
+		goto out;
+	}
+	sinfos = CMS_get0_SignerInfos(cms);
+	if ((n = sk_CMS_SignerInfo_num(sinfos)) <= 0 ||
+	    (content == NULL) != (CMS_is_detached(cms) == 0)) {
+		ret = smime_vctx_add_plain(vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature", part, from);
+		goto out;
+	}
+	/* Certificates in the message first, then our intermediates. */
+	if ((untrusted = CMS_get1_certs(cms)) == NULL &&
+	    (untrusted = sk_X509_new_null()) == NULL)
+		goto out;
+	for (i = 0; i < sk_X509_num(vc->vc_v->v_intermediates); i++)
+		if (!X509_add_cert(untrusted,
+		    sk_X509_value(vc->vc_v->v_intermediates, i),
+		    X509_ADD_FLAG_UP_REF))
+			goto out;
+	CMS_set1_signers_certs(cms, vc->vc_v->v_intermediates, 0);
+	ERR_clear_error();
+	if ((cmsbio = CMS_dataInit(cms, content)) == NULL) {
+		ret = smime_vctx_add_plain(vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature", part, from);
+		goto out;
+	}
+	if (!vcms_drain(cmsbio, content)) {
+		smime_err_set(err, "cannot read signed content");
+		ret = SMIME_TEMPFAIL;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		si = sk_CMS_SignerInfo_value(sinfos, i);
+		signer = NULL;
+		CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);
+		if (signer == NULL) {
+			if ((ret = smime_vctx_add_plain(vc,
+			    SMIME_RESULT_NEUTRAL, "signer certificate missing",
+			    part, from)) != SMIME_OK)
+				goto out;
+			continue;
+		}
+		ret = SMIME_NORESOURCE;
+		if (smime_sigres_add(&vc->vc_results, &sr) != SMIME_OK)
+			goto out;
+		sr->sr_part = vcms_dup(part, &ok);
+		sr->sr_from = vcms_dup(from, &ok);
+		sig_ok = (CMS_signed_get_attr_count(si) < 0 ||
+		    CMS_SignerInfo_verify(si) > 0) &&
+		    CMS_SignerInfo_verify_content(si, cmsbio) > 0;
+		ERR_clear_error();
+		if (!vcms_signer(vc, sr, signer, sig_ok, untrusted, from) ||
+		    !ok)
+			goto out;
+	}
+	ret = SMIME_OK;
+out:
+	if (ret == SMIME_NORESOURCE)
+		smime_err_set(err, "out of memory");
+	vcms_free_upto(cmsbio, content);
+	sk_X509_pop_free(untrusted, X509_free);
+	ERR_clear_error();
+	return ret;
+}

@@ -1,0 +1,468 @@
+/*
+ * verify.c - the verifier: trust configuration, the walk over the MIME
+ * tree that finds signed entities, and the message-level result.
+ *
+ * Signed entities are multipart/signed with an S/MIME protocol (content:
+ * the first part's header and body exactly as received, CRLF-canonical,
+ * streamed from the spool) and application/(x-)pkcs7-mime signed-data.
+ * The walk enters multiparts and message/rfc822; inside an encapsulated
+ * message the signer is compared with that message's own From.  Part
+ * numbers are IMAP's, and body.smime-part names the signed content
+ * (multipart/signed: its first part; opaque: the pkcs7-mime part).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "smime/address.h"
+#include "smime/canon.h"
+#include "smime/mime.h"
+#include "smime/verify_int.h"
+
+#define VFY_DEFAULT_DEPTH	20
+#define VFY_DEFAULT_PARTS	500
+
+const char *
+smime_result_name(enum smime_result result)
+{
+	switch (result) {
+	case SMIME_RESULT_NONE:
+		return "none";
+	case SMIME_RESULT_PASS:
+		return "pass";
+	case SMIME_RESULT_FAIL:
+		return "fail";
+	case SMIME_RESULT_NEUTRAL:
+		return "neutral";
+	case SMIME_RESULT_POLICY:
+		return "policy";
+	case SMIME_RESULT_TEMPERROR:
+		return "temperror";
+	case SMIME_RESULT_PERMERROR:
+		return "permerror";
+	}
+	return "permerror";
+}
+
+/* Rank for *worst: higher is less favourable. */
+static int
+vfy_rank(enum smime_result r)
+{
+	switch (r) {
+	case SMIME_RESULT_NONE:
+		return 0;
+	case SMIME_RESULT_PASS:
+		return 1;
+	case SMIME_RESULT_NEUTRAL:
+		return 2;
+	case SMIME_RESULT_POLICY:
+		return 3;
+	case SMIME_RESULT_TEMPERROR:
+		return 4;
+	case SMIME_RESULT_PERMERROR:
+		return 5;
+	case SMIME_RESULT_FAIL:
+		return 6;
+	}
+	return 6;
+}
+
+/* Load every certificate of a PEM file into sk; false with err set. */
+static bool
+vfy_load_certs(const char *path, STACK_OF(X509) *sk, struct smime_err *err)
+{
+	BIO *in = BIO_new_file(path, "r");
+	X509 *x;
+	int n = 0;
+
+	if (in == NULL) {
+		smime_err_openssl(err, "%s: cannot open", path);
+		return false;
+	}
+	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			n = 0;
+			break;
+		}
+		n++;
+	}
+	BIO_free(in);
+	ERR_clear_error();
+	if (n == 0)
+		smime_err_set(err, "%s: no certificate found", path);
+	return n > 0;
+}
+
+void
+smime_verifier_free(struct smime_verifier *v)
+{
+	if (v == NULL)
+		return;
+	X509_STORE_free(v->v_store);
+	sk_X509_pop_free(v->v_intermediates, X509_free);
+	smime_crlset_free(v->v_crls);
+	smime_ocsp_cache_free(v->v_ocsp);
+	free(v->v_authserv_id);
+	free(v);
+}
+
+struct smime_verifier *
+smime_verifier_new(const struct smime_verify_opts *opts,
+    struct smime_err *err)
+{
+	struct smime_verifier *v = NULL;
+	struct stat st;
+	int ok;
+
+	smime_err_clear(err);
+	if (opts->vo_trust_anchors == NULL || opts->vo_authserv_id == NULL ||
+	    *opts->vo_authserv_id == '\0') {
+		smime_err_set(err, "trust anchors and authserv-id required");
+		goto bad;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->v_store = X509_STORE_new()) == NULL ||
+	    (v->v_intermediates = sk_X509_new_null()) == NULL ||
+	    (v->v_authserv_id = strdup(opts->vo_authserv_id)) == NULL) {
+		smime_err_set(err, "out of memory");
+		goto bad;
+	}
+	if (stat(opts->vo_trust_anchors, &st) != 0) {
+		smime_err_set(err, "%s: cannot stat trust anchors",
+		    opts->vo_trust_anchors);
+		goto bad;
+	}
+	/* A hashed directory (c_rehash) or one PEM file of roots. */
+	ok = S_ISDIR(st.st_mode) ?
+	    X509_STORE_load_path(v->v_store, opts->vo_trust_anchors) :
+	    X509_STORE_load_file(v->v_store, opts->vo_trust_anchors);
+	if (!ok) {
+		smime_err_openssl(err, "%s: cannot load trust anchors",
+		    opts->vo_trust_anchors);
+		goto bad;
+	}
+	if (opts->vo_intermediates != NULL &&
+	    !vfy_load_certs(opts->vo_intermediates, v->v_intermediates, err))
+		goto bad;
+	if (opts->vo_ncrls > 0 && (v->v_crls = smime_crlset_new(opts->vo_crls,
+	    opts->vo_ncrls, err)) == NULL)
+		goto bad;
+	if (opts->vo_ocsp && (v->v_ocsp = smime_ocsp_cache_new()) == NULL) {
+		smime_err_set(err, "out of memory");
+		goto bad;
+	}
+	v->v_ocsp_timeout = opts->vo_ocsp_timeout ? opts->vo_ocsp_timeout : 10;
+	v->v_signer_header = opts->vo_signer_header;
+	v->v_max_depth = opts->vo_max_depth ? opts->vo_max_depth :
+	    VFY_DEFAULT_DEPTH;
+	v->v_max_parts = opts->vo_max_parts ? opts->vo_max_parts :
+	    VFY_DEFAULT_PARTS;
+	return v;
+bad:
+	smime_verifier_free(v);
+	return NULL;
+}
+
+/* Per-walk state: the verifier context plus the message spool. */
+struct vfy_walk {
+	struct smime_vctx	*vw_vc;
+	struct smime_spool	*vw_spool;
+	struct smime_err	*vw_err;
+};
+
+/*
+ * The From address of a header list, or NULL when there is not exactly
+ * one parsable From field.  *ok turns false on allocation failure.
+ */
+static char *
+vfy_from(const struct smime_headers *hs, bool *ok)
+{
+	struct smime_err err;
+	char *addr = NULL;
+	smime_status st;
+
+	if (smime_headers_count(hs, "From") != 1)
+		return NULL;
+	st = smime_address_from_header(smime_headers_get0(hs, "From", 0),
+	    &addr, &err);
+	if (st == SMIME_NORESOURCE)
+		*ok = false;
+	return addr;
+}
+
+/* Read a CMS structure from a part's body (base64 or binary); NULL: bad. */
+static CMS_ContentInfo *
+vfy_read_cms(struct vfy_walk *vw, const struct smime_mime_part *p)
+{
+	BIO *src, *b64 = NULL;
+	CMS_ContentInfo *cms = NULL;
+
+	if ((src = smime_spool_new_read_bio(vw->vw_spool, p->mp_body_start,
+	    p->mp_body_end - p->mp_body_start)) == NULL)
+		return NULL;
+	if (strcmp(p->mp_cte, "base64") == 0) {
+		if ((b64 = BIO_new(BIO_f_base64())) == NULL)
+			goto out;
+		BIO_push(b64, src);
+		cms = d2i_CMS_bio(b64, NULL);
+	} else if (strcmp(p->mp_cte, "binary") == 0 ||
+	    strcmp(p->mp_cte, "7bit") == 0 || strcmp(p->mp_cte, "8bit") == 0)
+		cms = d2i_CMS_bio(src, NULL);
+out:
+	BIO_free(b64);
+	BIO_free(src);
+	ERR_clear_error();
+	return cms;
+}
+
+/*
+ * True when a line of [start, end) begins with "--" boundary without
+ * being a delimiter: parsers that match delimiters by prefix (OpenSSL's
+ * own among them) would split the part there, so what we verify and
+ * what a reader sees could differ.
+ */
+static bool
+vfy_ambiguous(struct vfy_walk *vw, uint64_t start, uint64_t end,
+    const char *boundary)
+{
+	size_t blen = strlen(boundary), have = 0, got;
+	char line[256];
+	uint64_t pos = start;
+	bool at_start = true;
+	char c;
+
+	if (boundary == NULL || blen == 0 || blen + 2 > sizeof(line))
+		return false;
+	/* Byte by byte through a small window is fast enough: parts are
+	 * read sequentially and the spool reads are positional. */
+	while (pos < end) {
+		char buf[4096];
+		size_t i, n = end - pos > sizeof(buf) ? sizeof(buf) :
+		    (size_t)(end - pos);
+
+		if (smime_spool_read_at(vw->vw_spool, pos, buf, n, &got,
+		    NULL) != SMIME_OK || got == 0)
+			return false;
+		for (i = 0; i < got; i++) {
+			c = buf[i];
+			if (c == '\r' || c == '\n') {
+				at_start = true;
+				have = 0;
+				continue;
+			}
+			if (!at_start)
+				continue;
+			line[have++] = c;
+			if (have == blen + 2) {
+				if (line[0] == '-' && line[1] == '-' &&
+				    memcmp(line + 2, boundary, blen) == 0)
+					return true;
+				at_start = false;
+			} else if (have <= 2 ? c != '-' :
+			    c != boundary[have - 3])
+				at_start = false;
+		}
+		pos += got;
+	}
+	return false;
+}
+
+/* Verify a multipart/signed entity p. */
+static smime_status
+vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
+    const char *from)
+{
+	const struct smime_mime_part *content, *sig;
+	CMS_ContentInfo *cms = NULL;
+	BIO *src = NULL, *canon = NULL;
+	smime_status ret;
+
+	if (p->mp_nchildren < 2 ||
+	    (!smime_mime_is(p->mp_children[1], "application",
+	    "pkcs7-signature") && !smime_mime_is(p->mp_children[1],
+	    "application", "x-pkcs7-signature"))) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature: no signature part",
+		    p->mp_nchildren ? p->mp_children[0]->mp_number :
+		    p->mp_number, from);
+		goto out;
+	}
+	content = p->mp_children[0];
+	sig = p->mp_children[1];
+	if (vfy_ambiguous(vw, content->mp_hdr_start, content->mp_body_end,
+	    smime_mime_get0_param(p, "boundary"))) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    "ambiguous MIME boundary", content->mp_number, from);
+		goto out;
+	}
+	if ((cms = vfy_read_cms(vw, sig)) == NULL) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature", content->mp_number, from);
+		goto out;
+	}
+	ret = SMIME_NORESOURCE;
+	if ((src = smime_spool_new_read_bio(vw->vw_spool,
+	    content->mp_hdr_start, content->mp_body_end -
+	    content->mp_hdr_start)) == NULL ||
+	    (canon = smime_canon_new_bio()) == NULL)
+		goto out;
+	BIO_push(canon, src);
+	src = NULL;
+	ret = smime_vcms_verify(vw->vw_vc, cms, canon, content->mp_number,
+	    from, vw->vw_err);
+out:
+	BIO_free_all(canon);
+	BIO_free(src);
+	CMS_ContentInfo_free(cms);
+	return ret;
+}
+
+/* Verify an application/(x-)pkcs7-mime entity p. */
+static smime_status
+vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
+    const char *from)
+{
+	const char *type = smime_mime_get0_param(p, "smime-type");
+	CMS_ContentInfo *cms = NULL;
+	smime_status ret = SMIME_OK;
+	int nid;
+
+	/* Only what can carry a signature interests us. */
+	if (type != NULL && (smime_mime_strcasecmp(type, "certs-only") == 0 ||
+	    smime_mime_strcasecmp(type, "compressed-data") == 0))
+		goto out;
+	if ((cms = vfy_read_cms(vw, p)) == NULL) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature", p->mp_number, from);
+		goto out;
+	}
+	nid = OBJ_obj2nid(CMS_get0_type(cms));
+	if (nid == NID_pkcs7_enveloped || nid == NID_id_smime_ct_authEnvelopedData)
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
+		    "encrypted: signature not verifiable", p->mp_number, from);
+	else if (nid == NID_pkcs7_signed)
+		ret = smime_vcms_verify(vw->vw_vc, cms, NULL, p->mp_number,
+		    from, vw->vw_err);
+	/* Other content types (compressed, certs-only) carry no signature. */
+out:
+	CMS_ContentInfo_free(cms);
+	return ret;
+}
+
+/* Walk p and its descendants; from is the address signers must match. */
+static smime_status
+vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
+    const char *from)
+{
+	const char *proto;
+	char *inner = NULL;
+	smime_status ret = SMIME_OK;
+	bool ok = true;
+	size_t i;
+
+	if (smime_mime_is(p, "multipart", "signed")) {
+		proto = smime_mime_get0_param(p, "protocol");
+		if (proto == NULL ||
+		    smime_mime_strcasecmp(proto, "application/pkcs7-signature")
+		    == 0 || smime_mime_strcasecmp(proto,
+		    "application/x-pkcs7-signature") == 0) {
+			if ((ret = vfy_detached(vw, p, from)) != SMIME_OK)
+				goto out;
+		}
+		/* A signature may sit inside the signed content too. */
+		if (p->mp_nchildren > 0)
+			ret = vfy_walk_part(vw, p->mp_children[0], from);
+	} else if (smime_mime_is(p, "application", "pkcs7-mime") ||
+	    smime_mime_is(p, "application", "x-pkcs7-mime")) {
+		ret = vfy_opaque(vw, p, from);
+	} else if ((smime_mime_is(p, "message", "rfc822") ||
+	    smime_mime_is(p, "message", "global")) && p->mp_nchildren == 1) {
+		inner = vfy_from(&p->mp_children[0]->mp_headers, &ok);
+		if (!ok)
+			ret = SMIME_NORESOURCE;
+		else
+			ret = vfy_walk_part(vw, p->mp_children[0], inner);
+	} else {
+		for (i = 0; i < p->mp_nchildren && ret == SMIME_OK; i++)
+			ret = vfy_walk_part(vw, p->mp_children[i], from);
+	}
+out:
+	free(inner);
+	return ret;
+}
+
+/* Compute *worst over the results (NONE when there are none). */
+static enum smime_result
+vfy_worst(const struct smime_sigres_list *l)
+{
+	enum smime_result worst = SMIME_RESULT_NONE;
+	size_t i;
+
+	for (i = 0; i < l->srl_count; i++)
+		if (vfy_rank(l->srl_list[i].sr_result) > vfy_rank(worst))
+			worst = l->srl_list[i].sr_result;
+	return worst;
+}
+
+smime_status
+smime_verify_message(const struct smime_verifier *v,
+    const struct smime_headers *hdrs, struct smime_spool *body,
+    struct smime_edits *edits, enum smime_result *worst,
+    struct smime_err *err)
+{
+	struct smime_mime_part *tree = NULL;
+	struct smime_vctx vc;
+	struct vfy_walk vw;
+	smime_status ret = SMIME_INTERNAL, st;
+	char *from = NULL;
+	bool ok = true;
+
+	*worst = SMIME_RESULT_NONE;
+	smime_err_clear(err);
+	memset(&vc, 0, sizeof(vc));
+	vc.vc_v = v;
+	vw.vw_vc = &vc;
+	vw.vw_spool = body;
+	vw.vw_err = err;
+	from = vfy_from(hdrs, &ok);
+	if (!ok) {
+		ret = SMIME_NORESOURCE;
+		goto out;
+	}
+	st = smime_mime_parse(body, hdrs, v->v_max_depth, v->v_max_parts,
+	    &tree, err);
+	if (st == SMIME_TEMPFAIL) {
+		ret = st;
+		goto out;
+	} else if (st == SMIME_NORESOURCE || st == SMIME_SYNTAX) {
+		/* The limits or a broken structure: nothing can be trusted. */
+		ret = smime_vctx_add_plain(&vc, SMIME_RESULT_PERMERROR,
+		    st == SMIME_SYNTAX ? "malformed MIME structure" :
+		    "MIME structure exceeds limits", NULL, from);
+	} else if (st != SMIME_OK) {
+		ret = st;
+		goto out;
+	} else
+		ret = vfy_walk_part(&vw, tree, from);
+	if (ret != SMIME_OK)
+		goto out;
+	if ((ret = smime_ar_edits(v->v_authserv_id, v->v_signer_header, hdrs,
+	    &vc.vc_results, edits)) != SMIME_OK) {
+		smime_err_set(err, "out of memory");
+		goto out;
+	}
+	*worst = vfy_worst(&vc.vc_results);
+	ret = SMIME_OK;
+out:
+	if (ret != SMIME_OK)
+		smime_edits_clear(edits);
+	sk_X509_CRL_pop_free(vc.vc_crls, X509_CRL_free);
+	smime_sigres_list_clear(&vc.vc_results);
+	smime_mime_free(tree);
+	free(from);
+	return ret;
+}

@@ -1,0 +1,159 @@
+/*
+ * verify_int.h - internals shared by verify.c, revocation.c and ar.c.
+ * Not part of the library API.
+ */
+#ifndef SMIME_VERIFY_INT_H
+#define SMIME_VERIFY_INT_H
+
+#include <pthread.h>
+#include <time.h>
+
+#include <openssl/cms.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509.h>
+
+#include "smime/verify.h"
+
+/* The outcome for one signer (or one unverifiable signed entity). */
+struct smime_sigres {
+	enum smime_result	 sr_result;
+	char			*sr_reason;	/* comment text, NULL: none */
+	char			*sr_part;	/* IMAP part number, "1.2" */
+	char			*sr_from;	/* From address compared, or NULL */
+	char			*sr_identifier;	/* signer's address, or NULL */
+	char			*sr_serial;	/* hex, or NULL */
+	char			*sr_issuer;	/* RFC 4514, or NULL */
+	char			*sr_signer;	/* "CN=.., O=.., OU=.." UTF-8 */
+};
+
+struct smime_sigres_list {
+	struct smime_sigres	*srl_list;
+	size_t			 srl_count;
+	size_t			 srl_alloc;
+};
+
+/* Append a zeroed entry and borrow it in *out; SMIME_NORESOURCE on ENOMEM. */
+smime_status smime_sigres_add(struct smime_sigres_list *l,
+    struct smime_sigres **out);
+
+/* Free every entry and reset to empty; accepts NULL. */
+void smime_sigres_list_clear(struct smime_sigres_list *l);
+
+/* ---- ar.c ---- */
+
+/*
+ * The Authentication-Results value for the results (smime=none when the
+ * list is empty), folded with "\n\t" before 78 columns.  Caller frees;
+ * NULL on allocation failure.
+ */
+char *smime_ar_format(const char *authserv_id,
+    const struct smime_sigres_list *l);
+
+/*
+ * True when an Authentication-Results value names authserv_id (ASCII
+ * case-insensitive, after skipping CFWS; a quoted authserv-id is
+ * unquoted first).
+ */
+bool smime_ar_is_ours(const char *value, const char *authserv_id);
+
+/*
+ * Encode UTF-8 text as an unstructured header value: unchanged when it
+ * is printable ASCII, else RFC 2047 B encoded words of at most 75
+ * characters that never split a character, folded with "\n\t" so that
+ * no line passes 76 columns after a field name of name_len (at most 58)
+ * characters.
+ * Caller frees; NULL on allocation failure.
+ */
+char *smime_rfc2047_encode(const char *text, size_t name_len);
+
+/*
+ * Fill edits: delete our own earlier A-R fields and every X-SMIME-Signer,
+ * prepend one A-R and (signer_header) one X-SMIME-Signer per passing
+ * signer.
+ */
+smime_status smime_ar_edits(const char *authserv_id, bool signer_header,
+    const struct smime_headers *hdrs, const struct smime_sigres_list *l,
+    struct smime_edits *edits);
+
+/* ---- vcms.c ---- */
+
+struct smime_verifier {
+	X509_STORE		*v_store;
+	STACK_OF(X509)		*v_intermediates;	/* never NULL */
+	struct smime_crlset	*v_crls;	/* NULL: no CRL checks */
+	struct smime_ocsp_cache	*v_ocsp;	/* NULL: no OCSP */
+	unsigned int		 v_ocsp_timeout;
+	char			*v_authserv_id;
+	bool			 v_signer_header;
+	unsigned int		 v_max_depth;
+	unsigned int		 v_max_parts;
+};
+
+/* Per-message state handed to the CMS layer. */
+struct smime_vctx {
+	const struct smime_verifier	*vc_v;
+	struct smime_sigres_list	 vc_results;
+	STACK_OF(X509_CRL)		*vc_crls;	/* NULL until needed */
+	bool				 vc_crls_loaded;
+};
+
+/*
+ * Add one result for an entity we could not verify: result and reason,
+ * part and from copied (either may be NULL).
+ */
+smime_status smime_vctx_add_plain(struct smime_vctx *vc,
+    enum smime_result result, const char *reason, const char *part,
+    const char *from);
+
+/*
+ * Verify every signer of cms over content (NULL: the content inside
+ * cms) and add one result per signer.  part names the signed entity,
+ * from is the RFC 5322 From address to match (NULL: none usable).
+ * Returns SMIME_OK, SMIME_TEMPFAIL when content could not be read, or
+ * SMIME_NORESOURCE.
+ */
+smime_status smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms,
+    BIO *content, const char *part, const char *from,
+    struct smime_err *err);
+
+/* ---- revocation.c ---- */
+
+struct smime_crlset;
+struct smime_ocsp_cache;
+
+/*
+ * Load the CRL files; NULL with err set when one cannot be read.  The
+ * set remembers each file's mtime and size for smime_crlset_get1().
+ */
+struct smime_crlset *smime_crlset_new(char *const *paths, size_t npaths,
+    struct smime_err *err);
+
+/* Free the set; accepts NULL. */
+void smime_crlset_free(struct smime_crlset *cs);
+
+/*
+ * A new stack holding references to the current CRLs, re-reading the
+ * files first when one changed on disk (a failed re-read keeps the old
+ * CRLs).  Free with sk_X509_CRL_pop_free(s, X509_CRL_free).  NULL on
+ * allocation failure.
+ */
+STACK_OF(X509_CRL) *smime_crlset_get1(struct smime_crlset *cs);
+
+/* New empty OCSP response cache; NULL on allocation failure. */
+struct smime_ocsp_cache *smime_ocsp_cache_new(void);
+
+/* Free the cache; accepts NULL. */
+void smime_ocsp_cache_free(struct smime_ocsp_cache *c);
+
+/*
+ * Ask the leaf's OCSP responder (AIA) about chain[0] (issuer chain[1]),
+ * using the cache.  Sets *result to PASS (good or no responder named),
+ * FAIL (revoked) or TEMPERROR (unreachable, timeout, bad or unknown
+ * answer) and *reason to a static comment.  timeout is the hard limit in
+ * seconds for the whole exchange.
+ */
+void smime_ocsp_check(struct smime_ocsp_cache *cache, X509_STORE *store,
+    STACK_OF(X509) *chain, unsigned int timeout, enum smime_result *result,
+    const char **reason);
+
+#endif /* SMIME_VERIFY_INT_H */

@@ -1,0 +1,281 @@
+/*
+ * test_verify.c - Authentication-Results formatting, authserv-id
+ * matching, RFC 2047 encoding and the edits (smime/ar.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <openssl/evp.h>
+
+#include "smime/verify_int.h"
+
+/* Unfold "\n\t" back to the single space it replaced. */
+static char *
+unfold(const char *s)
+{
+	char *out = malloc(strlen(s) + 1), *o = out;
+
+	for (; *s != '\0'; s++) {
+		if (s[0] == '\n' && s[1] == '\t') {
+			*o++ = ' ';
+			s++;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Longest line of a folded value, the first one counted after "Name: ". */
+static size_t
+longest_line(const char *v, size_t first_offset)
+{
+	size_t max = 0, cur = first_offset;
+
+	for (; *v != '\0'; v++) {
+		if (*v == '\n') {
+			if (cur > max)
+				max = cur;
+			cur = 0;
+		} else
+			cur++;
+	}
+	return cur > max ? cur : max;
+}
+
+START_TEST(ar_none_when_no_results)
+{
+	struct smime_sigres_list l;
+	char *v;
+
+	memset(&l, 0, sizeof(l));
+	v = smime_ar_format("mx.example.net", &l);
+	ck_assert_str_eq(v, "mx.example.net; smime=none");
+	free(v);
+}
+END_TEST
+
+START_TEST(ar_properties_quoting_and_folding)
+{
+	struct smime_sigres_list l;
+	struct smime_sigres *sr;
+	char *v, *u;
+
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+	sr->sr_result = SMIME_RESULT_FAIL;
+	sr->sr_reason = strdup("certificate revoked");
+	sr->sr_from = strdup("\"taro yamada\"@example.jp");
+	sr->sr_identifier = strdup("bad id@exa\"mple.jp\r\n");
+	sr->sr_part = strdup("2.1");
+	sr->sr_serial = strdup("0A1B");
+	sr->sr_issuer = strdup("CN=A\\, B,O=Test \"PKI\",C=JP");
+	ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+	sr->sr_result = SMIME_RESULT_PASS;
+	sr->sr_identifier = strdup("hanako@example.jp");
+	sr->sr_part = strdup("1");
+	sr->sr_serial = strdup("1001");	/* no issuer: no serial either */
+	v = smime_ar_format("mx.example.net", &l);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_uint_le(longest_line(v, strlen("Authentication-Results: ")),
+	    78);
+	u = unfold(v);
+	ck_assert_str_eq(u, "mx.example.net; smime=fail (certificate revoked) "
+	    "header.from=\"taro yamada\"@example.jp "
+	    "body.smime-identifier=\"bad id@exa\\\"mple.jp??\" "
+	    "body.smime-part=2.1 body.smime-serial=0A1B "
+	    "body.smime-issuer=\"CN=A\\\\, B,O=Test \\\"PKI\\\",C=JP\"; "
+	    "smime=pass body.smime-identifier=hanako@example.jp "
+	    "body.smime-part=1");
+	free(u);
+	free(v);
+	smime_sigres_list_clear(&l);
+}
+END_TEST
+
+struct ours_case {
+	const char	*oc_value;
+	bool		 oc_ours;
+};
+
+static const struct ours_case ours_cases[] = {
+	{ "mx.example.net; smime=pass", true },
+	{ "MX.Example.NET; smime=pass", true },
+	{ "  (forged (nested)) mx.example.net ; spf=pass", true },
+	{ "\r\n\tmx.example.net;", true },
+	{ "mx.example.net 1; dkim=pass", true },
+	{ "mx.example.net(c); none", true },
+	{ "\"mx.example.net\"; smime=pass", true },
+	{ "\"mx.exam\\ple.net\"; smime=pass", true },
+	{ "mx.example.net", true },
+	{ "mx.example.net.evil; smime=pass", false },
+	{ "evil.mx.example.net; smime=pass", false },
+	{ "mx.example.ne; smime=pass", false },
+	{ "\"mx.example.net.\"; smime=pass", false },
+	{ "(mx.example.net) other.example; smime=pass", false },
+	{ "", false },
+	{ "(unterminated mx.example.net", false },
+};
+
+START_TEST(ar_authserv_id_match)
+{
+	const struct ours_case *c = &ours_cases[_i];
+
+	ck_assert_msg(smime_ar_is_ours(c->oc_value, "mx.example.net") ==
+	    c->oc_ours, "%s", c->oc_value);
+}
+END_TEST
+
+/* Decode one "=?UTF-8?B?...?=" word into out; returns its byte count. */
+static size_t
+decode_word(const char *w, size_t wlen, unsigned char *out)
+{
+	int n;
+	size_t pad = 0;
+
+	ck_assert(wlen > 12 && strncmp(w, "=?UTF-8?B?", 10) == 0 &&
+	    strncmp(w + wlen - 2, "?=", 2) == 0);
+	n = EVP_DecodeBlock(out, (const unsigned char *)w + 10,
+	    (int)(wlen - 12));
+	ck_assert_int_ge(n, 0);
+	if (wlen - 12 >= 1 && w[wlen - 3] == '=')
+		pad++;
+	if (wlen - 12 >= 2 && w[wlen - 4] == '=')
+		pad++;
+	return (size_t)n - pad;
+}
+
+/* Every word is whole UTF-8, at most 75 characters, and they add up. */
+static void
+check_2047(const char *text, size_t name_len)
+{
+	char *enc = smime_rfc2047_encode(text, name_len);
+	unsigned char buf[4096], *b = buf;
+	const char *p, *end;
+	size_t n;
+
+	ck_assert_ptr_nonnull(enc);
+	ck_assert_uint_le(longest_line(enc, name_len + 2), 76);
+	for (p = enc; *p != '\0'; p = end) {
+		while (*p == '\n' || *p == '\t')
+			p++;
+		end = strchr(p, '\n');
+		if (end == NULL)
+			end = p + strlen(p);
+		ck_assert_uint_le((size_t)(end - p), 75);
+		n = decode_word(p, (size_t)(end - p), b);
+		/* A word never ends inside a UTF-8 sequence. */
+		ck_assert((b[n - 1] & 0x80) == 0 || (b[n - 1] & 0xc0) == 0x80);
+		if ((b[n - 1] & 0x80) != 0) {
+			size_t k = n - 1;
+
+			while (k > 0 && (b[k] & 0xc0) == 0x80)
+				k--;
+			ck_assert_uint_eq(n - k, (b[k] >= 0xf0) ? 4 :
+			    (b[k] >= 0xe0) ? 3 : 2);
+		}
+		b += n;
+	}
+	*b = '\0';
+	ck_assert_str_eq((char *)buf, text);
+	free(enc);
+}
+
+START_TEST(rfc2047_plain_ascii_untouched)
+{
+	char *enc = smime_rfc2047_encode("CN=Saburo Tanaka, O=Example Party",
+	    14);
+
+	ck_assert_str_eq(enc, "CN=Saburo Tanaka, O=Example Party");
+	free(enc);
+}
+END_TEST
+
+START_TEST(rfc2047_japanese_words)
+{
+	check_2047("CN=山田太郎, O=山田太郎, OU=衆議院議員候補", 14);
+	check_2047("CN=衆議院議員候補衆議院議員候補衆議院議員候補衆議院議員候補"
+	    "衆議院議員候補衆議院議員候補, O=😀😀😀😀😀😀😀😀😀😀😀😀😀", 14);
+	check_2047("é", 50);
+	check_2047("tab\there", 14);
+}
+END_TEST
+
+START_TEST(edits_delete_ours_and_signers)
+{
+	struct smime_headers hs;
+	struct smime_edits ed;
+	struct smime_sigres_list l;
+	struct smime_sigres *sr;
+
+	smime_headers_init(&hs);
+	smime_edits_init(&ed);
+	memset(&l, 0, sizeof(l));
+	smime_headers_add(&hs, "Authentication-Results", "other; spf=pass");
+	smime_headers_add(&hs, "X-SMIME-Signer", "forged");
+	smime_headers_add(&hs, "authentication-results",
+	    "MX.example.net; smime=pass");
+	smime_headers_add(&hs, "From", "taro@example.jp");
+	smime_sigres_add(&l, &sr);
+	sr->sr_result = SMIME_RESULT_PASS;
+	sr->sr_signer = strdup("CN=Saburo");
+	ck_assert_int_eq(smime_ar_edits("mx.example.net", true, &hs, &l, &ed),
+	    SMIME_OK);
+	ck_assert_uint_eq(ed.ed_ndelete, 2);
+	ck_assert(smime_edits_deletes(&ed, "Authentication-Results", 2));
+	ck_assert(smime_edits_deletes(&ed, "X-SMIME-Signer", 1));
+	ck_assert_uint_eq(ed.ed_prepend.hs_count, 2);
+	ck_assert_str_eq(ed.ed_prepend.hs_list[0].hdr_name,
+	    "Authentication-Results");
+	ck_assert_str_eq(ed.ed_prepend.hs_list[1].hdr_value, "CN=Saburo");
+	ck_assert_ptr_null(ed.ed_body);
+	smime_edits_clear(&ed);
+	/* No signer field unless asked for, and never for a non-pass. */
+	sr->sr_result = SMIME_RESULT_FAIL;
+	ck_assert_int_eq(smime_ar_edits("mx.example.net", true, &hs, &l, &ed),
+	    SMIME_OK);
+	ck_assert_uint_eq(ed.ed_prepend.hs_count, 1);
+	smime_edits_clear(&ed);
+	smime_sigres_list_clear(&l);
+	smime_headers_clear(&hs);
+}
+END_TEST
+
+START_TEST(result_names)
+{
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_NONE), "none");
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_PASS), "pass");
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_FAIL), "fail");
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_NEUTRAL), "neutral");
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_POLICY), "policy");
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_TEMPERROR),
+	    "temperror");
+	ck_assert_str_eq(smime_result_name(SMIME_RESULT_PERMERROR),
+	    "permerror");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("verify");
+	TCase *tc = tcase_create("ar");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, ar_none_when_no_results);
+	tcase_add_test(tc, ar_properties_quoting_and_folding);
+	tcase_add_loop_test(tc, ar_authserv_id_match, 0,
+	    (int)(sizeof(ours_cases) / sizeof(ours_cases[0])));
+	tcase_add_test(tc, rfc2047_plain_ascii_untouched);
+	tcase_add_test(tc, rfc2047_japanese_words);
+	tcase_add_test(tc, edits_delete_ours_and_signers);
+	tcase_add_test(tc, result_names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,207 @@
+/*
+ * verify_tool.c - run smime_verify_message() on one message file, the way
+ * the daemon would: header fields as a list, body as CRLF in a spool.
+ *
+ * usage: verify_tool [-A authserv-id] -t trust [-i intermediates]
+ *            [-c crl]... [-o] [-T ocsp-timeout] [-s] [-d depth]
+ *            [-m spool-memory] message
+ *
+ * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
+ * (folding kept) for each field to prepend, then "worst: RESULT".
+ * Exit 0 when a result was determined, 1 on usage error, 2 otherwise.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smime/verify.h"
+
+#define MAX_CRLS 8
+
+/* Read the whole file into a NUL-terminated buffer. */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL, *n;
+	size_t alloc = 0, got;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (*len + 65536 + 1 > alloc) {
+			alloc = (*len + 65536 + 1) * 2;
+			if ((n = realloc(buf, alloc)) == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = n;
+		}
+		got = fread(buf + *len, 1, 65536, f);
+		*len += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[*len] = '\0';
+	return buf;
+}
+
+/*
+ * Split the header at the first empty line into hs (folding kept as
+ * "\r\n" + WSP); return the offset of the body.
+ */
+static size_t
+split_header(const char *msg, size_t len, struct smime_headers *hs)
+{
+	size_t pos = 0, eol, next;
+	char *field = NULL, *colon, *v;
+	size_t flen = 0;
+
+	while (pos < len) {
+		eol = pos;
+		while (eol < len && msg[eol] != '\n')
+			eol++;
+		next = eol < len ? eol + 1 : eol;
+		if (eol > pos && msg[eol - 1] == '\r')
+			eol--;
+		if (eol == pos) {	/* empty line: end of header */
+			pos = next;
+			break;
+		}
+		if ((msg[pos] == ' ' || msg[pos] == '\t') && field != NULL) {
+			field = realloc(field, flen + 2 + (eol - pos) + 1);
+			memcpy(field + flen, "\r\n", 2);
+			memcpy(field + flen + 2, msg + pos, eol - pos);
+			flen += 2 + (eol - pos);
+			field[flen] = '\0';
+		} else {
+			if (field != NULL && (colon = strchr(field, ':'))) {
+				*colon = '\0';
+				v = colon + 1;
+				if (*v == ' ')
+					v++;
+				smime_headers_add(hs, field, v);
+			}
+			free(field);
+			field = strndup(msg + pos, eol - pos);
+			flen = eol - pos;
+		}
+		pos = next;
+	}
+	if (field != NULL && (colon = strchr(field, ':'))) {
+		*colon = '\0';
+		v = colon + 1;
+		if (*v == ' ')
+			v++;
+		smime_headers_add(hs, field, v);
+	}
+	free(field);
+	return pos;
+}
+
+/* Write the body to spool with every bare LF turned into CRLF. */
+static int
+spool_body(struct smime_spool *spool, const char *p, size_t len)
+{
+	struct smime_err err;
+	size_t i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] != '\n' || (i > 0 && p[i - 1] == '\r'))
+			continue;
+		if (smime_spool_write(spool, p + start, i - start, &err) !=
+		    SMIME_OK ||
+		    smime_spool_write(spool, "\r\n", 2, &err) != SMIME_OK)
+			return -1;
+		start = i + 1;
+	}
+	return smime_spool_write(spool, p + start, len - start, &err) ==
+	    SMIME_OK ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smime_verify_opts o;
+	struct smime_verifier *v = NULL;
+	struct smime_headers hs;
+	struct smime_edits ed;
+	struct smime_spool *spool = NULL;
+	struct smime_err err;
+	enum smime_result worst;
+	char *crls[MAX_CRLS], *msg = NULL;
+	size_t len, body, i;
+	smime_status st;
+	int ch, rc = 2;
+
+	memset(&o, 0, sizeof(o));
+	o.vo_authserv_id = "mx.example.net";
+	o.vo_ocsp_timeout = 5;
+	o.vo_crls = crls;
+	smime_headers_init(&hs);
+	smime_edits_init(&ed);
+	while ((ch = getopt(argc, argv, "A:t:i:c:oT:sd:m:")) != -1) {
+		switch (ch) {
+		case 'A': o.vo_authserv_id = optarg; break;
+		case 't': o.vo_trust_anchors = optarg; break;
+		case 'i': o.vo_intermediates = optarg; break;
+		case 'c':
+			if (o.vo_ncrls < MAX_CRLS)
+				crls[o.vo_ncrls++] = optarg;
+			break;
+		case 'o': o.vo_ocsp = true; break;
+		case 'T': o.vo_ocsp_timeout = (unsigned)atoi(optarg); break;
+		case 's': o.vo_signer_header = true; break;
+		case 'd': o.vo_max_depth = (unsigned)atoi(optarg); break;
+		case 'm': o.vo_spool_memory = (size_t)atol(optarg); break;
+		default:
+			fprintf(stderr, "bad usage\n");
+			return 1;
+		}
+	}
+	if (optind + 1 != argc || o.vo_trust_anchors == NULL) {
+		fprintf(stderr, "usage: verify_tool -t trust [options] "
+		    "message\n");
+		return 1;
+	}
+	if ((v = smime_verifier_new(&o, &err)) == NULL) {
+		fprintf(stderr, "verifier: %s\n", smime_err_get0(&err));
+		goto out;
+	}
+	if ((msg = read_file(argv[optind], &len)) == NULL) {
+		perror(argv[optind]);
+		goto out;
+	}
+	body = split_header(msg, len, &hs);
+	spool = smime_spool_new(o.vo_spool_memory ? o.vo_spool_memory :
+	    1 << 20, NULL);
+	if (spool == NULL || spool_body(spool, msg + body, len - body) != 0) {
+		fprintf(stderr, "spool failed\n");
+		goto out;
+	}
+	st = smime_verify_message(v, &hs, spool, &ed, &worst, &err);
+	if (st != SMIME_OK) {
+		fprintf(stderr, "verify: %s: %s\n", smime_strerror(st),
+		    smime_err_get0(&err));
+		goto out;
+	}
+	for (i = 0; i < ed.ed_ndelete; i++)
+		printf("delete: %s %zu\n", ed.ed_delete[i].hr_name,
+		    ed.ed_delete[i].hr_index);
+	for (i = 0; i < ed.ed_prepend.hs_count; i++)
+		printf("%s: %s\n", ed.ed_prepend.hs_list[i].hdr_name,
+		    ed.ed_prepend.hs_list[i].hdr_value);
+	printf("worst: %s\n", smime_result_name(worst));
+	rc = ed.ed_body == NULL && ed.ed_append.hs_count == 0 ? 0 : 2;
+out:
+	smime_edits_clear(&ed);
+	smime_headers_clear(&hs);
+	smime_spool_free(spool);
+	smime_verifier_free(v);
+	free(msg);
+	return rc;
+}

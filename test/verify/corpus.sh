@@ -1,0 +1,102 @@
+#!/bin/sh
+# corpus.sh - verify every message of make-corpus.sh with verify_tool and
+# require the exact Authentication-Results of expected.txt, the decoded
+# X-SMIME-Signer, a parse by the independent authres module, and for
+# every pass the agreement of `openssl cms -verify`.
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${GPGSM:=}"
+export OPENSSL GPGSM
+tool=$top_builddir/test/unit/verify_tool
+table=$top_srcdir/test/verify/expected.txt
+check=$top_srcdir/test/verify/archeck.py
+PYTHON=${PYTHON:-python3}
+"$PYTHON" -c 'import authres' 2>/dev/null || PYTHON=/usr/bin/python3
+if ! "$PYTHON" -c 'import authres' 2>/dev/null; then
+	echo "python3 authres module missing (Debian: python3-authres)" >&2
+	exit 1
+fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/smime-corpus.XXXXXX") || exit 99
+trap 'rm -rf "$work"' EXIT INT TERM
+sh "$top_srcdir/test/verify/make-corpus.sh" "$work" || exit 99
+pki=$work/pki
+tab=$(printf '\t')
+fails=0 n=0
+
+# unfold: print one line per field, folds ("\n\t") turned into a space.
+unfold() {
+	awk '/^\t/ { sub(/^\t/, " "); cur = cur $0; next }
+	     { if (started) print cur; cur = $0; started = 1 }
+	     END { if (started) print cur }'
+}
+
+fail() {
+	echo "FAIL $1: $2"
+	fails=$((fails + 1))
+}
+
+while IFS=$tab read -r name want signer; do
+	case $name in '#'* | '') continue ;; esac
+	n=$((n + 1))
+	msg=$work/$name.eml
+	if [ ! -f "$msg" ]; then
+		if [ "$name" = gpgsm-detached ] && [ -z "$GPGSM" ]; then
+			echo "SKIP $name: no gpgsm"
+			continue
+		fi
+		fail "$name" "not generated"
+		continue
+	fi
+	out=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" -c "$pki/crl.pem" \
+	    -c "$pki/root-crl.pem" -s "$msg" 2>&1) || {
+		fail "$name" "verify_tool: $out"
+		continue
+	}
+	got=$(printf '%s\n' "$out" | unfold | sed -n 's/^Authentication-Results: //p')
+	if [ "$got" != "$want" ]; then
+		fail "$name" "
+  want: $want
+  got:  $got"
+		continue
+	fi
+	raw=$(printf '%s\n' "$out" | awk '/^Authentication-Results: / { p = 1; sub(/^[^:]*: /, ""); print; next }
+		p && /^\t/ { print; next } { p = 0 }')
+	"$PYTHON" "$check" ar "$want" "$raw" || { fail "$name" "authres"; continue; }
+	sig=$(printf '%s\n' "$out" | awk '/^X-SMIME-Signer: / { p = 1; sub(/^[^:]*: /, ""); print; next }
+		p && /^\t/ { print; next } { p = 0 }')
+	if [ "$signer" = - ]; then
+		[ -z "$sig" ] || { fail "$name" "unexpected X-SMIME-Signer $sig"; continue; }
+	else
+		"$PYTHON" "$check" signer "$signer" "$sig" || { fail "$name" "X-SMIME-Signer"; continue; }
+	fi
+	# An independent verifier must agree with every pass.
+	case $want in
+	*"smime=pass"*)
+		"$OPENSSL" cms -verify -in "$msg" -CAfile "$pki/trust.pem" \
+		    -certfile "$pki/chain.pem" -purpose smimesign -out /dev/null \
+		    >/dev/null 2>&1 || case $name in
+			nested-mixed | forwarded | boundary-padding) ;; # openssl reads top-level multipart/signed only
+			*) fail "$name" "openssl cms -verify disagrees"; continue ;;
+		esac ;;
+	esac
+	echo "ok $name"
+done < "$table"
+
+# Forged fields: our authserv-id (any case, after CFWS, or quoted) goes,
+# other A-R fields stay, every X-SMIME-Signer goes.
+out=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" -s "$work/forged-ar.eml" 2>&1)
+want="delete: Authentication-Results 1
+delete: Authentication-Results 3
+delete: X-SMIME-Signer 1
+delete: X-SMIME-Signer 2"
+got=$(printf '%s\n' "$out" | grep '^delete:')
+if [ "$got" = "$want" ]; then
+	echo "ok forged-ar"
+else
+	fail forged-ar "
+want: $want
+got:  $got"
+fi
+n=$((n + 1))
+
+echo "$n cases, $fails failed"
+[ "$fails" -eq 0 ]
