@@ -12,7 +12,7 @@
 
 #include <check.h>
 
-#include "conf/conf.h"
+#include "conf/conf-int.h"
 
 /* A fresh directory per test, so tests do not depend on each other. */
 static char *
@@ -457,7 +457,7 @@ START_TEST(sample_config_loads)
 	conf = conf_load(path, err, sizeof(err), NULL, NULL);
 	if (stat("/etc/ssl/certs", &st) == 0) {
 		ck_assert_msg(conf != NULL, "%s", err);
-		ck_assert_str_eq(conf->cf_socket, "inet:8895@127.0.0.1");
+		ck_assert_str_eq(conf->cf_socket, "inet:8894@127.0.0.1");
 		ck_assert_uint_eq(conf->cf_spool_memory, 65536);
 		ck_assert_uint_eq(conf->cf_max_header_bytes, 1048576);
 	} else {
@@ -643,6 +643,38 @@ START_TEST(missing_file)
 }
 END_TEST
 
+/* Every schema row is in the man page and in the sample config. */
+START_TEST(every_key_documented)
+{
+	const char *srcdir = getenv("top_srcdir");
+	char *man_path, *sample_path, *man, *sample, want[128];
+	const char *last;
+	size_t i;
+
+	if (srcdir == NULL)
+		srcdir = ".";
+	ck_assert_int_ne(asprintf(&man_path, "%s/milter/smime-milter.conf.5",
+	    srcdir), -1);
+	ck_assert_int_ne(asprintf(&sample_path, "%s/conf/smime-milter.conf",
+	    srcdir), -1);
+	man = slurp(man_path);
+	sample = slurp(sample_path);
+	for (i = 0; i < conf_nrows; i++) {
+		ck_assert_msg(strstr(man, conf_rows[i].cr_name) != NULL,
+		    "%s is not in the man page", conf_rows[i].cr_name);
+		last = strrchr(conf_rows[i].cr_name, '.');
+		last = last == NULL ? conf_rows[i].cr_name : last + 1;
+		snprintf(want, sizeof(want), "%s = ", last);
+		ck_assert_msg(strstr(sample, want) != NULL,
+		    "%s is not in the sample config", conf_rows[i].cr_name);
+	}
+	free(man);
+	free(sample);
+	free(man_path);
+	free(sample_path);
+}
+END_TEST
+
 START_TEST(actions)
 {
 	enum conf_action a;
@@ -673,6 +705,7 @@ main(void)
 	tcase_add_loop_test(tc, bad_config, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, every_key_documented);
 	tcase_add_test(tc, actions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
