@@ -583,6 +583,13 @@ static const struct bad_case bad_cases[] = {
 	  "F:3: sign.identities: expected a list ( { ... }, ... ), found a group" },
 	{ HDR "log_level = \"info\";\nmax_mime_depth = = 5;\n",
 	  "F:4: syntax error" },
+	{ HDR "max_mime_depth = 5;\nmax_mime_depth = 6;\n",
+	  "F:4: duplicate setting name" },
+	{ HDR "verify = { ocsp_timeout = 5.0; };\n",
+	  "F:3: verify.ocsp_timeout: expected an integer, found a floating "
+	  "point number" },
+	{ "mode = \"s\";\nsocket = \"inet:25@\";\n",
+	  "F:2: socket: bad socket \"inet:25@\": \"\" is not a host name" },
 	{ HDR "@include \"nothere.conf\"\n", "F:3: cannot open include file" },
 };
 
