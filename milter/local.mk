@@ -1,1 +1,9 @@
 # milter/: the daemon and the enroll tool, thin front ends over smime/
+sbin_PROGRAMS += milter/smime-milter
+milter_smime_milter_SOURCES = milter/smf.h milter/daemon.h \
+	milter/smime-milter.c milter/daemon.c milter/runtime.c milter/log.c \
+	milter/message.c milter/apply.c milter/callbacks.c milter/testmode.c
+milter_smime_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
+milter_smime_milter_LDADD = conf/libsmimeconf.a smime/libsmime.a \
+	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(MILTER_LIBS) -lpthread
+dist_man_MANS += milter/smime-milter.8

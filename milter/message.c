@@ -1,0 +1,338 @@
+/*
+ * message.c - per-message policy: decide whether a message is signed,
+ * verified or left alone, run the library, and map its status to a
+ * verdict with exactly one log line.  No libmilter here, so test mode runs
+ * the very same code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "milter/smf.h"
+#include "smime/address.h"
+#include "smime/sign.h"
+
+struct smf_msg *
+smf_msg_new(struct smf_runtime *rt, const char *client_addr)
+{
+	struct smf_msg *msg;
+	const struct smime_conf *conf = rt->rt_conf;
+
+	if ((msg = calloc(1, sizeof(*msg))) == NULL)
+		return NULL;
+	msg->msg_rt = rt;
+	snprintf(msg->msg_qid, sizeof(msg->msg_qid), "%s", SMF_NOQUEUE);
+	smime_headers_init(&msg->msg_headers);
+	smime_edits_init(&msg->msg_edits);
+	if (client_addr != NULL && *client_addr != '\0' &&
+	    (msg->msg_client_addr = strdup(client_addr)) == NULL)
+		goto fail;
+	msg->msg_body = smime_spool_new(conf->cf_spool_memory, conf->cf_tmpdir);
+	if (msg->msg_body == NULL)
+		goto fail;
+	return msg;
+fail:
+	smf_msg_free(msg);
+	return NULL;
+}
+
+void
+smf_msg_free(struct smf_msg *msg)
+{
+	if (msg == NULL)
+		return;
+	free(msg->msg_client_addr);
+	free(msg->msg_authuser);
+	smime_headers_clear(&msg->msg_headers);
+	smime_spool_free(msg->msg_body);
+	smime_edits_clear(&msg->msg_edits);
+	free(msg);
+}
+
+void
+smf_msg_set_qid(struct smf_msg *msg, const char *qid)
+{
+	if (qid != NULL && *qid != '\0')
+		snprintf(msg->msg_qid, sizeof(msg->msg_qid), "%s", qid);
+}
+
+enum smf_verdict
+smf_msg_envfrom(struct smf_msg *msg, const char *authuser)
+{
+	free(msg->msg_authuser);
+	msg->msg_authuser = NULL;
+	if (authuser != NULL && *authuser != '\0' &&
+	    (msg->msg_authuser = strdup(authuser)) == NULL)
+		return SMF_TEMPFAIL;
+	return SMF_CONTINUE;
+}
+
+enum smf_verdict
+smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
+{
+	size_t limit = msg->msg_rt->rt_conf->cf_max_header_bytes;
+
+	if (msg->msg_oversize)
+		return SMF_CONTINUE;
+	if (msg->msg_headers.hs_bytes + strlen(name) + strlen(value) > limit) {
+		/* Keep going: the decision is made (and logged) at eom. */
+		msg->msg_oversize = true;
+		return SMF_CONTINUE;
+	}
+	if (smime_headers_add(&msg->msg_headers, name, value) != SMIME_OK) {
+		smf_log(LOG_ERR, msg->msg_qid, "out of memory storing header");
+		return SMF_TEMPFAIL;
+	}
+	return SMF_CONTINUE;
+}
+
+enum smf_verdict
+smf_msg_body(struct smf_msg *msg, const void *data, size_t len)
+{
+	struct smime_err err;
+
+	if (msg->msg_body_failed)
+		return SMF_CONTINUE;
+	smime_err_clear(&err);
+	if (smime_spool_write(msg->msg_body, data, len, &err) != SMIME_OK) {
+		smf_log(LOG_ERR, msg->msg_qid, "cannot spool body: %s",
+		    smime_err_get0(&err));
+		msg->msg_body_failed = true;
+	}
+	return SMF_CONTINUE;
+}
+
+/*
+ * Map a library failure to the configured on_error verdict, with one log
+ * line naming the queue id, the operation and the reason.
+ */
+static enum smf_verdict
+smf_msg_libstatus(struct smf_msg *msg, const char *op, smime_status status,
+    const struct smime_err *err)
+{
+	enum conf_action action = msg->msg_rt->rt_conf->cf_on_error;
+	const char *detail = smime_err_get0(err);
+
+	smf_log(LOG_ERR, msg->msg_qid, "%s failed: %s%s%s; action=%s", op,
+	    smime_strerror(status), *detail != '\0' ? ": " : "", detail,
+	    conf_action_name(action));
+	switch (action) {
+	case CONF_ACTION_ACCEPT:
+		return SMF_ACCEPT;
+	case CONF_ACTION_REJECT:
+		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "5.7.0 S/MIME %s failed", op);
+		return SMF_REJECT;
+	case CONF_ACTION_TEMPFAIL:
+	default:
+		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "4.7.0 S/MIME %s temporarily unavailable", op);
+		return SMF_TEMPFAIL;
+	}
+}
+
+/* True when the client may submit mail for signing at all. */
+static bool
+smf_msg_is_submission(const struct smf_msg *msg)
+{
+	return msg->msg_authuser != NULL || (msg->msg_client_addr != NULL &&
+	    conf_host_is_internal(msg->msg_rt->rt_conf, msg->msg_client_addr));
+}
+
+/*
+ * Find the address signing would be for: the single mailbox of the single
+ * From field, and no Sender naming somebody else.  NULL with a reason in
+ * why when there is none; the caller frees the result.
+ */
+static char *
+smf_msg_signing_address(const struct smf_msg *msg, const char **why)
+{
+	const struct smime_headers *hs = &msg->msg_headers;
+	char *from = NULL, *sender = NULL;
+	const char *value;
+	struct smime_err err;
+
+	*why = NULL;
+	if (smime_headers_count(hs, "From") != 1) {
+		*why = "message does not have exactly one From field";
+		return NULL;
+	}
+	value = smime_headers_get0(hs, "From", 0);
+	if (smime_address_from_header(value, &from, &err) != SMIME_OK) {
+		*why = "From is not a single mailbox";
+		return NULL;
+	}
+	if ((value = smime_headers_get0(hs, "Sender", 0)) != NULL) {
+		if (smime_address_from_header(value, &sender, &err) != SMIME_OK ||
+		    !smime_address_match(sender, from)) {
+			*why = "Sender differs from From";
+			free(from);
+			from = NULL;
+		}
+		free(sender);
+	}
+	return from;
+}
+
+/* Refuse a sender not allowed to use the identity, per sign.unauthorized. */
+static enum smf_verdict
+smf_msg_unauthorized(struct smf_msg *msg, const char *address)
+{
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+
+	smf_log(LOG_WARNING, msg->msg_qid, "login %s (client %s) is not "
+	    "allowed to sign as %s; not signed, action=%s",
+	    msg->msg_authuser != NULL ? msg->msg_authuser : "(none)",
+	    msg->msg_client_addr != NULL ? msg->msg_client_addr : "unknown",
+	    address, conf_action_name(conf->cf_sign_unauthorized));
+	if (conf->cf_sign_unauthorized == CONF_ACTION_REJECT) {
+		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "5.7.1 not authorized to send as %s", address);
+		return SMF_REJECT;
+	}
+	return SMF_ACCEPT;
+}
+
+static void
+smf_msg_sign_opts(const struct smime_conf *conf, struct smime_sign_opts *so)
+{
+	memset(so, 0, sizeof(*so));
+	so->so_digest = conf->cf_sign_digest;
+	so->so_include_chain = conf->cf_sign_include_chain;
+	so->so_rsa_pss = conf->cf_sign_rsa_pss;
+	so->so_tmpdir = conf->cf_tmpdir;
+	so->so_spool_memory = conf->cf_spool_memory;
+	so->so_max_depth = conf->cf_max_mime_depth;
+	so->so_max_parts = conf->cf_max_mime_parts;
+}
+
+/*
+ * Sign with the identity of the From address when the submitter may use
+ * it.  *signed_out tells the caller whether edits now hold a signature.
+ */
+static enum smf_verdict
+smf_msg_sign(struct smf_msg *msg, bool *signed_out)
+{
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	const struct smime_identity *id;
+	struct smime_sign_opts so;
+	struct smime_err err;
+	enum smf_verdict verdict = SMF_ACCEPT;
+	smime_status status;
+	const char *why;
+	char *address;
+
+	*signed_out = false;
+	if (smime_sign_is_smime(&msg->msg_headers)) {
+		smf_log(LOG_INFO, msg->msg_qid, "already S/MIME; not signed");
+		return SMF_ACCEPT;
+	}
+	if ((address = smf_msg_signing_address(msg, &why)) == NULL) {
+		smf_log(LOG_INFO, msg->msg_qid, "not signed: %s", why);
+		return SMF_ACCEPT;
+	}
+	if ((id = smime_idstore_find(msg->msg_rt->rt_ids, address)) == NULL) {
+		smf_log(LOG_INFO, msg->msg_qid, "not signed: no identity "
+		    "for %s", address);
+		goto out;
+	}
+	if (msg->msg_authuser != NULL ?
+	    !smime_identity_allows_sender(id, msg->msg_authuser) :
+	    !smf_msg_is_submission(msg)) {
+		verdict = smf_msg_unauthorized(msg, address);
+		goto out;
+	}
+	smime_err_clear(&err);
+	if (id->id_revoked) {
+		smime_err_set(&err, "identity %s is marked revoked", address);
+		verdict = smf_msg_libstatus(msg, "signing", SMIME_REVOKED, &err);
+		goto out;
+	}
+	if (msg->msg_oversize || msg->msg_body_failed) {
+		smime_err_set(&err, "%s", msg->msg_oversize ?
+		    "header exceeds max_header_bytes" : "body not spooled");
+		verdict = smf_msg_libstatus(msg, "signing", msg->msg_oversize ?
+		    SMIME_NORESOURCE : SMIME_TEMPFAIL, &err);
+		goto out;
+	}
+	smf_msg_sign_opts(conf, &so);
+	status = smime_sign_message(id, &so, &msg->msg_headers, msg->msg_body,
+	    &msg->msg_edits, &err);
+	if (status != SMIME_OK) {
+		smime_edits_clear(&msg->msg_edits);
+		verdict = smf_msg_libstatus(msg, "signing", status, &err);
+		goto out;
+	}
+	if (conf->cf_sign_trace_header && smime_headers_add(
+	    &msg->msg_edits.ed_append, "X-SMIME-Signed", address) != SMIME_OK) {
+		smime_edits_clear(&msg->msg_edits);
+		verdict = smf_msg_libstatus(msg, "signing", SMIME_NORESOURCE,
+		    NULL);
+		goto out;
+	}
+	*signed_out = true;
+	smf_log(LOG_INFO, msg->msg_qid, "signed as %s (login %s, client %s, "
+	    "digest %s)", address, msg->msg_authuser != NULL ?
+	    msg->msg_authuser : "none", msg->msg_client_addr != NULL ?
+	    msg->msg_client_addr : "unknown", conf->cf_sign_digest);
+out:
+	free(address);
+	return verdict;
+}
+
+/* Verify and queue the Authentication-Results edits. */
+static enum smf_verdict
+smf_msg_verify(struct smf_msg *msg)
+{
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	enum smime_result worst = SMIME_RESULT_NONE;
+	struct smime_err err;
+	smime_status status;
+
+	smime_err_clear(&err);
+	if (msg->msg_body_failed) {
+		smime_err_set(&err, "body not spooled");
+		return smf_msg_libstatus(msg, "verification", SMIME_TEMPFAIL,
+		    &err);
+	}
+	if (msg->msg_oversize)
+		smf_log(LOG_NOTICE, msg->msg_qid, "header exceeds "
+		    "max_header_bytes; verifying with the fields kept");
+	status = smime_verify_message(msg->msg_rt->rt_verifier,
+	    &msg->msg_headers, msg->msg_body, &msg->msg_edits, &worst, &err);
+	if (status != SMIME_OK) {
+		smime_edits_clear(&msg->msg_edits);
+		return smf_msg_libstatus(msg, "verification", status, &err);
+	}
+	smf_log(worst == SMIME_RESULT_NONE ? LOG_DEBUG : LOG_INFO,
+	    msg->msg_qid, "verified: smime=%s%s%s", smime_result_name(worst),
+	    *smime_err_get0(&err) != '\0' ? " " : "", smime_err_get0(&err));
+	if (worst == SMIME_RESULT_FAIL && conf->cf_verify_reject_fail) {
+		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "5.7.1 S/MIME signature verification failed");
+		return SMF_REJECT;
+	}
+	return SMF_ACCEPT;
+}
+
+enum smf_verdict
+smf_msg_eom(struct smf_msg *msg)
+{
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	enum smf_verdict verdict;
+	bool signed_now = false;
+
+	smime_edits_clear(&msg->msg_edits);
+	msg->msg_reply[0] = '\0';
+	if (conf->cf_mode_sign && smf_msg_is_submission(msg)) {
+		verdict = smf_msg_sign(msg, &signed_now);
+		if (signed_now || verdict != SMF_ACCEPT)
+			return verdict;
+	}
+	/* What we sign ourselves is not verified again in the same pass. */
+	if (conf->cf_mode_verify && msg->msg_rt->rt_verifier != NULL)
+		return smf_msg_verify(msg);
+	return SMF_ACCEPT;
+}

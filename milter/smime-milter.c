@@ -1,0 +1,198 @@
+/*
+ * smime-milter.c - option parsing and start-up of the daemon, the config
+ * check (-n, -T) and test mode (-t).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+#include <openssl/crypto.h>
+
+#include "config.h"
+#include "milter/daemon.h"
+#include "milter/smf.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define SMF_DEFAULT_CONF SYSCONFDIR "/smime-milter.conf"
+
+struct smf_options {
+	const char		*opt_conf;
+	const char		*opt_socket;
+	bool			 opt_check;
+	bool			 opt_print;
+	bool			 opt_foreground;
+	struct smf_testargs	 opt_test;
+};
+
+static void
+smf_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: %s [-fnTV] [-c file] [-p socket]\n"
+	    "       %s [-c file] -t msgfile [-A authuser] [-C clientaddr] "
+	    "[-F envfrom] [-R rcpt]\n"
+	    "  -c file    configuration file (default %s)\n"
+	    "  -n         check the configuration, keys included, and exit\n"
+	    "  -T         print the effective configuration and exit\n"
+	    "  -f         stay in the foreground and log to stderr too\n"
+	    "  -p socket  listen here instead of the configured socket\n"
+	    "  -t file    run one message (- for stdin) through the filter "
+	    "and print it\n"
+	    "  -A -C -F -R  SMTP AUTH login, client address, envelope "
+	    "sender, recipient for -t\n"
+	    "  -V         print the version\n", SMF_PROGNAME, SMF_PROGNAME,
+	    SMF_DEFAULT_CONF);
+}
+
+/* Parse argv; returns -1 to exit with the code in *exitcode. */
+static int
+smf_parse_options(int argc, char **argv, struct smf_options *opt,
+    int *exitcode)
+{
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->opt_conf = SMF_DEFAULT_CONF;
+	while ((c = getopt(argc, argv, "A:c:C:fF:hnp:R:t:TV")) != -1) {
+		switch (c) {
+		case 'A': opt->opt_test.ta_authuser = optarg; break;
+		case 'c': opt->opt_conf = optarg; break;
+		case 'C': opt->opt_test.ta_client_addr = optarg; break;
+		case 'f': opt->opt_foreground = true; break;
+		case 'F': opt->opt_test.ta_envfrom = optarg; break;
+		case 'n': opt->opt_check = true; break;
+		case 'p': opt->opt_socket = optarg; break;
+		case 'R': opt->opt_test.ta_rcpt = optarg; break;
+		case 't': opt->opt_test.ta_msgfile = optarg; break;
+		case 'T': opt->opt_print = true; break;
+		case 'V':
+			printf("%s %s (%s)\n", SMF_PROGNAME, PACKAGE_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION));
+			*exitcode = SMF_EX_OK;
+			return -1;
+		case 'h':
+			smf_usage(stdout);
+			*exitcode = SMF_EX_OK;
+			return -1;
+		default:
+			smf_usage(stderr);
+			*exitcode = SMF_EX_USAGE;
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		smf_usage(stderr);
+		*exitcode = SMF_EX_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+/* The unix socket path of a spec, or NULL for inet sockets. */
+static const char *
+smf_unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+/* Open the socket, detach, write the pid file, drop root, serve. */
+static int
+smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
+{
+	const struct smime_conf *conf = rt->rt_conf;
+	const char *spec = opt->opt_socket != NULL ? opt->opt_socket :
+	    conf->cf_socket;
+	const char *unix_path = smf_unix_path(spec);
+	char errbuf[512];
+	int ret = SMF_EX_OSERR;
+
+	if (smfi_setconn((char *)spec) != MI_SUCCESS ||
+	    smf_callbacks_register() != 0) {
+		smf_log(LOG_ERR, NULL, "cannot set up milter socket %s", spec);
+		return SMF_EX_SOFTWARE;
+	}
+	/* MTA and milter share a group; others get nothing. */
+	umask(007);
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		smf_log(LOG_ERR, NULL, "cannot listen on %s", spec);
+		return SMF_EX_OSERR;
+	}
+	if (!opt->opt_foreground && smf_daemonize() != 0) {
+		smf_log(LOG_ERR, NULL, "cannot detach: %s", strerror(errno));
+		goto out;
+	}
+	if (conf->cf_pidfile != NULL && smf_pidfile_write(conf->cf_pidfile)
+	    != 0) {
+		smf_log(LOG_ERR, NULL, "pid file %s: %s", conf->cf_pidfile,
+		    strerror(errno));
+		goto out;
+	}
+	if (smf_drop_privileges(conf->cf_user, unix_path, errbuf,
+	    sizeof(errbuf)) != 0) {
+		smf_log(LOG_ERR, NULL, "%s", errbuf);
+		goto out;
+	}
+	smf_log(LOG_INFO, NULL, "%s %s listening on %s as uid %ld "
+	    "(%zu signing identities, mode %s%s)", SMF_PROGNAME,
+	    PACKAGE_VERSION, spec, (long)getuid(),
+	    smime_idstore_count(rt->rt_ids), conf->cf_mode_sign ? "s" : "",
+	    conf->cf_mode_verify ? "v" : "");
+	ret = smf_run(opt->opt_conf) == 0 ? SMF_EX_OK : SMF_EX_SOFTWARE;
+out:
+	if (unix_path != NULL)
+		(void)unlink(unix_path);
+	if (conf->cf_pidfile != NULL)
+		(void)unlink(conf->cf_pidfile);
+	smf_log(LOG_INFO, NULL, "stopped");
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smf_options opt;
+	struct smf_runtime *rt = NULL;
+	char errbuf[4096];
+	int exitcode = SMF_EX_OK;
+
+	if (smf_parse_options(argc, argv, &opt, &exitcode) != 0)
+		return exitcode;
+	smf_log_open(opt.opt_foreground || opt.opt_check || opt.opt_print ||
+	    opt.opt_test.ta_msgfile != NULL);
+	if ((rt = smf_runtime_load(opt.opt_conf, errbuf, sizeof(errbuf)))
+	    == NULL) {
+		fprintf(stderr, "%s: %s\n", SMF_PROGNAME, errbuf);
+		if (!opt.opt_foreground && !opt.opt_check)
+			syslog(LOG_ERR, "%s", errbuf);
+		return SMF_EX_CONFIG;
+	}
+	smf_log_set_level(rt->rt_conf->cf_log_level);
+	if (opt.opt_check) {
+		printf("%s: configuration OK (%zu signing identities)\n",
+		    opt.opt_conf, smime_idstore_count(rt->rt_ids));
+	} else if (opt.opt_print) {
+		conf_print(rt->rt_conf, stdout);
+	} else if (opt.opt_test.ta_msgfile != NULL) {
+		exitcode = smf_testmode_run(rt, &opt.opt_test);
+	} else {
+		smf_runtime_publish(rt);
+		rt = smf_runtime_acquire();
+		exitcode = smf_daemon_main(&opt, rt);
+		smf_runtime_retire();
+	}
+	smf_runtime_release(rt);
+	return exitcode;
+}
