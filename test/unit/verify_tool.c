@@ -4,11 +4,13 @@
  *
  * usage: verify_tool [-A authserv-id] -t trust [-i intermediates]
  *            [-c crl]... [-o] [-T ocsp-timeout] [-s] [-d depth]
- *            [-m spool-memory] message
+ *            [-m spool-memory] message...
  *
  * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
- * (folding kept) for each field to prepend, then "worst: RESULT".
- * Exit 0 when a result was determined, 1 on usage error, 2 otherwise.
+ * (folding kept) for each field to prepend, then "worst: RESULT".  With
+ * several messages (one verifier for all, so caches carry over) each
+ * output ends with a line "--".  Exit 0 when every result was
+ * determined, 1 on usage error, 2 otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,27 +125,69 @@ spool_body(struct smime_spool *spool, const char *p, size_t len)
 	    SMIME_OK ? 0 : -1;
 }
 
-int
-main(int argc, char **argv)
+/* Verify one message file with v and print the edits; 0 or 2. */
+static int
+verify_file(const struct smime_verifier *v, const char *path,
+    size_t spool_memory)
 {
-	struct smime_verify_opts o;
-	struct smime_verifier *v = NULL;
 	struct smime_headers hs;
 	struct smime_edits ed;
 	struct smime_spool *spool = NULL;
 	struct smime_err err;
 	enum smime_result worst;
-	char *crls[MAX_CRLS], *msg = NULL;
+	char *msg = NULL;
 	size_t len, body, i;
 	smime_status st;
-	int ch, rc = 2;
+	int rc = 2;
+
+	smime_headers_init(&hs);
+	smime_edits_init(&ed);
+	if ((msg = read_file(path, &len)) == NULL) {
+		perror(path);
+		goto out;
+	}
+	body = split_header(msg, len, &hs);
+	spool = smime_spool_new(spool_memory ? spool_memory : 1 << 20, NULL);
+	if (spool == NULL || spool_body(spool, msg + body, len - body) != 0) {
+		fprintf(stderr, "spool failed\n");
+		goto out;
+	}
+	st = smime_verify_message(v, &hs, spool, &ed, &worst, &err);
+	if (st != SMIME_OK) {
+		fprintf(stderr, "verify: %s: %s\n", smime_strerror(st),
+		    smime_err_get0(&err));
+		goto out;
+	}
+	for (i = 0; i < ed.ed_ndelete; i++)
+		printf("delete: %s %zu\n", ed.ed_delete[i].hr_name,
+		    ed.ed_delete[i].hr_index);
+	for (i = 0; i < ed.ed_prepend.hs_count; i++)
+		printf("%s: %s\n", ed.ed_prepend.hs_list[i].hdr_name,
+		    ed.ed_prepend.hs_list[i].hdr_value);
+	printf("worst: %s\n", smime_result_name(worst));
+	/* The verifier never touches the body or appends fields. */
+	rc = ed.ed_body == NULL && ed.ed_append.hs_count == 0 ? 0 : 2;
+out:
+	smime_edits_clear(&ed);
+	smime_headers_clear(&hs);
+	smime_spool_free(spool);
+	free(msg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smime_verify_opts o;
+	struct smime_verifier *v = NULL;
+	struct smime_err err;
+	char *crls[MAX_CRLS];
+	int ch, i, rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.vo_authserv_id = "mx.example.net";
 	o.vo_ocsp_timeout = 5;
 	o.vo_crls = crls;
-	smime_headers_init(&hs);
-	smime_edits_init(&ed);
 	while ((ch = getopt(argc, argv, "A:t:i:c:oT:sd:m:")) != -1) {
 		switch (ch) {
 		case 'A': o.vo_authserv_id = optarg; break;
@@ -163,45 +207,22 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (optind + 1 != argc || o.vo_trust_anchors == NULL) {
+	if (optind >= argc || o.vo_trust_anchors == NULL) {
 		fprintf(stderr, "usage: verify_tool -t trust [options] "
-		    "message\n");
+		    "message...\n");
 		return 1;
 	}
 	if ((v = smime_verifier_new(&o, &err)) == NULL) {
 		fprintf(stderr, "verifier: %s\n", smime_err_get0(&err));
-		goto out;
+		return 2;
 	}
-	if ((msg = read_file(argv[optind], &len)) == NULL) {
-		perror(argv[optind]);
-		goto out;
+	for (i = optind; i < argc; i++) {
+		if (verify_file(v, argv[i], o.vo_spool_memory) != 0)
+			rc = 2;
+		if (argc - optind > 1)
+			printf("--\n");
+		fflush(stdout);
 	}
-	body = split_header(msg, len, &hs);
-	spool = smime_spool_new(o.vo_spool_memory ? o.vo_spool_memory :
-	    1 << 20, NULL);
-	if (spool == NULL || spool_body(spool, msg + body, len - body) != 0) {
-		fprintf(stderr, "spool failed\n");
-		goto out;
-	}
-	st = smime_verify_message(v, &hs, spool, &ed, &worst, &err);
-	if (st != SMIME_OK) {
-		fprintf(stderr, "verify: %s: %s\n", smime_strerror(st),
-		    smime_err_get0(&err));
-		goto out;
-	}
-	for (i = 0; i < ed.ed_ndelete; i++)
-		printf("delete: %s %zu\n", ed.ed_delete[i].hr_name,
-		    ed.ed_delete[i].hr_index);
-	for (i = 0; i < ed.ed_prepend.hs_count; i++)
-		printf("%s: %s\n", ed.ed_prepend.hs_list[i].hdr_name,
-		    ed.ed_prepend.hs_list[i].hdr_value);
-	printf("worst: %s\n", smime_result_name(worst));
-	rc = ed.ed_body == NULL && ed.ed_append.hs_count == 0 ? 0 : 2;
-out:
-	smime_edits_clear(&ed);
-	smime_headers_clear(&hs);
-	smime_spool_free(spool);
 	smime_verifier_free(v);
-	free(msg);
 	return rc;
 }

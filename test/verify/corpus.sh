@@ -81,6 +81,20 @@ while IFS=$tab read -r name want signer; do
 	echo "ok $name"
 done < "$table"
 
+# The same answers when the body spool lives in a file, not memory.
+for name in good-rsa2048 huge-header tampered-body; do
+	a=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" "$work/$name.eml" 2>&1)
+	b=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" -m 100 "$work/$name.eml" 2>&1)
+	n=$((n + 1))
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then
+		echo "ok $name (spool on disk)"
+	else
+		fail "$name" "spool on disk differs:
+$a
+$b"
+	fi
+done
+
 # Forged fields: our authserv-id (any case, after CFWS, or quoted) goes,
 # other A-R fields stay, every X-SMIME-Signer goes.
 out=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" -s "$work/forged-ar.eml" 2>&1)
