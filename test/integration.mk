@@ -3,8 +3,10 @@
 # only when not run as root or when the daemon has not been built.
 INTEGRATION_LIBS = \
 	test/integration/common.sh \
-	test/integration/postfix-lib.sh
+	test/integration/postfix-lib.sh \
+	test/integration/sendmail-lib.sh
 INTEGRATION_TESTS = \
-	test/integration/postfix-relay.sh
+	test/integration/postfix-relay.sh \
+	test/integration/sendmail-relay.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)

@@ -8,6 +8,8 @@
 OPENSSL=${OPENSSL:-openssl}
 IT_LOGS=${IT_LOGS:-}
 IT_MILTER_PID=
+IT_SINK_PID=
+IT_SINKDIR=$IT_WORK/sink
 PATH=$PATH:/usr/sbin:/sbin
 export PATH
 
@@ -153,10 +155,14 @@ it_milter_stop() {
 		kill -KILL "$IT_MILTER_PID" 2>/dev/null
 		wait "$IT_MILTER_PID" 2>/dev/null
 		IT_MILTER_PID=
+IT_SINK_PID=
+IT_SINKDIR=$IT_WORK/sink
 		it_die "smime-milter ignored SIGTERM for 10s"
 	fi
 	wait "$IT_MILTER_PID" 2>/dev/null
 	IT_MILTER_PID=
+IT_SINK_PID=
+IT_SINKDIR=$IT_WORK/sink
 	it_wait_port_closed "$IT_MILTER_PORT" 10 ||
 	    it_die "milter port still open after stop"
 }
@@ -230,4 +236,44 @@ it_ar_smime() {
 	    tolower($0) ~ /^authentication-results:/ { cur = $0 }
 	    END { if (cur != "") print cur }' "$1" |
 	    grep -i "^Authentication-Results: *$2 *;" | tr -s ' \t' '  '
+}
+
+# it_sink_start PORT - run smtp-sink on 127.0.0.1:PORT as the next hop; it
+# writes each received message (with X-Client-Addr/X-Helo-Args/X-Mail-Args/
+# X-Rcpt-Args lines in front) to its own file $IT_SINKDIR/msg.*.
+it_sink_start() {
+	mkdir -p "$IT_SINKDIR" && chown postfix "$IT_SINKDIR" ||
+	    it_die "sink directory"
+	IT_LOGS="$IT_LOGS $IT_WORK/smtp-sink.log"
+	smtp-sink -u postfix -d "$IT_SINKDIR/msg." "127.0.0.1:$1" 50 \
+	    >"$IT_WORK/smtp-sink.log" 2>&1 &
+	IT_SINK_PID=$!
+	it_wait_port "$1" 10 || it_die "smtp-sink did not start"
+}
+
+# it_sink_stop - stop smtp-sink; safe to call twice.
+it_sink_stop() {
+	[ -n "$IT_SINK_PID" ] || return 0
+	kill "$IT_SINK_PID" 2>/dev/null
+	wait "$IT_SINK_PID" 2>/dev/null
+	IT_SINK_PID=
+}
+
+# it_delivered_count - number of messages smtp-sink has written.
+it_delivered_count() {
+	find "$IT_SINKDIR" -type f -name 'msg.*' 2>/dev/null | wc -l
+}
+
+# it_find_delivery TEXT - print the sink file containing TEXT (a unique
+# marker such as a Message-ID); empty when none.
+it_find_delivery() {
+	grep -l -F -- "$1" "$IT_SINKDIR"/msg.* 2>/dev/null | head -n 1
+}
+
+# it_strip_sink FILE - print FILE without the lines smtp-sink puts in front,
+# i.e. the message as the next hop received it.
+it_strip_sink() {
+	awk 'BEGIN { hdr = 1 }
+	     hdr && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { next }
+	     { hdr = 0; print }' "$1"
 }

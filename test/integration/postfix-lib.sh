@@ -19,7 +19,7 @@
 #     submissions, milter_default_action=tempfail, and the macros the milter
 #     needs ({auth_authen}, {client_addr}, i, j);
 #   * every message relayed to smtp-sink on $PF_SINK_PORT, which writes each
-#     delivered message to its own file under $IT_WORK/sink/.
+#     delivered message to its own file under $IT_SINKDIR (it_sink_start).
 #
 # Everything binds to loopback on free high ports.  Every wait is bounded.
 # pf_teardown stops Postfix and smtp-sink; call it from the caller's trap.
@@ -29,13 +29,11 @@ PF_CONF=$PF_DIR/etc
 PF_QUEUE=$PF_DIR/spool
 PF_DATA=$PF_DIR/data
 PF_LOG=$PF_DIR/maillog
-PF_SINKDIR=$IT_WORK/sink
 PF_LISTEN=${PF_LISTEN:-127.0.0.1}
 PF_HOSTNAME=${PF_HOSTNAME:-mx.pf-test.example.jp}
 PF_MILTER=${PF_MILTER:-}
-PF_SINK_PID=
 PF_STARTED=
-IT_LOGS="$IT_LOGS $PF_LOG $IT_WORK/smtp-sink.log"
+IT_LOGS="$IT_LOGS $PF_LOG"
 
 # pf_log MSG... - progress line on stderr (the test log).
 pf_log() {
@@ -154,7 +152,7 @@ pf_setup() {
 	it_pick_port; PF_SUBMIT_PORT=$IT_PORT
 	it_pick_port; PF_INBOUND_PORT=$IT_PORT
 	it_pick_port; PF_SINK_PORT=$IT_PORT
-	mkdir -p "$PF_CONF/sasl" "$PF_QUEUE" "$PF_DATA" "$PF_SINKDIR" ||
+	mkdir -p "$PF_CONF/sasl" "$PF_QUEUE" "$PF_DATA" ||
 	    it_die "mkdir"
 	chown postfix "$PF_DATA" || it_die "chown $PF_DATA"
 	# Postfix refuses group/other-writable parents of its queue.
@@ -180,19 +178,9 @@ pf_set_milter() {
 	    it_die "postconf milters"
 }
 
-# pf_start_sink - start smtp-sink writing one file per message into
-# $PF_SINKDIR (as the postfix user, which must own the directory).
-pf_start_sink() {
-	chown postfix "$PF_SINKDIR" || it_die "chown $PF_SINKDIR"
-	smtp-sink -u postfix -d "$PF_SINKDIR/msg." \
-	    "127.0.0.1:$PF_SINK_PORT" 50 >"$IT_WORK/smtp-sink.log" 2>&1 &
-	PF_SINK_PID=$!
-	it_wait_port "$PF_SINK_PORT" 10 || it_die "smtp-sink did not start"
-}
-
 # pf_start - start smtp-sink and Postfix; wait until both listeners answer.
 pf_start() {
-	[ -n "$PF_SINK_PID" ] || pf_start_sink
+	[ -n "$IT_SINK_PID" ] || it_sink_start "$PF_SINK_PORT"
 	postfix -c "$PF_CONF" check >"$IT_WORK/postfix-check.log" 2>&1 ||
 	    { cat "$IT_WORK/postfix-check.log" >&2; it_die "postfix check"; }
 	postfix -c "$PF_CONF" start >>"$IT_WORK/postfix-check.log" 2>&1 ||
@@ -221,11 +209,7 @@ pf_teardown() {
 		done
 		PF_STARTED=
 	fi
-	if [ -n "$PF_SINK_PID" ]; then
-		kill "$PF_SINK_PID" 2>/dev/null
-		wait "$PF_SINK_PID" 2>/dev/null
-		PF_SINK_PID=
-	fi
+	it_sink_stop
 }
 
 # pf_send PORT [swaks options...] - one SMTP transaction with swaks; prints
@@ -257,16 +241,11 @@ pf_flush() {
 	postqueue -c "$PF_CONF" -f >/dev/null 2>&1 || it_die "postqueue -f"
 }
 
-# pf_delivered_count - number of messages smtp-sink has written.
-pf_delivered_count() {
-	find "$PF_SINKDIR" -type f -name 'msg.*' | wc -l
-}
-
 # pf_wait_delivered N SECONDS - wait until at least N messages were
 # delivered to the sink and their files are complete; 1 on timeout.
 pf_wait_delivered() {
 	_wd_end=$(( $(date +%s) + $2 ))
-	while [ "$(pf_delivered_count)" -lt "$1" ]; do
+	while [ "$(it_delivered_count)" -lt "$1" ]; do
 		[ "$(date +%s)" -ge "$_wd_end" ] && return 1
 		sleep 0.3
 	done
@@ -283,23 +262,4 @@ pf_wait_queue() {
 		sleep 0.3
 	done
 	return 0
-}
-
-# pf_newest_delivery - print the path of the most recent sink file.
-pf_newest_delivery() {
-	ls -t "$PF_SINKDIR"/msg.* 2>/dev/null | head -n 1
-}
-
-# pf_find_delivery TEXT - print the sink file containing TEXT (a unique
-# marker such as a Message-ID); empty when none.
-pf_find_delivery() {
-	grep -l -F -- "$1" "$PF_SINKDIR"/msg.* 2>/dev/null | head -n 1
-}
-
-# pf_strip_sink FILE - print FILE without the X-Client-*/X-Helo-*/X-Mail-*/
-# X-Rcpt-* lines that smtp-sink prepends, i.e. the message as received.
-pf_strip_sink() {
-	awk 'hdr && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { next }
-	     { hdr = 0; print }
-	     BEGIN { hdr = 1 }' "$1"
 }

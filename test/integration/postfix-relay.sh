@@ -56,12 +56,12 @@ pf_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
     --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
     --data @"$IT_WORK/m1" || { cat "$IT_WORK/swaks.last"; it_die "auth send"; }
 pf_wait_delivered 1 60 || it_die "authenticated mail not delivered"
-f=$(pf_find_delivery '<relay-auth@example.jp>')
+f=$(it_find_delivery '<relay-auth@example.jp>')
 [ -n "$f" ] || it_die "delivered file for relay-auth missing"
 grep -q '^Body line for relay-auth\.' "$f" || it_die "body changed in $f"
 grep -q '^X-Rcpt-Args: <voter@example.org>' "$f" ||
     it_die "envelope recipient missing in $f"
-pf_strip_sink "$f" | grep -q '^X-Client-Addr:' && it_die "pf_strip_sink"
+it_strip_sink "$f" | grep -q '^X-Client-Addr:' && it_die "it_strip_sink"
 echo "ok 1 authenticated submission relayed"
 
 # 2. no AUTH / wrong password on submission: refused, nothing delivered
@@ -86,7 +86,7 @@ pf_send "$PF_INBOUND_PORT" --local-interface 127.0.0.2 \
     --from someone@example.net --to voter@example.org \
     --data @"$IT_WORK/m3" || { cat "$IT_WORK/swaks.last"; it_die "inbound"; }
 pf_wait_delivered 2 60 || it_die "inbound mail not delivered"
-f=$(pf_find_delivery '<relay-inbound@example.jp>')
+f=$(it_find_delivery '<relay-inbound@example.jp>')
 [ -n "$f" ] || it_die "inbound delivery missing"
 grep -q '^X-Client-Addr: 127.0.0.1' "$f" || it_die "sink client addr"
 echo "ok 3 inbound port relays"
@@ -112,7 +112,7 @@ grep -q '<\*\* *4[0-9][0-9]' "$IT_WORK/swaks.last" ||
 pf_wait_queue 1 30 || it_die "sendmail(1) message not queued"
 sleep 3
 [ "$(pf_queue_count)" = 1 ] || it_die "queued message vanished"
-[ "$(pf_delivered_count)" = 2 ] || it_die "delivered while milter down"
+[ "$(it_delivered_count)" = 2 ] || it_die "delivered while milter down"
 grep -qi 'milter.*inet:127.0.0.1:'"$dead" "$PF_LOG" ||
     it_die "no milter error logged"
 echo "ok 4a milter down: SMTP 4xx, sendmail(1) message stays queued"
@@ -122,9 +122,9 @@ pf_reload
 sleep 1
 pf_flush
 pf_wait_delivered 3 90 || it_die "queued message not delivered after flush"
-[ -n "$(pf_find_delivery '<relay-deferred@example.jp>')" ] ||
+[ -n "$(it_find_delivery '<relay-deferred@example.jp>')" ] ||
     it_die "wrong message delivered"
-[ -z "$(pf_find_delivery '<relay-smtp-tempfail@example.jp>')" ] ||
+[ -z "$(it_find_delivery '<relay-smtp-tempfail@example.jp>')" ] ||
     it_die "tempfailed SMTP message was delivered"
 echo "ok 4b queued message delivered after flush"
 exit 0
