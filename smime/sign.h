@@ -18,7 +18,9 @@
 #include "smime/spool.h"
 
 struct smime_sign_opts {
-	const char	*so_digest;	/* "sha256" | "sha384" | "sha512" */
+	/* "sha256" | "sha384" | "sha512" (NULL: sha256); an EC key gets at
+	 * least its curve's size (P-384: sha384), micalg follows. */
+	const char	*so_digest;
 	bool		 so_include_chain;
 	bool		 so_rsa_pss;
 	const char	*so_tmpdir;	/* spool directory, NULL: default */
@@ -38,7 +40,17 @@ bool smime_sign_is_smime(const struct smime_headers *hdrs);
  * Sign the message with id.  Returns SMIME_OK with edits filled, or an
  * error status with err set and edits left empty (never a half-built
  * message): SMIME_SYNTAX for unparsable MIME, SMIME_EXPIRED for a cert
- * outside its validity, SMIME_BADKEY, SMIME_TEMPFAIL for spool I/O.
+ * outside its validity, SMIME_POLICY for a cert whose KeyUsage/EKU
+ * exclude S/MIME signing, SMIME_BADKEY (key missing or not the cert's),
+ * SMIME_UNSUPPORTED (unknown digest, already S/MIME, a leaf in an unknown
+ * transfer encoding that is not 7-bit), SMIME_NORESOURCE (MIME limits),
+ * SMIME_TEMPFAIL for spool I/O.  edits is initialised here.
+ *
+ * On success: every Content-* field and MIME-Version of hdrs queued for
+ * deletion; "MIME-Version: 1.0" and the multipart/signed Content-Type
+ * appended (folded with LF + TAB, as smfi_addheader() expects); ed_body
+ * holds the new body with CRLF line ends, 7-bit, lines of at most 78
+ * octets except lines copied unchanged from a 7bit part.
  */
 smime_status smime_sign_message(const struct smime_identity *id,
     const struct smime_sign_opts *opts, const struct smime_headers *hdrs,

@@ -1,0 +1,388 @@
+/*
+ * sign.c - RFC 8551 multipart/signed with a detached CMS SignedData.
+ *
+ * The new body is built in one spool: a short preamble, the signed entity
+ * (signent.c), then the signature part.  The signature is computed by
+ * streaming the entity's byte range of that same spool through CMS_final,
+ * so no step holds the whole message in memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509v3.h>
+
+#include "smime/mime.h"
+#include "smime/sign.h"
+#include "smime/signent.h"
+
+#define SIGN_DEFAULT_MEMORY	(1024 * 1024)
+#define SIGN_PREAMBLE		"This is an S/MIME signed message.\r\n"
+
+bool
+smime_sign_is_smime(const struct smime_headers *hdrs)
+{
+	struct smime_mime_param *params = NULL;
+	size_t nparams = 0, i;
+	char *type = NULL, *sub = NULL;
+	const char *ct, *proto;
+	bool ret = false;
+
+	for (i = 0; (ct = smime_headers_get0(hdrs, "Content-Type", i)) != NULL;
+	    i++) {
+		if (smime_mime_parse_content_type(ct, &type, &sub, &params,
+		    &nparams) != SMIME_OK)
+			continue;
+		proto = smime_mime_params_get0(params, nparams, "protocol");
+		if (strcmp(type, "multipart") == 0 &&
+		    strcmp(sub, "signed") == 0 && proto != NULL &&
+		    (smime_mime_strcasecmp(proto,
+		    "application/pkcs7-signature") == 0 ||
+		    smime_mime_strcasecmp(proto,
+		    "application/x-pkcs7-signature") == 0))
+			ret = true;
+		if (strcmp(type, "application") == 0 &&
+		    (strcmp(sub, "pkcs7-mime") == 0 ||
+		    strcmp(sub, "x-pkcs7-mime") == 0))
+			ret = true;
+		free(type);
+		free(sub);
+		smime_mime_params_free(params, nparams);
+		type = sub = NULL;
+		params = NULL;
+		nparams = 0;
+	}
+	return ret;
+}
+
+/*
+ * Map the configured digest to its EVP name and RFC 8551 micalg.  An EC
+ * key gets at least a digest of its curve's size (P-384: SHA-384), as
+ * RFC 5753 recommends; gpgsm refuses a shorter one.
+ */
+static smime_status
+sign_digest(const char *name, const EVP_PKEY *key, const char **mdname,
+    const char **micalg, struct smime_err *err)
+{
+	static const struct {
+		const char	*sd_name;
+		const char	*sd_micalg;
+	} digests[] = {
+		{ "sha256", "sha-256" },
+		{ "sha384", "sha-384" },
+		{ "sha512", "sha-512" },
+	};
+	size_t i, n = sizeof(digests) / sizeof(digests[0]);
+	int bits;
+
+	if (name == NULL)
+		name = "sha256";
+	for (i = 0; i < n; i++)
+		if (smime_mime_strcasecmp(name, digests[i].sd_name) == 0) {
+			bits = key != NULL && EVP_PKEY_is_a(key, "EC") ?
+			    EVP_PKEY_get_bits(key) : 0;
+			if (bits > 256 && i < 1)
+				i = 1;
+			if (bits > 384 && i < 2)
+				i = 2;
+			*mdname = digests[i].sd_name;
+			*micalg = digests[i].sd_micalg;
+			return SMIME_OK;
+		}
+	smime_err_set(err, "unsupported signing digest \"%s\"", name);
+	return SMIME_UNSUPPORTED;
+}
+
+/*
+ * Refuse certificates a recipient would reject: outside validity, or
+ * whose KeyUsage/EKU (when present) exclude S/MIME signing, or that do
+ * not match the key.
+ */
+static smime_status
+sign_check_cert(const struct smime_identity *id, struct smime_err *err)
+{
+	X509 *cert = id->id_cert;
+	uint32_t flags;
+
+	if (cert == NULL || id->id_key == NULL) {
+		smime_err_set(err, "identity has no certificate or key");
+		return SMIME_BADKEY;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0) {
+		smime_err_set(err, "signing certificate is not yet valid");
+		return SMIME_EXPIRED;
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+		smime_err_set(err, "signing certificate has expired");
+		return SMIME_EXPIRED;
+	}
+	flags = X509_get_extension_flags(cert);
+	if ((flags & EXFLAG_KUSAGE) != 0 &&
+	    (X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE) == 0) {
+		smime_err_set(err, "signing certificate lacks KeyUsage "
+		    "digitalSignature");
+		return SMIME_POLICY;
+	}
+	if ((flags & EXFLAG_XKUSAGE) != 0 &&
+	    (X509_get_extended_key_usage(cert) & (XKU_SMIME | XKU_ANYEKU)) ==
+	    0) {
+		smime_err_set(err, "signing certificate lacks EKU "
+		    "emailProtection");
+		return SMIME_POLICY;
+	}
+	if (X509_check_private_key(cert, id->id_key) != 1) {
+		smime_err_openssl(err, "private key does not match certificate");
+		return SMIME_BADKEY;
+	}
+	return SMIME_OK;
+}
+
+/*
+ * Sign [off, off + len) of spool; *der receives the DER SignedData in a
+ * memory BIO the caller frees.  signingTime, SMIMECapabilities and ESS
+ * signing-certificate-v2 (CMS_CADES) are signed attributes.
+ */
+static smime_status
+sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
+    const char *mdname, struct smime_spool *spool, uint64_t off, uint64_t len,
+    BIO **der, struct smime_err *err)
+{
+	unsigned int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL |
+	    CMS_CADES;
+	CMS_ContentInfo *cms = NULL;
+	CMS_SignerInfo *si;
+	EVP_PKEY_CTX *pctx;
+	const EVP_MD *md;
+	BIO *data = NULL, *out = NULL;
+	bool pss = opts->so_rsa_pss && EVP_PKEY_is_a(id->id_key, "RSA");
+	int i;
+	smime_status ret = SMIME_INTERNAL;
+
+	*der = NULL;
+	if ((md = EVP_get_digestbyname(mdname)) == NULL) {
+		smime_err_openssl(err, "digest %s unavailable", mdname);
+		goto out;
+	}
+	if ((cms = CMS_sign_ex(NULL, NULL, NULL, NULL, flags, NULL, NULL)) ==
+	    NULL) {
+		smime_err_openssl(err, "CMS_sign_ex");
+		goto out;
+	}
+	si = CMS_add1_signer(cms, id->id_cert, id->id_key, md,
+	    flags | (pss ? CMS_KEY_PARAM : 0));
+	if (si == NULL) {
+		smime_err_openssl(err, "CMS_add1_signer");
+		ret = SMIME_BADKEY;
+		goto out;
+	}
+	if (pss && ((pctx = CMS_SignerInfo_get0_pkey_ctx(si)) == NULL ||
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
+	    <= 0)) {
+		smime_err_openssl(err, "cannot select RSASSA-PSS");
+		goto out;
+	}
+	for (i = 0; opts->so_include_chain && id->id_chain != NULL &&
+	    i < sk_X509_num(id->id_chain); i++)
+		if (!CMS_add1_cert(cms, sk_X509_value(id->id_chain, i))) {
+			smime_err_openssl(err, "CMS_add1_cert");
+			goto out;
+		}
+	if ((data = smime_spool_new_read_bio(spool, off, len)) == NULL ||
+	    (out = BIO_new(BIO_s_mem())) == NULL) {
+		smime_err_set(err, "out of memory");
+		ret = SMIME_NORESOURCE;
+		goto out;
+	}
+	if (CMS_final(cms, data, NULL, flags) != 1) {
+		smime_err_openssl(err, "CMS_final");
+		goto out;
+	}
+	if (!BIO_eof(data)) {
+		smime_err_set(err, "spool read failed while signing");
+		ret = SMIME_TEMPFAIL;
+		goto out;
+	}
+	if (i2d_CMS_bio(out, cms) != 1) {
+		smime_err_openssl(err, "i2d_CMS_bio");
+		goto out;
+	}
+	*der = out;
+	out = NULL;
+	ret = SMIME_OK;
+out:
+	BIO_free(data);
+	BIO_free(out);
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return ret;
+}
+
+/* Append the DER in der as base64, 76 characters a line, CRLF. */
+static smime_status
+sign_put_base64(struct smime_spool *out, BIO *der, struct smime_err *err)
+{
+	unsigned char line[80];
+	char *data;
+	long len, off;
+	int n, chunk;
+	smime_status ret = SMIME_OK;
+
+	len = BIO_get_mem_data(der, &data);
+	for (off = 0; off < len && ret == SMIME_OK; off += chunk) {
+		chunk = len - off > 57 ? 57 : (int)(len - off);
+		n = EVP_EncodeBlock(line, (unsigned char *)data + off, chunk);
+		line[n++] = '\r';
+		line[n++] = '\n';
+		ret = smime_spool_write(out, line, (size_t)n, err);
+	}
+	return ret;
+}
+
+static smime_status
+sign_puts(struct smime_spool *out, const char *s, struct smime_err *err)
+{
+	return smime_spool_write(out, s, strlen(s), err);
+}
+
+/* Queue the header changes: Content-* and MIME-Version out, ours in. */
+static smime_status
+sign_header_edits(const struct smime_headers *hdrs, const char *micalg,
+    const char *bnd, struct smime_edits *edits)
+{
+	char ct[256];
+	size_t i;
+	smime_status ret = SMIME_OK;
+
+	for (i = 0; i < hdrs->hs_count && ret == SMIME_OK; i++)
+		if (smime_signent_is_content_field(hdrs->hs_list[i].hdr_name) ||
+		    smime_mime_strcasecmp(hdrs->hs_list[i].hdr_name,
+		    "MIME-Version") == 0)
+			ret = smime_edits_delete_all(edits, hdrs,
+			    hdrs->hs_list[i].hdr_name);
+	if (ret != SMIME_OK)
+		return ret;
+	/* Folded with LF + TAB, the form smfi_addheader() expects. */
+	snprintf(ct, sizeof(ct), "multipart/signed;\n\t"
+	    "protocol=\"application/pkcs7-signature\";\n\tmicalg=%s;\n\t"
+	    "boundary=\"%s\"", micalg, bnd);
+	if ((ret = smime_headers_add(&edits->ed_append, "MIME-Version", "1.0"))
+	    != SMIME_OK)
+		return ret;
+	return smime_headers_add(&edits->ed_append, "Content-Type", ct);
+}
+
+/* A fresh boundary: "=_" cannot occur in base64 or quoted-printable. */
+static smime_status
+sign_boundary(char *bnd, size_t size, struct smime_err *err)
+{
+	unsigned char rnd[16];
+	size_t i, o;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		smime_err_openssl(err, "RAND_bytes");
+		return SMIME_INTERNAL;
+	}
+	o = (size_t)snprintf(bnd, size, "----=_smime_");
+	for (i = 0; i < sizeof(rnd) && o + 3 <= size; i++)
+		o += (size_t)snprintf(bnd + o, size - o, "%02x", rnd[i]);
+	return SMIME_OK;
+}
+
+/*
+ * Write preamble, entity, signature part and close delimiter into out;
+ * the entity lies at [ent_off, ent_off + ent_len) when done.
+ */
+static smime_status
+sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
+    const char *mdname, const struct smime_headers *hdrs,
+    struct smime_spool *body, const struct smime_mime_part *tree,
+    const char *bnd, struct smime_spool *out, struct smime_err *err)
+{
+	char line[128];
+	uint64_t ent_off, ent_len;
+	BIO *der = NULL;
+	smime_status ret;
+
+	snprintf(line, sizeof(line), SIGN_PREAMBLE "\r\n--%s\r\n", bnd);
+	if ((ret = sign_puts(out, line, err)) != SMIME_OK)
+		goto out;
+	ent_off = smime_spool_size(out);
+	if ((ret = smime_signent_write(hdrs, body, tree, out, err)) !=
+	    SMIME_OK)
+		goto out;
+	ent_len = smime_spool_size(out) - ent_off;
+	if ((ret = sign_cms(id, opts, mdname, out, ent_off, ent_len, &der,
+	    err)) != SMIME_OK)
+		goto out;
+	snprintf(line, sizeof(line), "\r\n--%s\r\n", bnd);
+	if ((ret = sign_puts(out, line, err)) != SMIME_OK ||
+	    (ret = sign_puts(out, "Content-Type: application/pkcs7-signature; "
+	    "name=\"smime.p7s\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; filename=\"smime.p7s\"\r\n"
+	    "Content-Description: S/MIME Cryptographic Signature\r\n\r\n",
+	    err)) != SMIME_OK ||
+	    (ret = sign_put_base64(out, der, err)) != SMIME_OK)
+		goto out;
+	snprintf(line, sizeof(line), "\r\n--%s--\r\n", bnd);
+	ret = sign_puts(out, line, err);
+out:
+	BIO_free(der);
+	return ret;
+}
+
+smime_status
+smime_sign_message(const struct smime_identity *id,
+    const struct smime_sign_opts *opts, const struct smime_headers *hdrs,
+    struct smime_spool *body, struct smime_edits *edits,
+    struct smime_err *err)
+{
+	struct smime_mime_part *tree = NULL;
+	struct smime_spool *out = NULL;
+	const char *mdname, *micalg;
+	char bnd[64];
+	smime_status ret;
+
+	smime_edits_init(edits);
+	if ((ret = sign_check_cert(id, err)) != SMIME_OK ||
+	    (ret = sign_digest(opts->so_digest, id->id_key, &mdname, &micalg,
+	    err)) != SMIME_OK)
+		goto out;
+	if (smime_sign_is_smime(hdrs)) {
+		smime_err_set(err, "message already carries S/MIME");
+		ret = SMIME_UNSUPPORTED;
+		goto out;
+	}
+	if ((ret = smime_mime_parse(body, hdrs, opts->so_max_depth,
+	    opts->so_max_parts, &tree, err)) != SMIME_OK ||
+	    (ret = sign_boundary(bnd, sizeof(bnd), err)) != SMIME_OK)
+		goto out;
+	out = smime_spool_new(opts->so_spool_memory == 0 ?
+	    SIGN_DEFAULT_MEMORY : opts->so_spool_memory, opts->so_tmpdir);
+	if (out == NULL) {
+		smime_err_set(err, "out of memory");
+		ret = SMIME_NORESOURCE;
+		goto out;
+	}
+	if ((ret = sign_body(id, opts, mdname, hdrs, body, tree, bnd, out,
+	    err)) != SMIME_OK)
+		goto out;
+	if ((ret = sign_header_edits(hdrs, micalg, bnd, edits)) != SMIME_OK) {
+		smime_err_set(err, "out of memory");
+		goto out;
+	}
+	edits->ed_body = out;
+	out = NULL;
+	ret = SMIME_OK;
+out:
+	if (ret != SMIME_OK)
+		smime_edits_clear(edits);
+	smime_spool_free(out);
+	smime_mime_free(tree);
+	return ret;
+}

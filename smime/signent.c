@@ -1,0 +1,637 @@
+/*
+ * signent.c - the signed entity: Content-* fields moved inside, CRLF line
+ * ends, every leaf 7-bit clean.
+ *
+ * Transport re-encoding of 8bit text by relays is the classic way S/MIME
+ * signatures break (see PITFALLS), so nothing that could be re-encoded in
+ * transit may stay inside the signed part.  Leaves that are already safe
+ * are copied through the CRLF filter unchanged, so that a 7-bit message
+ * signs to what its author wrote.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+
+#include "smime/canon.h"
+#include "smime/signent.h"
+
+#define ENT_CHUNK	8192
+#define ENT_MAX_LINE	998	/* RFC 5322 §2.1.1 */
+#define QP_MAX_BODY	72	/* leaves room for =XX, =46 and the '=' */
+
+struct ent {
+	struct smime_spool	*en_in;
+	struct smime_spool	*en_out;
+	struct smime_err	*en_err;
+	smime_status		 en_status;	/* first failure, sticky */
+	unsigned char		 en_buf[ENT_CHUNK];
+	size_t			 en_len;
+};
+
+enum enc_kind { ENC_QP, ENC_BASE64 };
+enum dec_kind { DEC_IDENTITY, DEC_QP, DEC_BASE64 };
+
+struct enc {
+	struct ent	*ec_en;
+	enum enc_kind	 ec_kind;
+	unsigned char	 ec_line[QP_MAX_BODY + 8];
+	size_t		 ec_len;
+	bool		 ec_after_cr;
+	unsigned char	 ec_grp[57];
+	size_t		 ec_glen;
+	bool		 ec_first;
+};
+
+struct dec {
+	enum dec_kind	 dc_kind;
+	int		 dc_state;
+	unsigned char	 dc_hex;
+	unsigned int	 dc_bits;
+	int		 dc_nbits;
+};
+
+struct leaf_scan {
+	bool	ls_8bit;
+	bool	ls_nul;
+	bool	ls_barecr;
+	bool	ls_long;
+};
+
+bool
+smime_signent_is_content_field(const char *name)
+{
+	return smime_mime_strncasecmp(name, "Content-", 8) == 0;
+}
+
+static void
+ent_flush(struct ent *en)
+{
+	smime_status ret;
+
+	if (en->en_len > 0 && en->en_status == SMIME_OK) {
+		ret = smime_spool_write(en->en_out, en->en_buf, en->en_len,
+		    en->en_err);
+		if (ret != SMIME_OK)
+			en->en_status = ret;
+	}
+	en->en_len = 0;
+}
+
+static void
+ent_put(struct ent *en, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t n;
+
+	while (len > 0) {
+		if (en->en_len == sizeof(en->en_buf))
+			ent_flush(en);
+		n = sizeof(en->en_buf) - en->en_len;
+		if (n > len)
+			n = len;
+		memcpy(en->en_buf + en->en_len, p, n);
+		en->en_len += n;
+		p += n;
+		len -= n;
+	}
+}
+
+static void
+ent_puts(struct ent *en, const char *s)
+{
+	ent_put(en, s, strlen(s));
+}
+
+static void
+ent_fail(struct ent *en, smime_status ret)
+{
+	if (en->en_status == SMIME_OK)
+		en->en_status = ret;
+}
+
+/*
+ * Write "name: value" CRLF.  Line breaks inside the value (folding, as
+ * LF, CR or CRLF) become CRLF; a break not followed by white space gets a
+ * space so that the value cannot start a new field.
+ */
+static void
+ent_field(struct ent *en, const char *name, const char *value)
+{
+	const char *p = value;
+
+	ent_puts(en, name);
+	ent_puts(en, ": ");
+	while (*p != '\0') {
+		if (*p == '\r' || *p == '\n') {
+			if (p[0] == '\r' && p[1] == '\n')
+				p++;
+			p++;
+			while (*p == '\r' || *p == '\n')
+				p++;	/* empty continuation lines */
+			if (*p == '\0')
+				break;
+			ent_puts(en, *p == ' ' || *p == '\t' ? "\r\n" : "\r\n ");
+			continue;
+		}
+		ent_put(en, p++, 1);
+	}
+	ent_puts(en, "\r\n");
+}
+
+/*
+ * Write the fields of hs (only Content-* ones when content_only), with
+ * Content-Transfer-Encoding set to new_cte when non-NULL (added when
+ * absent, duplicates dropped), and the default Content-Type when
+ * default_ct is set and none is present.  No blank line.
+ */
+static void
+ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
+    const char *new_cte, bool default_ct)
+{
+	const struct smime_header *h;
+	bool cte_done = false;
+	size_t i;
+
+	if (default_ct && smime_headers_get0(hs, "Content-Type", 0) == NULL)
+		ent_field(en, "Content-Type", "text/plain; charset=us-ascii");
+	for (i = 0; i < hs->hs_count; i++) {
+		h = &hs->hs_list[i];
+		if (content_only && !smime_signent_is_content_field(h->hdr_name))
+			continue;
+		if (new_cte != NULL && smime_mime_strcasecmp(h->hdr_name,
+		    "Content-Transfer-Encoding") == 0) {
+			if (!cte_done)
+				ent_field(en, h->hdr_name, new_cte);
+			cte_done = true;
+			continue;
+		}
+		ent_field(en, h->hdr_name, h->hdr_value);
+	}
+	if (new_cte != NULL && !cte_done)
+		ent_field(en, "Content-Transfer-Encoding", new_cte);
+}
+
+/* Copy [from, to) of the input through the CRLF filter. */
+static void
+ent_copy_canon(struct ent *en, uint64_t from, uint64_t to)
+{
+	BIO *src = NULL, *canon = NULL;
+	char buf[ENT_CHUNK];
+	int n;
+
+	if (to <= from || en->en_status != SMIME_OK)
+		return;
+	if ((src = smime_spool_new_read_bio(en->en_in, from, to - from)) ==
+	    NULL || (canon = smime_canon_new_bio()) == NULL) {
+		BIO_free(src);
+		smime_err_set(en->en_err, "out of memory");
+		ent_fail(en, SMIME_NORESOURCE);
+		return;
+	}
+	BIO_push(canon, src);
+	while ((n = BIO_read(canon, buf, sizeof(buf))) > 0)
+		ent_put(en, buf, (size_t)n);
+	/* The spool BIO reports I/O errors as EOF: check we got it all. */
+	if (!BIO_eof(src)) {
+		smime_err_set(en->en_err, "spool read failed");
+		ent_fail(en, SMIME_TEMPFAIL);
+	}
+	BIO_free_all(canon);
+}
+
+/* Classify the bytes of [from, to): what keeps them from being 7bit. */
+static void
+ent_scan(struct ent *en, uint64_t from, uint64_t to, struct leaf_scan *ls)
+{
+	unsigned char buf[ENT_CHUNK];
+	size_t got, i, linelen = 0;
+	bool after_cr = false;
+	uint64_t off;
+
+	memset(ls, 0, sizeof(*ls));
+	for (off = from; off < to && en->en_status == SMIME_OK; off += got) {
+		if (smime_spool_read_at(en->en_in, off, buf,
+		    to - off < sizeof(buf) ? (size_t)(to - off) : sizeof(buf),
+		    &got, en->en_err) != SMIME_OK || got == 0) {
+			ent_fail(en, SMIME_TEMPFAIL);
+			return;
+		}
+		for (i = 0; i < got; i++) {
+			if (after_cr && buf[i] != '\n')
+				ls->ls_barecr = true;
+			after_cr = buf[i] == '\r';
+			if (buf[i] == '\r' || buf[i] == '\n') {
+				linelen = 0;
+				continue;
+			}
+			if (++linelen > ENT_MAX_LINE)
+				ls->ls_long = true;
+			if (buf[i] >= 0x80)
+				ls->ls_8bit = true;
+			else if (buf[i] == '\0')
+				ls->ls_nul = true;
+		}
+	}
+	if (after_cr)
+		ls->ls_barecr = true;
+}
+
+/* ---- encoders ---- */
+
+/* Emit the current quoted-printable output line followed by tail. */
+static void
+qp_emit(struct enc *ec, const char *tail)
+{
+	struct ent *en = ec->ec_en;
+
+	if (ec->ec_len == 1 && ec->ec_line[0] == '.') {
+		ent_puts(en, "=2E");	/* a lone dot ends SMTP DATA */
+	} else if (ec->ec_len >= 5 && memcmp(ec->ec_line, "From ", 5) == 0) {
+		ent_puts(en, "=46");	/* mbox writers would add '>' */
+		ent_put(en, ec->ec_line + 1, ec->ec_len - 1);
+	} else
+		ent_put(en, ec->ec_line, ec->ec_len);
+	ent_puts(en, tail);
+	ec->ec_len = 0;
+}
+
+/* End a line of text: trailing white space must be encoded. */
+static void
+qp_hard_break(struct enc *ec, const char *tail)
+{
+	unsigned char last;
+
+	if (ec->ec_len > 0 && (ec->ec_line[ec->ec_len - 1] == ' ' ||
+	    ec->ec_line[ec->ec_len - 1] == '\t')) {
+		last = ec->ec_line[--ec->ec_len];
+		ec->ec_line[ec->ec_len++] = '=';
+		ec->ec_line[ec->ec_len++] = last == ' ' ? '2' : '0';
+		ec->ec_line[ec->ec_len++] = last == ' ' ? '0' : '9';
+	}
+	qp_emit(ec, tail);
+}
+
+static void
+qp_feed(struct enc *ec, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	size_t i, need;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (c == '\n' && ec->ec_after_cr) {
+			ec->ec_after_cr = false;
+			continue;
+		}
+		ec->ec_after_cr = c == '\r';
+		if (c == '\r' || c == '\n') {
+			qp_hard_break(ec, "\r\n");
+			continue;
+		}
+		need = (c >= 33 && c <= 126 && c != '=') || c == ' ' ||
+		    c == '\t' ? 1 : 3;
+		if (ec->ec_len + need > QP_MAX_BODY)
+			qp_emit(ec, "=\r\n");
+		if (need == 1)
+			ec->ec_line[ec->ec_len++] = c;
+		else {
+			ec->ec_line[ec->ec_len++] = '=';
+			ec->ec_line[ec->ec_len++] = (unsigned char)hex[c >> 4];
+			ec->ec_line[ec->ec_len++] = (unsigned char)hex[c & 15];
+		}
+	}
+}
+
+/* Emit one base64 line of the bytes in ec_grp. */
+static void
+b64_line(struct enc *ec)
+{
+	unsigned char out[80];
+	int n;
+
+	if (ec->ec_glen == 0)
+		return;
+	n = EVP_EncodeBlock(out, ec->ec_grp, (int)ec->ec_glen);
+	if (!ec->ec_first)
+		ent_puts(ec->ec_en, "\r\n");
+	ec->ec_first = false;
+	ent_put(ec->ec_en, out, (size_t)n);
+	ec->ec_glen = 0;
+}
+
+static void
+enc_feed(struct enc *ec, const unsigned char *p, size_t n)
+{
+	size_t take;
+
+	if (ec->ec_kind == ENC_QP) {
+		qp_feed(ec, p, n);
+		return;
+	}
+	while (n > 0) {
+		take = sizeof(ec->ec_grp) - ec->ec_glen;
+		if (take > n)
+			take = n;
+		memcpy(ec->ec_grp + ec->ec_glen, p, take);
+		ec->ec_glen += take;
+		p += take;
+		n -= take;
+		if (ec->ec_glen == sizeof(ec->ec_grp))
+			b64_line(ec);
+	}
+}
+
+static void
+enc_finish(struct enc *ec)
+{
+	if (ec->ec_kind == ENC_QP) {
+		if (ec->ec_len > 0)
+			qp_hard_break(ec, "");
+	} else
+		b64_line(ec);
+}
+
+/* ---- lenient decoders for leaves that arrive encoded but unsafe ---- */
+
+static int
+dec_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int
+dec_b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * Decode n bytes into out (room for 3n); returns the count.  Invalid
+ * quoted-printable escapes pass through literally, base64 skips anything
+ * outside its alphabet, as common readers do.
+ */
+static size_t
+dec_feed(struct dec *dc, const unsigned char *in, size_t n,
+    unsigned char *out)
+{
+	size_t i, o = 0;
+	unsigned char c;
+	int v;
+
+	for (i = 0; i < n; i++) {
+		c = in[i];
+		switch (dc->dc_kind) {
+		case DEC_IDENTITY:
+			out[o++] = c;
+			break;
+		case DEC_BASE64:
+			if ((v = dec_b64val(c)) < 0)
+				break;
+			dc->dc_bits = (dc->dc_bits << 6 | (unsigned int)v) &
+			    0xffffff;
+			if ((dc->dc_nbits += 6) >= 8) {
+				dc->dc_nbits -= 8;
+				out[o++] = (unsigned char)(dc->dc_bits >>
+				    dc->dc_nbits);
+			}
+			break;
+		case DEC_QP:
+			if (dc->dc_state == 3) {	/* after "=\r" */
+				dc->dc_state = 0;
+				if (c == '\n')
+					break;
+			}
+			if (dc->dc_state == 0) {
+				if (c == '=')
+					dc->dc_state = 1;
+				else
+					out[o++] = c;
+			} else if (dc->dc_state == 1) {
+				dc->dc_state = 0;
+				if (dec_hexval(c) >= 0) {
+					dc->dc_hex = c;
+					dc->dc_state = 2;
+				} else if (c == '\r')
+					dc->dc_state = 3;
+				else if (c != '\n') {
+					out[o++] = '=';
+					out[o++] = c;
+				}
+			} else {
+				dc->dc_state = 0;
+				if ((v = dec_hexval(c)) >= 0)
+					out[o++] = (unsigned char)
+					    (dec_hexval(dc->dc_hex) << 4 | v);
+				else {
+					out[o++] = '=';
+					out[o++] = dc->dc_hex;
+					if (c == '=')
+						dc->dc_state = 1;
+					else
+						out[o++] = c;
+				}
+			}
+			break;
+		}
+	}
+	return o;
+}
+
+static size_t
+dec_finish(struct dec *dc, unsigned char *out)
+{
+	size_t o = 0;
+
+	if (dc->dc_kind == DEC_QP && dc->dc_state == 1)
+		out[o++] = '=';
+	else if (dc->dc_kind == DEC_QP && dc->dc_state == 2) {
+		out[o++] = '=';
+		out[o++] = dc->dc_hex;
+	}
+	return o;
+}
+
+/* Decode [from, to) as dkind and re-encode it as ekind into the output. */
+static void
+ent_recode(struct ent *en, uint64_t from, uint64_t to, enum dec_kind dkind,
+    enum enc_kind ekind)
+{
+	unsigned char in[ENT_CHUNK], mid[3 * ENT_CHUNK];
+	struct enc ec;
+	struct dec dc;
+	size_t got, n;
+	uint64_t off;
+
+	memset(&ec, 0, sizeof(ec));
+	memset(&dc, 0, sizeof(dc));
+	ec.ec_en = en;
+	ec.ec_kind = ekind;
+	ec.ec_first = true;
+	dc.dc_kind = dkind;
+	for (off = from; off < to && en->en_status == SMIME_OK; off += got) {
+		if (smime_spool_read_at(en->en_in, off, in,
+		    to - off < sizeof(in) ? (size_t)(to - off) : sizeof(in),
+		    &got, en->en_err) != SMIME_OK || got == 0) {
+			ent_fail(en, SMIME_TEMPFAIL);
+			return;
+		}
+		n = dec_feed(&dc, in, got, mid);
+		enc_feed(&ec, mid, n);
+	}
+	n = dec_finish(&dc, mid);
+	enc_feed(&ec, mid, n);
+	enc_finish(&ec);
+}
+
+/* ---- the tree walk ---- */
+
+static bool
+ent_cte_is(const struct smime_mime_part *part, const char *cte)
+{
+	return strcmp(part->mp_cte, cte) == 0;
+}
+
+/* Whether the part's raw header bytes can be copied as they are. */
+static bool
+ent_header_clean(struct ent *en, const struct smime_mime_part *part)
+{
+	struct leaf_scan ls;
+
+	if (part->mp_flags & (SMIME_MIME_F_BADHEADER |
+	    SMIME_MIME_F_NOHEADEREND))
+		return false;
+	ent_scan(en, part->mp_hdr_start, part->mp_body_start, &ls);
+	return !ls.ls_8bit && !ls.ls_nul && !ls.ls_barecr && !ls.ls_long;
+}
+
+/* The part's header (top level: Content-* of hdrs) and the blank line. */
+static void
+ent_header(struct ent *en, const struct smime_mime_part *part,
+    const struct smime_headers *hdrs, const char *new_cte)
+{
+	if (hdrs != NULL)
+		ent_fields(en, hdrs, true, new_cte, true);
+	else if (new_cte == NULL && ent_header_clean(en, part)) {
+		ent_flush(en);
+		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_start);
+		return;
+	} else
+		ent_fields(en, &part->mp_headers, false, new_cte, false);
+	ent_puts(en, "\r\n");
+}
+
+/* Header and body of a leaf, re-encoded when it is not 7-bit clean. */
+static void
+ent_leaf(struct ent *en, const struct smime_mime_part *part,
+    const struct smime_headers *hdrs)
+{
+	struct leaf_scan ls;
+	enum dec_kind dkind = DEC_IDENTITY;
+	enum enc_kind ekind;
+	bool unsafe, recode;
+
+	ent_scan(en, part->mp_body_start, part->mp_body_end, &ls);
+	unsafe = ls.ls_8bit || ls.ls_nul || ls.ls_barecr || ls.ls_long;
+	if (ent_cte_is(part, "8bit") || ent_cte_is(part, "binary"))
+		recode = true;
+	else if (ent_cte_is(part, "7bit"))
+		recode = unsafe;
+	else if (ent_cte_is(part, "quoted-printable")) {
+		recode = unsafe;
+		dkind = DEC_QP;
+	} else if (ent_cte_is(part, "base64")) {
+		recode = unsafe;
+		dkind = DEC_BASE64;
+	} else if (unsafe) {
+		smime_err_set(en->en_err, "part %s: transfer encoding \"%s\" "
+		    "is not 7-bit clean", part->mp_number, part->mp_cte);
+		ent_fail(en, SMIME_UNSUPPORTED);
+		return;
+	} else
+		recode = false;
+	if (!recode) {
+		ent_header(en, part, hdrs, NULL);
+		ent_flush(en);
+		ent_copy_canon(en, part->mp_body_start, part->mp_body_end);
+		return;
+	}
+	ekind = smime_mime_is(part, "text", NULL) ? ENC_QP : ENC_BASE64;
+	ent_header(en, part, hdrs, ekind == ENC_QP ? "quoted-printable" :
+	    "base64");
+	ent_recode(en, part->mp_body_start, part->mp_body_end, dkind, ekind);
+}
+
+/*
+ * Write one entity.  hdrs is the top-level header for the root, NULL
+ * below it.  Multipart preamble and epilogue are left out: Outlook calls
+ * a signature whose signed part carries an epilogue altered.
+ */
+static void
+ent_part(struct ent *en, const struct smime_mime_part *part,
+    const struct smime_headers *hdrs)
+{
+	const char *bnd, *cte7;
+	size_t i;
+
+	if (en->en_status != SMIME_OK)
+		return;
+	/* Containers hold only 7-bit content once we are done. */
+	cte7 = ent_cte_is(part, "8bit") || ent_cte_is(part, "binary") ?
+	    "7bit" : NULL;
+	if (smime_mime_is_multipart(part) && part->mp_nchildren > 0) {
+		bnd = smime_mime_get0_param(part, "boundary");
+		ent_header(en, part, hdrs, cte7);
+		for (i = 0; i < part->mp_nchildren; i++) {
+			ent_puts(en, "--");
+			ent_puts(en, bnd);
+			ent_puts(en, "\r\n");
+			ent_part(en, part->mp_children[i], NULL);
+			ent_puts(en, "\r\n");
+		}
+		ent_puts(en, "--");
+		ent_puts(en, bnd);
+		ent_puts(en, "--");
+	} else if (part->mp_nchildren == 1) {	/* message/rfc822 */
+		ent_header(en, part, hdrs, cte7);
+		ent_part(en, part->mp_children[0], NULL);
+	} else
+		ent_leaf(en, part, hdrs);
+}
+
+smime_status
+smime_signent_write(const struct smime_headers *hdrs,
+    struct smime_spool *body, const struct smime_mime_part *tree,
+    struct smime_spool *out, struct smime_err *err)
+{
+	struct ent *en;
+	smime_status ret;
+
+	if ((en = calloc(1, sizeof(*en))) == NULL) {
+		smime_err_set(err, "out of memory");
+		return SMIME_NORESOURCE;
+	}
+	en->en_in = body;
+	en->en_out = out;
+	en->en_err = err;
+	en->en_status = SMIME_OK;
+	ent_part(en, tree, hdrs);
+	ent_flush(en);
+	ret = en->en_status;
+	free(en);
+	return ret;
+}

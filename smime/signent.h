@@ -1,0 +1,32 @@
+/*
+ * signent.h - build the entity that an RFC 8551 signature covers (internal
+ * to the signer; not part of the library's public interface).
+ */
+#ifndef SMIME_SIGNENT_H
+#define SMIME_SIGNENT_H
+
+#include "smime/err.h"
+#include "smime/headers.h"
+#include "smime/mime.h"
+#include "smime/spool.h"
+
+/*
+ * Append to out the signed entity for the message whose top-level header
+ * is hdrs, body is in body and MIME tree is tree: the Content-* fields of
+ * hdrs (a default Content-Type when missing), a blank line, and the body,
+ * all with CRLF line ends and 7-bit clean: 8bit/binary leaves and any leaf
+ * with 8-bit bytes, NUL, bare CR or lines over 998 octets re-encoded
+ * (text quoted-printable, others base64); multipart preambles and
+ * epilogues dropped; everything else byte-identical up to CRLF.  The
+ * entity ends without a trailing line break of its own.  Returns SMIME_OK,
+ * SMIME_TEMPFAIL (spool I/O), SMIME_NORESOURCE or SMIME_UNSUPPORTED (a leaf
+ * in an unknown transfer encoding that is not 7-bit clean), err set.
+ */
+smime_status smime_signent_write(const struct smime_headers *hdrs,
+    struct smime_spool *body, const struct smime_mime_part *tree,
+    struct smime_spool *out, struct smime_err *err);
+
+/* True for a header field name that starts with "Content-" (any case). */
+bool smime_signent_is_content_field(const char *name);
+
+#endif /* SMIME_SIGNENT_H */

@@ -1,0 +1,175 @@
+#!/bin/sh
+# sign.sh - sign the corpus in test/data/sign with test/unit/sign_tool and
+# check every result with independent implementations: openssl cms
+# -verify (and that the bytes it verified are the expected entity), gpgsm
+# --verify, and Python's email package (test/sign_check.py: structure,
+# micalg, 7-bit, line lengths, decoded leaves equal the original's).
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${GPGSM:=gpgsm}"
+tool=$top_builddir/test/unit/sign_tool
+data=$top_srcdir/test/data/sign
+check=$top_srcdir/test/sign_check.py
+work=$top_builddir/test/sign.dir
+pki=$work/pki
+fails=0
+
+command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; exit 99; }
+[ -n "$GPGSM" ] && command -v "$GPGSM" >/dev/null 2>&1 || { echo "gpgsm not found"; exit 99; }
+rm -rf "$work"
+mkdir -p "$work/gnupg" "$work/out"
+chmod 700 "$work/gnupg"
+sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" || { echo "PKI generation failed"; exit 99; }
+
+GNUPGHOME=$work/gnupg
+export GNUPGHOME
+trap 'gpgconf --kill all >/dev/null 2>&1' EXIT
+"$GPGSM" --batch --import "$pki/trust.pem" "$pki/chain.pem" >/dev/null 2>&1
+fpr=$("$OPENSSL" x509 -in "$pki/trust.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
+echo "$fpr S" > "$GNUPGHOME/trustlist.txt"
+echo disable-crl-checks > "$GNUPGHOME/gpgsm.conf"
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# verify NAME ORIG OUT MICALG [GPGSM=yes]: all independent checks.
+verify() {
+	name=$1 orig=$2 out=$3 micalg=$4 dir=$work/out/$1
+	mkdir -p "$dir"
+	python3 "$check" "$orig" "$out" "$micalg" "$dir" || { fail "$name: email package"; return; }
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -certfile "$pki/chain.pem" \
+		-in "$out" -out "$dir/verified" 2>"$dir/openssl.err" ||
+		{ fail "$name: openssl cms -verify: $(cat "$dir/openssl.err")"; return; }
+	cmp -s "$dir/verified" "$dir/content.bin" || fail "$name: openssl verified other bytes"
+	# Expected entity: NAME.entity, else BASE.entity except for CR-only
+	# input (bare CRs force quoted-printable there).
+	golden=$data/$name.entity
+	case $name in *.cr) ;; *) [ -f "$golden" ] || golden=$data/${name%%.*}.entity ;; esac
+	if [ -f "$golden" ]; then
+		python3 -c 'import sys; sys.stdout.buffer.write(open(sys.argv[1],"rb").read().replace(b"\n",b"\r\n"))' \
+			"$golden" > "$dir/expected"
+		cmp -s "$dir/expected" "$dir/content.bin" || fail "$name: entity differs from $golden"
+	fi
+	if [ "${5:-yes}" = yes ]; then
+		"$GPGSM" --batch --disable-policy-checks --verify "$dir/sig.der" "$dir/content.bin" \
+			>"$dir/gpgsm.out" 2>&1 || fail "$name: gpgsm: $(cat "$dir/gpgsm.out")"
+	fi
+}
+
+# sign NAME IN [sign_tool options...]: sign with taro unless -C CERTNAME given.
+sign() {
+	name=$1 in=$2
+	shift 2
+	signer=taro
+	if [ "${1:-}" = -C ]; then signer=$2; shift 2; fi
+	"$tool" "$@" "$pki/$signer.crt" "$pki/$signer.key" "$pki/chain.pem" "$in" \
+		>"$work/out/$name.eml" 2>"$work/out/$name.err"
+}
+
+# Line-end variants of a corpus file: lf (as stored), crlf, cr.
+variant() {
+	python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+sys.stdout.buffer.write(d.replace(b"\n", {"lf": b"\n", "crlf": b"\r\n", "cr": b"\r"}[sys.argv[2]]))' "$1" "$2"
+}
+
+for f in "$data"/*.eml; do
+	base=$(basename "$f" .eml)
+	case $base in already-*) continue ;; esac
+	case $base in
+	nested|binary-attach) eols=lf ;;	# binary payloads: no rewriting
+	qp-with-8bit) eols="lf crlf" ;;	# Python misdecodes CR-only QP
+	*) eols="lf crlf cr" ;;
+	esac
+	for eol in $eols; do
+		in=$work/out/$base.$eol.in
+		variant "$f" "$eol" > "$in"
+		if sign "$base.$eol" "$in"; then
+			verify "$base.$eol" "$in" "$work/out/$base.$eol.eml" sha-256
+		else
+			fail "$base.$eol: sign_tool: $(cat "$work/out/$base.$eol.err")"
+		fi
+	done
+done
+
+# Digests, key types, PSS, chain handling, spool on disk.
+for d in sha384 sha512; do
+	sign "nested.$d" "$data/nested.eml" -d $d &&
+		verify "nested.$d" "$data/nested.eml" "$work/out/nested.$d.eml" "sha-${d#sha}" ||
+		fail "sign -d $d"
+done
+# P-384 gets SHA-384 even when SHA-256 is configured (RFC 5753).
+for who in hanako:256 jiro384:384 saburo:256; do
+	sign "nested.${who%:*}" "$data/nested.eml" -C ${who%:*} &&
+		verify "nested.${who%:*}" "$data/nested.eml" "$work/out/nested.${who%:*}.eml" sha-${who#*:} ||
+		fail "sign with ${who%:*}"
+done
+sign nested.disk "$data/nested.eml" -m 512 &&
+	verify nested.disk "$data/nested.eml" "$work/out/nested.disk.eml" sha-256 || fail "spool on disk"
+
+# gpgsm 2.2 does not verify RSASSA-PSS; openssl does.
+if sign nested.pss "$data/nested.eml" -P; then
+	verify nested.pss "$data/nested.eml" "$work/out/nested.pss.eml" sha-256 no
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$work/out/nested.pss.eml" -cmsout -print \
+		-out "$work/out/nested.pss.print" 2>/dev/null
+	grep -q 'algorithm: rsassaPss' "$work/out/nested.pss.print" || fail "PSS: no rsassaPss"
+	grep -q 'id-smime-aa-signingCertificateV2' "$work/out/nested.pss.print" || fail "no ESS signing-certificate-v2"
+	grep -q 'signingTime' "$work/out/nested.pss.print" || fail "no signingTime"
+	grep -q 'S/MIME Capabilities' "$work/out/nested.pss.print" || fail "no SMIMECapabilities"
+else
+	fail "sign -P"
+fi
+if sign plain.rsa "$data/plain-ascii.eml"; then
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$work/out/plain.rsa.eml" -cmsout -print \
+		-out "$work/out/plain.rsa.print" 2>/dev/null
+	grep -q 'rsassaPss' "$work/out/plain.rsa.print" && fail "PSS used by default"
+	grep -q 'algorithm: rsaEncryption' "$work/out/plain.rsa.print" || fail "default not PKCS#1 v1.5"
+fi
+
+# Without the chain the intermediate must come from elsewhere.
+if sign plain.nochain "$data/plain-ascii.eml" -N; then
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$work/out/plain.nochain.eml" \
+		-out /dev/null 2>/dev/null && fail "-N: verified without the intermediate"
+	cat "$pki/trust.pem" "$pki/chain.pem" > "$work/both.pem"
+	"$OPENSSL" cms -verify -CAfile "$work/both.pem" \
+		-in "$work/out/plain.nochain.eml" -out /dev/null 2>/dev/null || fail "-N with the intermediate"
+else
+	fail "sign -N"
+fi
+
+# Certificates we must refuse: status and no output.
+for who in expired:certificate.expired notyet:certificate.expired noeku:policy; do
+	cert=${who%%:*} want=${who#*:}
+	if sign "refuse.$cert" "$data/plain-ascii.eml" -C "$cert"; then
+		fail "signed with $cert"
+	else
+		grep -q "sign_tool: $want" "$work/out/refuse.$cert.err" ||
+			fail "$cert: $(cat "$work/out/refuse.$cert.err")"
+		grep -q "edits not empty" "$work/out/refuse.$cert.err" && fail "$cert: half-built edits"
+		[ -s "$work/out/refuse.$cert.eml" ] && fail "$cert: output written"
+	fi
+done
+
+# Already S/MIME: detected, never signed again.
+for f in already-signed already-enveloped; do
+	[ "$("$tool" -s x x x "$data/$f.eml")" = yes ] || fail "$f not detected"
+	sign "$f" "$data/$f.eml" && fail "$f signed again"
+done
+[ "$("$tool" -s x x x "$data/nested.eml")" = no ] || fail "nested.eml taken for S/MIME"
+
+# A large 8bit body streams through a small spool.
+python3 -c 'import sys
+sys.stdout.buffer.write(b"From: taro@example.jp\nSubject: big\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
+line = "大きなメッセージの行です。".encode() * 4 + b" \n"
+sys.stdout.buffer.write(line * 40000)' > "$work/out/big.in"
+sign big "$work/out/big.in" -m 65536 && verify big "$work/out/big.in" "$work/out/big.eml" sha-256 ||
+	fail "large message"
+
+if [ $fails -ne 0 ]; then
+	echo "$fails failure(s)"
+	exit 1
+fi
+echo "all sign checks passed"
+rm -rf "$work"
+exit 0

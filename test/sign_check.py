@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""sign_check.py ORIG SIGNED MICALG OUTDIR - check a signed message with
+Python's email package, independently of our C code:
+ - every byte 7-bit, every line CRLF-terminated and <= 998 octets; lines
+   we generated (not copied from ORIG) <= 78;
+ - multipart/signed, protocol application/pkcs7-signature, micalg MICALG,
+   second part application/pkcs7-signature base64;
+ - the leaves of the signed part decode to the same content as ORIG's
+   leaves (text compared after line-end normalization), same types and
+   parameters.
+Writes OUTDIR/content.bin (the exact signed bytes) and OUTDIR/sig.der.
+Exit 0 ok, 1 with a message otherwise."""
+import email
+import email.policy
+import re
+import sys
+
+orig_b, signed_b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+micalg, outdir = sys.argv[3], sys.argv[4]
+
+
+def fail(msg):
+    print("FAIL %s: %s" % (sys.argv[1], msg))
+    sys.exit(1)
+
+
+if any(c >= 128 for c in signed_b):
+    fail("8-bit byte in output")
+if re.search(rb"\r(?!\n)|(?<!\r)\n", signed_b):
+    fail("bare CR or LF in output")
+orig_lines = set(l for l in re.split(rb"\r\n|\r|\n", orig_b))
+for line in signed_b.split(b"\r\n"):
+    if len(line) > 998:
+        fail("line longer than 998")
+    if len(line) > 78 and line not in orig_lines:
+        fail("generated line longer than 78: %r" % line[:90])
+
+msg = email.message_from_bytes(signed_b, policy=email.policy.compat32)
+if msg.get_content_type() != "multipart/signed":
+    fail("not multipart/signed: " + msg.get_content_type())
+if msg.get_param("protocol") != "application/pkcs7-signature":
+    fail("protocol " + str(msg.get_param("protocol")))
+if msg.get_param("micalg") != micalg:
+    fail("micalg %s, want %s" % (msg.get_param("micalg"), micalg))
+if msg.defects:
+    fail("defects %r" % msg.defects)
+inner, sig = msg.get_payload()
+if sig.get_content_type() != "application/pkcs7-signature" or \
+        sig["Content-Transfer-Encoding"] != "base64":
+    fail("signature part %s" % sig.get_content_type())
+if msg.get("MIME-Version") != "1.0" or len(msg.get_all("MIME-Version")) != 1:
+    fail("MIME-Version")
+
+# The exact signed bytes, between "--B CRLF" and "CRLF --B".
+bnd = msg.get_param("boundary").encode()
+body = signed_b[signed_b.index(b"\r\n\r\n") + 4:]
+start = body.index(b"--" + bnd + b"\r\n") + len(bnd) + 4
+end = body.index(b"\r\n--" + bnd + b"\r\n", start)
+open(outdir + "/content.bin", "wb").write(body[start:end])
+open(outdir + "/sig.der", "wb").write(sig.get_payload(decode=True))
+if re.search(rb"\r\n--" + re.escape(bnd), body[start:end]):
+    fail("boundary inside the signed part")
+
+
+def norm(b):
+    return re.sub(rb"\r\n|\r", b"\n", b)
+
+
+def leaves(m):
+    out = []
+    for p in m.walk():
+        if p.is_multipart():
+            continue
+        data = p.get_payload(decode=True) or b""
+        if p.get_content_maintype() == "text" or \
+                (p.get("Content-Transfer-Encoding", "7bit").lower() in ("7bit", "quoted-printable")
+                 and p.get_content_maintype() != "application"):
+            data = norm(data)
+            # The last line break before a delimiter belongs to it.
+        params = [(k.lower(), v) for k, v in p.get_params() or
+                  [("text/plain", ""), ("charset", "us-ascii")]]
+        out.append((p.get_content_type(), params, data, p.get_filename()))
+    return out
+
+
+om = email.message_from_bytes(orig_b, policy=email.policy.compat32)
+a, b = leaves(om), leaves(inner)
+if len(a) != len(b):
+    fail("%d leaves, want %d" % (len(b), len(a)))
+for (ta, pa, da, fa), (tb, pb, db, fb) in zip(a, b):
+    if ta != tb or pa != pb or fa != fb:
+        fail("leaf header %r %r != %r %r" % (tb, pb, ta, pa))
+    if da != db:
+        fail("leaf %s content differs:\n%r\n%r" % (ta, db[:200], da[:200]))
+# Outer header: everything but Content-*/MIME-Version kept in order.
+keep = lambda m: [(k, v) for k, v in m.items()
+                  if not k.lower().startswith("content-") and k.lower() != "mime-version"]
+if keep(om) != keep(msg):
+    fail("outer header fields changed")
+if [k for k in msg.keys() if k.lower().startswith("content-")] != ["Content-Type"]:
+    fail("outer Content-* fields: %r" % msg.keys())
+sys.exit(0)
