@@ -97,6 +97,13 @@ smime_vctx_add_plain(struct smime_vctx *vc, enum smime_result result,
 	struct smime_sigres *sr;
 	bool ok = true;
 
+	if (vc->vc_full)
+		return SMIME_OK;
+	if (vc->vc_results.srl_count >= SMIME_VERIFY_MAX_RESULTS) {
+		vc->vc_full = true;
+		result = SMIME_RESULT_PERMERROR;
+		reason = "too many signatures";
+	}
 	if (smime_sigres_add(&vc->vc_results, &sr) != SMIME_OK)
 		return SMIME_NORESOURCE;
 	sr->sr_part = vcms_dup(part, &ok);
@@ -416,7 +423,12 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 		ret = SMIME_TEMPFAIL;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !vc->vc_full; i++) {
+		if (vc->vc_results.srl_count >= SMIME_VERIFY_MAX_RESULTS) {
+			ret = smime_vctx_add_plain(vc, SMIME_RESULT_PERMERROR,
+			    NULL, part, from);
+			goto out;
+		}
 		si = sk_CMS_SignerInfo_value(sinfos, i);
 		signer = NULL;
 		CMS_SignerInfo_get0_algs(si, NULL, &signer, NULL, NULL);

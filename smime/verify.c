@@ -364,6 +364,8 @@ vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
 	bool ok = true;
 	size_t i;
 
+	if (vw->vw_vc->vc_full)
+		goto out;
 	if (smime_mime_is(p, "multipart", "signed")) {
 		proto = smime_mime_get0_param(p, "protocol");
 		if (proto == NULL ||

@@ -89,17 +89,26 @@ struct smime_verifier {
 	unsigned int		 v_max_parts;
 };
 
+/*
+ * Results per message: beyond this many, one permerror ("too many
+ * signatures") is added and nothing more is verified, so a message full
+ * of signers cannot buy unbounded path validations.
+ */
+#define SMIME_VERIFY_MAX_RESULTS	16
+
 /* Per-message state handed to the CMS layer. */
 struct smime_vctx {
 	const struct smime_verifier	*vc_v;
 	struct smime_sigres_list	 vc_results;
 	STACK_OF(X509_CRL)		*vc_crls;	/* NULL until needed */
 	bool				 vc_crls_loaded;
+	bool				 vc_full;	/* limit reached */
 };
 
 /*
  * Add one result for an entity we could not verify: result and reason,
- * part and from copied (either may be NULL).
+ * part and from copied (either may be NULL).  Once the limit is reached
+ * the (one) permerror for it is added instead.
  */
 smime_status smime_vctx_add_plain(struct smime_vctx *vc,
     enum smime_result result, const char *reason, const char *part,

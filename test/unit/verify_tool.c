@@ -9,7 +9,9 @@
  * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
  * (folding kept) for each field to prepend, then "worst: RESULT".  With
  * several messages (one verifier for all, so caches carry over) each
- * output ends with a line "--".  Exit 0 when every result was
+ * output ends with a line "--".  The message "-" reads message paths
+ * from standard input, one a line, so a test can change files between
+ * messages.  Exit 0 when every result was
  * determined, 1 on usage error, 2 otherwise.
  */
 #include <stdio.h>
@@ -217,6 +219,18 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0) {
+			char line[4096];
+
+			while (fgets(line, sizeof(line), stdin) != NULL) {
+				line[strcspn(line, "\r\n")] = '\0';
+				if (verify_file(v, line, o.vo_spool_memory) != 0)
+					rc = 2;
+				printf("--\n");
+				fflush(stdout);
+			}
+			continue;
+		}
 		if (verify_file(v, argv[i], o.vo_spool_memory) != 0)
 			rc = 2;
 		if (argc - optind > 1)

@@ -4,6 +4,8 @@
 # X-SMIME-Signer, a parse by the independent authres module, and for
 # every pass the agreement of `openssl cms -verify`.
 set -u
+LC_ALL=C
+export LC_ALL
 : "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${GPGSM:=}"
 export OPENSSL GPGSM
 tool=$top_builddir/test/unit/verify_tool
@@ -94,6 +96,17 @@ $a
 $b"
 	fi
 done
+
+# Too many signed parts: 16 results, then one permerror, nothing more.
+out=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" "$work/many-signed.eml" 2>&1)
+got=$(printf '%s\n' "$out" | grep -o 'smime=[a-z]*' | sort | uniq -c | tr -s ' ' | tr '\n' '/')
+n=$((n + 1))
+case $got in
+" 16 smime=pass/ 1 smime=permerror/")
+	printf '%s\n' "$out" | unfold | grep -q 'smime=permerror (too many signatures)' &&
+	    echo "ok many-signed" || fail many-signed "no reason: $out" ;;
+*) fail many-signed "counts $got" ;;
+esac
 
 # Forged fields: our authserv-id (any case, after CFWS, or quoted) goes,
 # other A-R fields stay, every X-SMIME-Signer goes.

@@ -193,6 +193,20 @@ trick() { # trick NAME LINE...
 }
 trick boundary-padding 'The separator is --trick but not at line start.'
 trick boundary-prefix 'Fine line.' '--trickster starts like the delimiter.'
+# 20 signed parts in one message: only the first 16 are verified.
+{
+	printf 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="many"\n\n'
+	i=0
+	while [ $i -lt 20 ]; do
+		printf -- '--many\n%s\n\n' "$ctline"
+		cat "$tmp/rsa2048.body"
+		printf '\n'
+		i=$((i + 1))
+	done
+	printf -- '--many--\n'
+} > "$out/many-signed.eml.tmp"
+{ hdrs many-signed "$taro"; cat "$out/many-signed.eml.tmp"; } > "$out/many-signed.eml"
+rm -f "$out/many-signed.eml.tmp"
 # 25 nested multipart/mixed around a good signed message.
 {
 	printf 'MIME-Version: 1.0\n'

@@ -1,0 +1,62 @@
+#!/bin/sh
+# crl.sh - CRL handling of a running verifier: a CRL file replaced on disk
+# is picked up without a restart (taro passes, is revoked, then fails), a
+# broken replacement keeps the last good CRLs, a missing CRL for a chain
+# member is a temperror, and trust anchors may be a hashed directory.
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
+tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
+corpus=$(mktemp -d "${TMPDIR:-/tmp}/smime-crl.XXXXXX") || exit 99
+trap 'rm -rf "$corpus"' EXIT INT TERM
+sh "$top_srcdir/test/verify/make-corpus.sh" "$corpus" >/dev/null || exit 99
+pki=$corpus/pki
+cd "$pki" || exit 99
+fails=0
+check() { # check NAME WANT-SUBSTRING OUTPUT
+	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
+	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
+		echo "ok $1"
+	else
+		echo "FAIL $1: want '$2' in:"
+		printf '%s\n' "$3"
+		fails=$((fails + 1))
+	fi
+}
+
+cp crl.pem live-crl.pem
+# The verifier looks at the files at most once a second: wait longer.
+out=$( {
+	echo "$corpus/good-rsa2048.eml"
+	sleep 1.5
+	CA_NAME=inter-ca LEAF_EMAIL=none "$OPENSSL" ca -batch -config ca.cnf \
+	    -cert inter-ca.crt -keyfile inter-ca.key -revoke taro.crt 2>/dev/null &&
+	CA_NAME=inter-ca LEAF_EMAIL=none "$OPENSSL" ca -batch -config ca.cnf \
+	    -cert inter-ca.crt -keyfile inter-ca.key -gencrl -out new-crl.pem 2>/dev/null &&
+	mv new-crl.pem live-crl.pem
+	echo "$corpus/good-rsa2048.eml"
+	sleep 1.5
+	echo garbage > live-crl.pem
+	echo "$corpus/good-rsa2048.eml"
+	echo "$corpus/revoked.eml"
+} | "$tool" -t trust.pem -i chain.pem -c live-crl.pem -c root-crl.pem - 2>&1)
+part() { printf '%s\n' "$out" | awk -v k="$1" 'BEGIN { n = 1 } /^--$/ { n++; next } n == k'; }
+check before "smime=pass header.from=taro@example.jp" "$(part 1)"
+check reloaded "smime=fail (certificate revoked) header.from=taro@example.jp" "$(part 2)"
+check kept-after-garbage "smime=fail (certificate revoked) header.from=taro@example.jp" "$(part 3)"
+check kept-other "smime=fail (certificate revoked) header.from=revoked@example.jp" "$(part 4)"
+
+# CRL_CHECK_ALL: without the root's CRL the intermediate cannot be checked.
+out=$("$tool" -t trust.pem -i chain.pem -c crl.pem "$corpus/good-p256.eml" 2>&1)
+check no-root-crl "smime=temperror (CRL unavailable)" "$out"
+# A CRL file that cannot be read is a configuration error at start.
+out=$("$tool" -t trust.pem -c /nonexistent/crl.pem "$corpus/good-p256.eml" 2>&1)
+check bad-crl-file "verifier: " "$out"
+
+# Trust anchors as a hashed directory.
+mkdir anchors && cp root-ca.crt anchors/ && "$OPENSSL" rehash anchors 2>/dev/null ||
+	{ echo "openssl rehash failed"; exit 99; }
+out=$("$tool" -t anchors -i chain.pem "$corpus/good-p256.eml" 2>&1)
+check hashed-dir "smime=pass header.from=hanako@example.jp" "$out"
+out=$("$tool" -t other-root.crt -i chain.pem "$corpus/good-p256.eml" 2>&1)
+check other-anchor "smime=fail (untrusted root) header.from=hanako@example.jp" "$out"
+[ "$fails" -eq 0 ]
