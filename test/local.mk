@@ -11,3 +11,4 @@ include $(top_srcdir)/test/milter.mk
 include $(top_srcdir)/test/enroll.mk
 include $(top_srcdir)/test/integration.mk
 include $(top_srcdir)/test/client.mk
+include $(top_srcdir)/test/bench.mk
