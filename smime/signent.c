@@ -120,7 +120,20 @@ static void
 ent_field(struct ent *en, const char *name, const char *value)
 {
 	const char *p = value;
+	char *enc = NULL;
 
+	for (; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p != '\0') {
+		/* Raw 8-bit text would not survive a 7-bit hop either. */
+		if ((enc = smime_signent_encode_field(name, value)) == NULL) {
+			smime_err_set(en->en_err, "out of memory");
+			ent_fail(en, SMIME_NORESOURCE);
+			return;
+		}
+		value = enc;
+	}
+	p = value;
 	ent_puts(en, name);
 	ent_puts(en, ": ");
 	while (*p != '\0') {
@@ -138,6 +151,7 @@ ent_field(struct ent *en, const char *name, const char *value)
 		ent_put(en, p++, 1);
 	}
 	ent_puts(en, "\r\n");
+	free(enc);
 }
 
 /*

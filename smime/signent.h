@@ -29,4 +29,13 @@ smime_status smime_signent_write(const struct smime_headers *hdrs,
 /* True for a header field name that starts with "Content-" (any case). */
 bool smime_signent_is_content_field(const char *name);
 
+/*
+ * Re-encode a header field value that contains 8-bit bytes so that it is
+ * 7-bit: Content-Type/Content-Disposition parameters as RFC 2231
+ * (charset UTF-8 when valid, else unknown-8bit), other fields as RFC 2047
+ * encoded-words.  Folded with CRLF + white space.  Returns a new string
+ * the caller frees, NULL on allocation failure.  (signhdr.c)
+ */
+char *smime_signent_encode_field(const char *name, const char *value);
+
 #endif /* SMIME_SIGNENT_H */

@@ -12,6 +12,7 @@ EXTRA_DIST += test/sign.sh test/sign_check.py test/data/sign/make-corpus.py \
 	test/data/sign/iso2022jp.eml \
 	test/data/sign/long-lines.eml \
 	test/data/sign/nested.eml \
+	test/data/sign/nested-8bit-headers.eml \
 	test/data/sign/no-content-type.eml \
 	test/data/sign/no-mime-version.eml \
 	test/data/sign/plain-ascii.eml \

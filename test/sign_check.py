@@ -11,7 +11,9 @@ Python's email package, independently of our C code:
 Writes OUTDIR/content.bin (the exact signed bytes) and OUTDIR/sig.der.
 Exit 0 ok, 1 with a message otherwise."""
 import email
+import email.header
 import email.policy
+import email.utils
 import re
 import sys
 
@@ -66,9 +68,31 @@ def norm(b):
     return re.sub(rb"\r\n|\r", b"\n", b)
 
 
-def leaves(m):
+def text(v):
+    """A header or parameter value as text: RFC 2231 tuples collapsed,
+    RFC 2047 words decoded, raw 8-bit (surrogate-escaped) taken as UTF-8."""
+    if v is None:
+        return None
+    if isinstance(v, tuple):
+        v = email.utils.collapse_rfc2231_value(v)
+    if isinstance(v, email.header.Header):  # raw 8-bit bytes
+        v = "".join(b.decode("utf-8", "replace") if isinstance(b, bytes) else b
+                    for b, _ in email.header.decode_header(v))
+    v = str(v).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if "=?" in v:
+        v = str(email.header.make_header(email.header.decode_header(v)))
+    return re.sub(r"\s+", " ", v).strip()
+
+
+def leaves(m, mtext=None):
+    """(type, header texts or params, decoded data, filename) per part;
+    headers are read from mtext, the same message parsed from UTF-8 text,
+    because compat32 turns raw 8-bit header bytes into U+FFFD."""
     out = []
-    for p in m.walk():
+    for p, pt in zip(m.walk(), (mtext or m).walk()):
+        if p is not m:  # the top level's From/Subject stay outside
+            out.append(("header", [text(pt.get(h)) for h in
+                                   ("From", "Subject", "Content-Description")], b"", None))
         if p.is_multipart():
             continue
         data = p.get_payload(decode=True) or b""
@@ -77,14 +101,18 @@ def leaves(m):
                  and p.get_content_maintype() != "application"):
             data = norm(data)
             # The last line break before a delimiter belongs to it.
-        params = [(k.lower(), v) for k, v in p.get_params() or
+        params = [(k.lower(), text(v)) for k, v in pt.get_params() or
                   [("text/plain", ""), ("charset", "us-ascii")]]
-        out.append((p.get_content_type(), params, data, p.get_filename()))
+        params += [(k.lower(), text(v)) for k, v in
+                   pt.get_params(header="Content-Disposition") or []]
+        out.append((p.get_content_type(), sorted(params), data, text(pt.get_filename())))
     return out
 
 
 om = email.message_from_bytes(orig_b, policy=email.policy.compat32)
-a, b = leaves(om), leaves(inner)
+omt = email.message_from_string(orig_b.decode("utf-8", "surrogateescape"),
+                                policy=email.policy.compat32)
+a, b = leaves(om, omt), leaves(inner)
 if len(a) != len(b):
     fail("%d leaves, want %d" % (len(b), len(a)))
 for (ta, pa, da, fa), (tb, pb, db, fb) in zip(a, b):

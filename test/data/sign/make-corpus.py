@@ -65,3 +65,17 @@ w("already-signed.eml",
 w("already-enveloped.eml",
   b"MIME-Version: 1.0\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\n"
   b"Content-Transfer-Encoding: base64\n", b"AAAA\n")
+
+fname = "選挙公報_第二版_山田太郎_東京都第一区_詳細資料.pdf".encode("utf-8")
+w("nested-8bit-headers.eml",
+  b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"h8\"\n",
+  b"--h8\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n"
+  b"Content-Description: " + "本文 です".encode("utf-8") + b"\n\n" + ja +
+  b"--h8\nContent-Type: application/pdf; name=\"" + fname + b"\"\n"
+  b"Content-Disposition: attachment;\n filename=\"" + fname + b"\"; size=1234\n"
+  b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(b"%PDF-1.4 fake") +
+  b"--h8\nContent-Type: message/rfc822\n\n"
+  b"From: " + "佐藤 花子".encode("utf-8") + b" <hanako@example.jp>\nSubject: " +
+  "転送: 長い件名のテストです。これは非常に長い日本語の件名で、複数のエンコードワードに分割されるはずです".encode("utf-8") +
+  b"\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + ja +
+  b"--h8--\n")

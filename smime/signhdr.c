@@ -1,0 +1,314 @@
+/*
+ * signhdr.c - make a header field with raw 8-bit bytes 7-bit clean for
+ * the signed entity: RFC 2231 for Content-Type/Content-Disposition
+ * parameters (raw UTF-8 file names are common in Japanese mail), RFC 2047
+ * encoded-words for everything else (Subject of a forwarded message,
+ * Content-Description).  Readers decode both back to the same text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "smime/signent.h"
+
+#define HDR_FOLD	76	/* fold before a word that would pass this */
+#define EW_BYTES	45	/* raw bytes per encoded-word: 60 base64 */
+#define HDR_LINE	78	/* our generated lines stay within this */
+
+struct hbuf {
+	char	*hb_text;
+	size_t	 hb_len;
+	size_t	 hb_alloc;
+	size_t	 hb_col;	/* length of the current line */
+	bool	 hb_failed;
+};
+
+static void
+hb_put(struct hbuf *hb, const char *s, size_t n)
+{
+	char *nb;
+	size_t alloc;
+
+	if (hb->hb_failed)
+		return;
+	if (hb->hb_len + n + 1 > hb->hb_alloc) {
+		alloc = (hb->hb_len + n + 1) * 2;
+		if ((nb = realloc(hb->hb_text, alloc)) == NULL) {
+			hb->hb_failed = true;
+			return;
+		}
+		hb->hb_text = nb;
+		hb->hb_alloc = alloc;
+	}
+	memcpy(hb->hb_text + hb->hb_len, s, n);
+	hb->hb_len += n;
+	hb->hb_text[hb->hb_len] = '\0';
+	hb->hb_col += n;
+}
+
+static void
+hb_puts(struct hbuf *hb, const char *s)
+{
+	hb_put(hb, s, strlen(s));
+}
+
+/* Separate the next word: a space, or a fold when the line would be long. */
+static void
+hb_sep(struct hbuf *hb, size_t wordlen, const char *fold)
+{
+	if (hb->hb_col + 1 + wordlen > HDR_FOLD) {
+		hb_puts(hb, fold);
+		hb->hb_col = 1;
+	} else
+		hb_puts(hb, " ");
+}
+
+static bool
+hdr_has_8bit(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t
+hdr_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	len = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 :
+	    s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+static bool
+hdr_is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), l;
+
+	while (n > 0) {
+		if ((l = hdr_utf8_len(p, n)) == 0)
+			return false;
+		p += l;
+		n -= l;
+	}
+	return true;
+}
+
+/* Append [s, s + n) as B encoded-words, split at character boundaries. */
+static void
+hdr_encoded_words(struct hbuf *hb, const char *s, size_t n,
+    const char *charset, bool first)
+{
+	unsigned char b64[EW_BYTES * 2];
+	char word[128];
+	size_t take, l;
+	int bl;
+
+	while (n > 0) {
+		take = 0;
+		while (take < n) {
+			l = strcmp(charset, "UTF-8") == 0 ? hdr_utf8_len(
+			    (const unsigned char *)s + take, n - take) : 1;
+			if (l == 0)
+				l = 1;
+			if (take + l > EW_BYTES)
+				break;
+			take += l;
+		}
+		bl = EVP_EncodeBlock(b64, (const unsigned char *)s,
+		    (int)take);
+		snprintf(word, sizeof(word), "=?%s?B?%.*s?=", charset, bl,
+		    (const char *)b64);
+		if (!first)
+			hb_sep(hb, strlen(word), "\r\n ");
+		else if (hb->hb_col + strlen(word) > HDR_FOLD) {
+			hb_puts(hb, "\r\n ");
+			hb->hb_col = 1;
+		}
+		first = false;
+		hb_puts(hb, word);
+		s += take;
+		n -= take;
+	}
+}
+
+/*
+ * RFC 2047: words (runs between blanks) with 8-bit bytes become
+ * encoded-words; a run of such words is encoded together so that the
+ * blanks between them survive.
+ */
+static void
+hdr_encode_unstructured(struct hbuf *hb, const char *value)
+{
+	const char *charset = hdr_is_utf8(value) ? "UTF-8" : "unknown-8bit";
+	const char *p = value, *w, *run = NULL, *runend = NULL;
+	bool first = true;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		w = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (w != p && hdr_has_8bit(w, (size_t)(p - w))) {
+			if (run == NULL)
+				run = w;
+			runend = p;
+			continue;
+		}
+		if (run != NULL) {
+			hdr_encoded_words(hb, run, (size_t)(runend - run),
+			    charset, first);
+			first = false;
+			run = NULL;
+		}
+		if (w == p)
+			break;
+		if (!first)
+			hb_sep(hb, (size_t)(p - w), "\r\n ");
+		first = false;
+		hb_put(hb, w, (size_t)(p - w));
+	}
+}
+
+/* An RFC 2045 token character, the set a parameter value may use bare. */
+static bool
+hdr_attr_char(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && strchr("()<>@,;:\\\"/[]?=*'%", c) ==
+	    NULL;
+}
+
+/* One parameter: quoted when 7-bit, RFC 2231 sections otherwise. */
+static void
+hdr_param(struct hbuf *hb, const struct smime_mime_param *pa)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *v = (const unsigned char *)pa->mpa_value;
+	char sect[HDR_LINE + 96], *line;
+	size_t n = 0, llen, limit;
+	int idx = 0;
+	bool utf8 = hdr_is_utf8(pa->mpa_value);
+
+	if (!hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value))) {
+		llen = strlen(pa->mpa_name) + 2 * strlen(pa->mpa_value) + 8;
+		if ((line = malloc(llen)) == NULL) {
+			hb->hb_failed = true;
+			return;
+		}
+		n = (size_t)snprintf(line, llen, "%s=\"", pa->mpa_name);
+		for (; *v != '\0'; v++) {
+			if (*v == '"' || *v == '\\')
+				line[n++] = '\\';
+			line[n++] = (char)*v;
+		}
+		line[n++] = '"';
+		line[n] = '\0';
+		hb_puts(hb, ";");
+		hb_sep(hb, n, "\r\n\t");
+		hb_puts(hb, line);
+		free(line);
+		return;
+	}
+	while (*v != '\0' || idx == 0) {
+		n = (size_t)snprintf(sect, sizeof(sect), "%s*%d*=%s",
+		    pa->mpa_name, idx, idx == 0 ? (utf8 ? "UTF-8''" :
+		    "unknown-8bit''") : "");
+		/* Keep "\tname*N*=...;" within 78 columns. */
+		limit = n + 12 < HDR_LINE - 2 ? HDR_LINE - 2 - n : 12;
+		for (llen = 0; *v != '\0' && llen + 3 <= limit; v++) {
+			if (hdr_attr_char(*v)) {
+				sect[n++] = (char)*v;
+				llen++;
+			} else {
+				sect[n++] = '%';
+				sect[n++] = hex[*v >> 4];
+				sect[n++] = hex[*v & 15];
+				llen += 3;
+			}
+		}
+		sect[n] = '\0';
+		hb_puts(hb, ";");
+		hb_sep(hb, n, "\r\n\t");
+		hb_puts(hb, sect);
+		idx++;
+	}
+}
+
+/* Content-Type / Content-Disposition rebuilt from their parsed form. */
+static bool
+hdr_encode_params(struct hbuf *hb, const char *name, const char *value)
+{
+	struct smime_mime_param *pa = NULL;
+	char *type = NULL, *sub = NULL;
+	size_t npa = 0, i;
+	smime_status st;
+
+	if (smime_mime_strcasecmp(name, "Content-Type") == 0)
+		st = smime_mime_parse_content_type(value, &type, &sub, &pa,
+		    &npa);
+	else
+		st = smime_mime_parse_token_params(value, &type, &pa, &npa);
+	if (st != SMIME_OK || hdr_has_8bit(type, strlen(type)) ||
+	    (sub != NULL && hdr_has_8bit(sub, strlen(sub)))) {
+		free(type);
+		free(sub);
+		smime_mime_params_free(pa, npa);
+		return false;
+	}
+	hb_puts(hb, type);
+	if (sub != NULL) {
+		hb_puts(hb, "/");
+		hb_puts(hb, sub);
+	}
+	for (i = 0; i < npa; i++)
+		hdr_param(hb, &pa[i]);
+	free(type);
+	free(sub);
+	smime_mime_params_free(pa, npa);
+	return true;
+}
+
+char *
+smime_signent_encode_field(const char *name, const char *value)
+{
+	struct hbuf hb;
+	char *flat;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.hb_col = strlen(name) + 2;
+	if ((flat = smime_mime_unfold(value)) == NULL)
+		return NULL;
+	hb_puts(&hb, "");
+	hb.hb_col = strlen(name) + 2;
+	if ((smime_mime_strcasecmp(name, "Content-Type") != 0 &&
+	    smime_mime_strcasecmp(name, "Content-Disposition") != 0) ||
+	    !hdr_encode_params(&hb, name, flat)) {
+		hb.hb_len = 0;
+		if (hb.hb_text != NULL)
+			hb.hb_text[0] = '\0';
+		hb.hb_col = strlen(name) + 2;
+		hdr_encode_unstructured(&hb, flat);
+	}
+	free(flat);
+	if (hb.hb_failed) {
+		free(hb.hb_text);
+		return NULL;
+	}
+	return hb.hb_text;
+}
