@@ -1,4 +1,11 @@
 # tests of sign
+if HAVE_CHECK
+check_PROGRAMS += test/unit/test_sign
+TESTS += test/unit/test_sign
+test_unit_test_sign_SOURCES = test/unit/test_sign.c
+test_unit_test_sign_CFLAGS = $(CHECK_TEST_CFLAGS)
+test_unit_test_sign_LDADD = $(CHECK_TEST_LIBS)
+endif
 check_PROGRAMS += test/unit/sign_tool
 test_unit_sign_tool_SOURCES = test/unit/sign_tool.c
 test_unit_sign_tool_LDADD = smime/libsmime.a $(OPENSSL_LIBS)
