@@ -1,6 +1,5 @@
 # milter/: the daemon and the enroll tool, thin front ends over smime/
-# Built once smime/sign.c lands on main (it is linked in).
-EXTRA_PROGRAMS = milter/smime-milter
+sbin_PROGRAMS += milter/smime-milter
 milter_smime_milter_SOURCES = milter/smf.h milter/daemon.h \
 	milter/smime-milter.c milter/daemon.c milter/runtime.c milter/log.c \
 	milter/message.c milter/apply.c milter/callbacks.c milter/testmode.c
