@@ -62,6 +62,8 @@ smf_pidfile_write(const char *path)
 	(void)unlink(path);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
 		return -1;
+	/* Readable by all whatever the socket umask: scripts signal us. */
+	(void)fchmod(fd, 0644);
 	if ((fp = fdopen(fd, "w")) == NULL) {
 		close(fd);
 		return -1;
