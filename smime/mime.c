@@ -389,6 +389,7 @@ mime_parse_multipart(struct mime_ctx *mc, struct smime_mime_part *part,
     const char *bnd, const struct mime_line *first, struct mime_term *term)
 {
 	struct smime_mime_part *child;
+	struct mime_line close;
 	int mine = mc->mc_blevels;
 	uint64_t end = part->mp_body_start;
 	smime_status ret = SMIME_OK;
@@ -427,9 +428,17 @@ mime_parse_multipart(struct mime_ctx *mc, struct smime_mime_part *part,
 		goto out;
 	}
 	part->mp_epilogue_start = term->mt_line.ml_next;
+	/*
+	 * With an empty epilogue the close delimiter line's own line break
+	 * is the one before the next (outer) delimiter, which belongs to
+	 * that delimiter (RFC 2046 5.1.1): the body ends before it.
+	 */
+	close = term->mt_line;
 	mc->mc_blevels--;
-	ret = mime_skip(mc, part->mp_epilogue_start, NULL, term,
+	ret = mime_skip(mc, part->mp_epilogue_start, &close, term,
 	    &part->mp_body_end);
+	if (part->mp_body_end < part->mp_epilogue_start)
+		part->mp_epilogue_start = part->mp_body_end;
 	mc->mc_blevels++;
 out:
 	mc->mc_blevels = mine;

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <openssl/evp.h>
 
+#include "smime/mime.h"
 #include "smime/verify_int.h"
 
 /* Unfold "\n\t" back to the single space it replaced. */
@@ -256,6 +257,62 @@ START_TEST(result_names)
 }
 END_TEST
 
+/*
+ * The signed content of a multipart/signed whose first part is itself a
+ * multipart ends at that part's close delimiter when no epilogue follows:
+ * the line break after it belongs to the outer delimiter (RFC 2046).
+ */
+static void
+check_content_range(const char *inner_tail, const char *want_end)
+{
+	static const char head[] =
+	    "--outer\r\n"
+	    "Content-Type: multipart/mixed; boundary=inner\r\n"
+	    "\r\n"
+	    "--inner\r\n"
+	    "\r\n"
+	    "text\r\n"
+	    "--inner--";
+	struct smime_headers hs;
+	struct smime_spool *sp = smime_spool_new(1 << 16, NULL);
+	struct smime_mime_part *tree = NULL;
+	struct smime_err err;
+	char body[512], got[512];
+	const struct smime_mime_part *c;
+	size_t n;
+
+	snprintf(body, sizeof(body), "%s%s\r\n--outer\r\n"
+	    "Content-Type: application/pkcs7-signature\r\n\r\nAAAA\r\n"
+	    "--outer--\r\n", head, inner_tail);
+	smime_headers_init(&hs);
+	smime_headers_add(&hs, "Content-Type", "multipart/signed; "
+	    "protocol=\"application/pkcs7-signature\"; boundary=outer");
+	ck_assert_int_eq(smime_spool_write(sp, body, strlen(body), &err),
+	    SMIME_OK);
+	ck_assert_int_eq(smime_mime_parse(sp, &hs, 0, 0, &tree, &err),
+	    SMIME_OK);
+	ck_assert_uint_eq(tree->mp_nchildren, 2);
+	c = tree->mp_children[0];
+	ck_assert_uint_le(c->mp_epilogue_start, c->mp_body_end);
+	n = (size_t)(c->mp_body_end - c->mp_hdr_start);
+	memcpy(got, body + c->mp_hdr_start, n);
+	got[n] = '\0';
+	snprintf(body, sizeof(body), "%s%s", head + strlen("--outer\r\n"),
+	    want_end);
+	ck_assert_str_eq(got, body);
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+}
+
+START_TEST(signed_multipart_content_range)
+{
+	check_content_range("", "");
+	check_content_range("\r\nepilogue", "\r\nepilogue");
+	check_content_range("\r\n", "\r\n");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -272,6 +329,7 @@ main(void)
 	tcase_add_test(tc, rfc2047_japanese_words);
 	tcase_add_test(tc, edits_delete_ours_and_signers);
 	tcase_add_test(tc, result_names);
+	tcase_add_test(tc, signed_multipart_content_range);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
