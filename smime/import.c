@@ -1,0 +1,472 @@
+/*
+ * import.c - parse whatever a CA delivered (PEM, DER, PKCS#7, PKCS#12),
+ * check the certificate for S/MIME signing and complete its chain.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/provider.h>
+#include <openssl/x509v3.h>
+
+#include "smime/import.h"
+
+/* Longest chain we follow (leaf excluded) before giving up. */
+#define SMIME_CHAIN_MAX 8
+
+/* Read the first line of fp into a new string; NULL on error. */
+static char *
+smime_secret_line(FILE *fp)
+{
+	char buf[1024];
+	size_t n;
+	char *s;
+
+	if (fgets(buf, sizeof(buf), fp) == NULL)
+		return NULL;
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	s = OPENSSL_strdup(buf);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return s;
+}
+
+smime_status
+smime_secret_read(const char *spec, char **out, struct smime_err *err)
+{
+	const char *v;
+	FILE *fp = NULL;
+	smime_status ret = SMIME_SYNTAX;
+
+	*out = NULL;
+	if (strncmp(spec, "env:", 4) == 0) {
+		if ((v = getenv(spec + 4)) == NULL) {
+			smime_err_set(err, "environment variable %s is not set",
+			    spec + 4);
+			goto out;
+		}
+		*out = OPENSSL_strdup(v);
+	} else if (strncmp(spec, "file:", 5) == 0) {
+		if ((fp = fopen(spec + 5, "r")) == NULL) {
+			smime_err_set(err, "%s: %s", spec + 5, strerror(errno));
+			goto out;
+		}
+		*out = smime_secret_line(fp);
+	} else if (strcmp(spec, "stdin") == 0)
+		*out = smime_secret_line(stdin);
+	else {
+		smime_err_set(err, "secret \"%s\": use env:VAR, file:PATH or "
+		    "stdin", spec);
+		goto out;
+	}
+	if (*out == NULL) {
+		smime_err_set(err, "cannot read secret from %s", spec);
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	return ret;
+}
+
+/* Move every cert of from (may be NULL) onto to; false on ENOMEM. */
+static bool
+smime_certs_take(STACK_OF(X509) *to, STACK_OF(X509) *from)
+{
+	X509 *x;
+
+	while (from != NULL && (x = sk_X509_shift(from)) != NULL)
+		if (!sk_X509_push(to, x)) {
+			X509_free(x);
+			return false;
+		}
+	return true;
+}
+
+/* Copy (new references) the certificates of a signed PKCS#7. */
+static bool
+smime_pkcs7_certs(PKCS7 *p7, STACK_OF(X509) *to)
+{
+	STACK_OF(X509) *in;
+	int i;
+
+	if (!PKCS7_type_is_signed(p7) || p7->d.sign == NULL)
+		return false;
+	in = p7->d.sign->cert;
+	for (i = 0; in != NULL && i < sk_X509_num(in); i++)
+		if (!X509_add_cert(to, sk_X509_value(in, i), X509_ADD_FLAG_UP_REF))
+			return false;
+	return true;
+}
+
+/* Parse PEM: a PKCS#7 block, or certificates and keys in any order. */
+static smime_status
+smime_import_pem(BIO *bio, const char *pass, STACK_OF(X509) *certs,
+    EVP_PKEY **key, struct smime_err *err)
+{
+	STACK_OF(X509_INFO) *infos = NULL;
+	X509_INFO *xi;
+	PKCS7 *p7 = NULL;
+	int i;
+	smime_status ret = SMIME_SYNTAX;
+
+	if ((p7 = PEM_read_bio_PKCS7(bio, NULL, NULL, NULL)) != NULL) {
+		if (!smime_pkcs7_certs(p7, certs)) {
+			smime_err_openssl(err, "PKCS#7 holds no certificates");
+			goto out;
+		}
+		ret = SMIME_OK;
+		goto out;
+	}
+	ERR_clear_error();
+	(void)BIO_reset(bio);
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, (void *)pass);
+	if (infos == NULL) {
+		ret = pass == NULL ? SMIME_SYNTAX : SMIME_BADKEY;
+		smime_err_openssl(err, "cannot read PEM (encrypted key needs "
+		    "the right --pass)");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->x509 != NULL) {
+			if (!sk_X509_push(certs, xi->x509))
+				goto out;
+			xi->x509 = NULL;
+		}
+		if (xi->x_pkey != NULL && xi->x_pkey->dec_pkey != NULL &&
+		    *key == NULL) {
+			*key = xi->x_pkey->dec_pkey;
+			xi->x_pkey->dec_pkey = NULL;
+		}
+	}
+	ret = SMIME_OK;
+out:
+	PKCS7_free(p7);
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	return ret;
+}
+
+/*
+ * Parse a PKCS#12.  RC2 and other algorithms of old exporters live in
+ * OpenSSL 3's legacy provider; it is loaded (with the default provider
+ * kept) only when the first attempt fails and unloaded afterwards.
+ */
+static smime_status
+smime_import_p12(PKCS12 *p12, const char *pass, STACK_OF(X509) *certs,
+    EVP_PKEY **key, struct smime_err *err)
+{
+	OSSL_PROVIDER *legacy = NULL;
+	STACK_OF(X509) *ca = NULL;
+	X509 *cert = NULL;
+	smime_status ret = SMIME_BADKEY;
+
+	if (PKCS12_mac_present(p12) && !PKCS12_verify_mac(p12, pass, -1) &&
+	    !(pass == NULL && PKCS12_verify_mac(p12, "", 0))) {
+		smime_err_openssl(err, pass == NULL ? "PKCS#12 file needs a "
+		    "password (--pass)" : "wrong PKCS#12 password");
+		goto out;
+	}
+	if (!PKCS12_parse(p12, pass, key, &cert, &ca)) {
+		ERR_clear_error();
+		legacy = OSSL_PROVIDER_try_load(NULL, "legacy", 1);
+		if (legacy == NULL || !PKCS12_parse(p12, pass, key, &cert,
+		    &ca)) {
+			smime_err_openssl(err, "cannot decrypt PKCS#12%s",
+			    legacy == NULL ? " (legacy provider unavailable)"
+			    : "");
+			goto out;
+		}
+	}
+	ret = SMIME_NORESOURCE;
+	if (cert != NULL) {
+		if (!sk_X509_push(certs, cert))
+			goto out;
+		cert = NULL;
+	}
+	if (!smime_certs_take(certs, ca))
+		goto out;
+	ret = SMIME_OK;
+out:
+	X509_free(cert);
+	sk_X509_pop_free(ca, X509_free);
+	OSSL_PROVIDER_unload(legacy);
+	return ret;
+}
+
+/* Parse DER: one certificate, a PKCS#7 or a PKCS#12. */
+static smime_status
+smime_import_der(const unsigned char *buf, size_t len, const char *pass,
+    STACK_OF(X509) *certs, EVP_PKEY **key, struct smime_err *err)
+{
+	const unsigned char *p;
+	X509 *x = NULL;
+	PKCS7 *p7 = NULL;
+	PKCS12 *p12 = NULL;
+	smime_status ret = SMIME_SYNTAX;
+
+	p = buf;
+	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL && p == buf + len) {
+		ret = sk_X509_push(certs, x) ? SMIME_OK : SMIME_NORESOURCE;
+		if (ret == SMIME_OK)
+			x = NULL;
+		goto out;
+	}
+	p = buf;
+	if ((p7 = d2i_PKCS7(NULL, &p, (long)len)) != NULL) {
+		if (smime_pkcs7_certs(p7, certs))
+			ret = SMIME_OK;
+		else
+			smime_err_set(err, "PKCS#7 holds no certificates");
+		goto out;
+	}
+	p = buf;
+	if ((p12 = d2i_PKCS12(NULL, &p, (long)len)) != NULL) {
+		ret = smime_import_p12(p12, pass, certs, key, err);
+		goto out;
+	}
+	smime_err_set(err, "not a certificate, PKCS#7 or PKCS#12 file");
+out:
+	ERR_clear_error();	/* failed attempts leave errors behind */
+	X509_free(x);
+	PKCS7_free(p7);
+	PKCS12_free(p12);
+	return ret;
+}
+
+smime_status
+smime_import_parse(const unsigned char *buf, size_t len, const char *pass,
+    STACK_OF(X509) **certs, EVP_PKEY **key, struct smime_err *err)
+{
+	BIO *bio = NULL;
+	smime_status ret = SMIME_NORESOURCE;
+
+	*key = NULL;
+	if ((*certs = sk_X509_new_null()) == NULL)
+		goto out;
+	if (len > 10 && memmem(buf, len, "-----BEGIN ", 11) != NULL) {
+		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+			goto out;
+		ret = smime_import_pem(bio, pass, *certs, key, err);
+	} else
+		ret = smime_import_der(buf, len, pass, *certs, key, err);
+	if (ret == SMIME_OK && sk_X509_num(*certs) == 0) {
+		ret = SMIME_SYNTAX;
+		smime_err_set(err, "no certificate in the file");
+	}
+out:
+	BIO_free(bio);
+	if (ret != SMIME_OK) {
+		sk_X509_pop_free(*certs, X509_free);
+		*certs = NULL;
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
+	return ret;
+}
+
+/* List the rfc822Names of cert into buf for messages. */
+static void
+smime_cert_emails(X509 *cert, char *buf, size_t buflen)
+{
+	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
+	int i;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < sk_OPENSSL_STRING_num(emails) && used < buflen; i++)
+		used += (size_t)snprintf(buf + used, buflen - used, "%s%s",
+		    i == 0 ? "" : ", ", sk_OPENSSL_STRING_value(emails, i));
+	if (buf[0] == '\0')
+		snprintf(buf, buflen, "no address");
+	X509_email_free(emails);
+}
+
+smime_status
+smime_cert_check(X509 *cert, EVP_PKEY *key, const char *address,
+    struct smime_err *err)
+{
+	char names[256];
+	uint32_t flags;
+	smime_status ret = SMIME_BADKEY;
+
+	if (key == NULL || !X509_check_private_key(cert, key)) {
+		smime_err_openssl(err, "certificate does not match the key");
+		goto out;
+	}
+	ret = SMIME_POLICY;
+	if (X509_check_email(cert, address, 0, 0) != 1) {
+		smime_cert_emails(cert, names, sizeof(names));
+		smime_err_set(err, "certificate is not for %s (it names %s)",
+		    address, names);
+		goto out;
+	}
+	flags = X509_get_extension_flags(cert);
+	if (!(flags & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(cert) & XKU_SMIME)) {
+		smime_err_set(err, "certificate lacks extended key usage "
+		    "emailProtection");
+		goto out;
+	}
+	if ((flags & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
+		smime_err_set(err, "certificate key usage lacks "
+		    "digitalSignature");
+		goto out;
+	}
+	ret = SMIME_EXPIRED;
+	if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0) {
+		smime_err_set(err, "certificate is not valid yet");
+		goto out;
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+		smime_err_set(err, "certificate has expired");
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	ERR_clear_error();
+	return ret;
+}
+
+smime_status
+smime_import_select(STACK_OF(X509) *certs, EVP_PKEY *key, X509 **leaf,
+    struct smime_err *err)
+{
+	X509 *x;
+	int i;
+	smime_status ret = SMIME_BADKEY;
+
+	*leaf = NULL;
+	if (key == NULL) {
+		smime_err_set(err, "no private key: run keygen and submit a "
+		    "CSR first, or import a PKCS#12 file");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		x = sk_X509_value(certs, i);
+		if (X509_check_ca(x) == 0 && X509_check_private_key(x, key)) {
+			*leaf = x;
+			ret = SMIME_OK;
+			goto out;
+		}
+	}
+	smime_err_set(err, "no certificate in the file matches the private "
+	    "key (%d certificate%s checked)", sk_X509_num(certs),
+	    sk_X509_num(certs) == 1 ? "" : "s");
+out:
+	ERR_clear_error();
+	return ret;
+}
+
+smime_status
+smime_certs_load(const char *path, STACK_OF(X509) *into,
+    struct smime_err *err)
+{
+	BIO *bio = NULL;
+	X509 *x;
+	int n = 0;
+	smime_status ret = SMIME_SYNTAX;
+
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		smime_err_set(err, "%s: %s", path, strerror(errno));
+		ERR_clear_error();
+		goto out;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (!sk_X509_push(into, x)) {
+			X509_free(x);
+			ret = SMIME_NORESOURCE;
+			goto out;
+		}
+		n++;
+	}
+	ERR_clear_error();
+	if (n == 0) {
+		smime_err_set(err, "%s: no PEM certificate", path);
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	BIO_free(bio);
+	return ret;
+}
+
+smime_status
+smime_chain_build(X509 *leaf, STACK_OF(X509) *pool, STACK_OF(X509) **chain,
+    struct smime_err *err)
+{
+	X509 *cur = leaf, *cand;
+	int depth, i;
+	smime_status ret = SMIME_NORESOURCE;
+
+	if ((*chain = sk_X509_new_null()) == NULL)
+		goto out;
+	for (depth = 0; depth < SMIME_CHAIN_MAX; depth++) {
+		if (X509_check_issued(cur, cur) == X509_V_OK)
+			break;	/* reached a self-signed root */
+		cand = NULL;
+		for (i = 0; pool != NULL && i < sk_X509_num(pool); i++)
+			if (X509_check_issued(sk_X509_value(pool, i), cur) ==
+			    X509_V_OK && sk_X509_value(pool, i) != cur) {
+				cand = sk_X509_value(pool, i);
+				break;
+			}
+		if (cand == NULL || X509_check_issued(cand, cand) == X509_V_OK)
+			break;	/* chain ends, or the root is not shipped */
+		if (!X509_add_cert(*chain, cand, X509_ADD_FLAG_UP_REF |
+		    X509_ADD_FLAG_NO_DUP))
+			goto out;
+		cur = cand;
+	}
+	ret = SMIME_OK;
+out:
+	ERR_clear_error();
+	if (ret != SMIME_OK) {
+		smime_err_set(err, "out of memory building the chain");
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+	}
+	return ret;
+}
+
+void
+smime_name_oneline(const X509_NAME *name, char *buf, size_t buflen)
+{
+	BIO *bio;
+	int n;
+
+	buf[0] = '\0';
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	/* RFC 2253 quoting, but UTF-8 kept as is for a UTF-8 terminal. */
+	if (X509_NAME_print_ex(bio, name, 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_read(bio, buf, (int)buflen - 1)) > 0)
+		buf[n] = '\0';
+	BIO_free(bio);
+}
+
+void
+smime_name_get_text(const X509_NAME *name, int nid, char *buf,
+    size_t buflen)
+{
+	unsigned char *utf8 = NULL;
+	int idx, n;
+
+	buf[0] = '\0';
+	if ((idx = X509_NAME_get_index_by_NID(name, nid, -1)) < 0)
+		return;
+	n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(
+	    X509_NAME_get_entry(name, idx)));
+	if (n >= 0)
+		snprintf(buf, buflen, "%.*s", n, (const char *)utf8);
+	OPENSSL_free(utf8);
+}

@@ -1,0 +1,72 @@
+/*
+ * import.h - certificates delivered by a CA (PEM, DER, PKCS#7 bundle,
+ * PKCS#12 including the legacy RC2/3DES ones), the checks an S/MIME
+ * signing certificate must pass, and chain completion.
+ */
+#ifndef SMIME_IMPORT_H
+#define SMIME_IMPORT_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "smime/err.h"
+#include "smime/smime.h"
+
+/*
+ * Read a secret given as "env:VAR", "file:PATH" (first line) or "stdin"
+ * (first line).  *out is a new string the caller frees with
+ * OPENSSL_clear_free(s, strlen(s)).  Returns SMIME_OK or SMIME_SYNTAX.
+ */
+smime_status smime_secret_read(const char *spec, char **out,
+    struct smime_err *err);
+
+/*
+ * Parse buf (len bytes) in any supported format.  *certs receives every
+ * certificate found (never NULL on success), *key the private key when
+ * the file holds one (PKCS#12, PEM), else NULL.  pass may be NULL.
+ * Returns SMIME_OK, SMIME_SYNTAX (unknown format) or SMIME_BADKEY (wrong
+ * or missing password).  Caller frees both.
+ */
+smime_status smime_import_parse(const unsigned char *buf, size_t len,
+    const char *pass, STACK_OF(X509) **certs, EVP_PKEY **key,
+    struct smime_err *err);
+
+/*
+ * Check that cert can sign mail for address with key: key matches,
+ * address in SAN rfc822Name (or DN emailAddress), EKU emailProtection
+ * present, keyUsage (when present) has digitalSignature, valid now.
+ * Returns SMIME_OK, SMIME_BADKEY, SMIME_POLICY or SMIME_EXPIRED.
+ */
+smime_status smime_cert_check(X509 *cert, EVP_PKEY *key,
+    const char *address, struct smime_err *err);
+
+/*
+ * Pick the end-entity certificate of certs that matches key (borrowed
+ * into *leaf).  Returns SMIME_OK or SMIME_BADKEY (none matches).
+ */
+smime_status smime_import_select(STACK_OF(X509) *certs, EVP_PKEY *key,
+    X509 **leaf, struct smime_err *err);
+
+/*
+ * Append the certificates of PEM file path to into.  Returns SMIME_OK or
+ * SMIME_SYNTAX.
+ */
+smime_status smime_certs_load(const char *path, STACK_OF(X509) *into,
+    struct smime_err *err);
+
+/*
+ * Build leaf's chain of intermediates from pool (may be NULL), leaf's
+ * issuer first, stopping before a self-signed root.  *chain is a new
+ * stack with new references.  Returns SMIME_OK or SMIME_NORESOURCE.
+ */
+smime_status smime_chain_build(X509 *leaf, STACK_OF(X509) *pool,
+    STACK_OF(X509) **chain, struct smime_err *err);
+
+/* One-line UTF-8 name (RFC 2253 order reversed, "CN=..., O=...") in buf. */
+void smime_name_oneline(const X509_NAME *name, char *buf, size_t buflen);
+
+/* UTF-8 value of the first nid entry of name into buf ("" when none). */
+void smime_name_get_text(const X509_NAME *name, int nid, char *buf,
+    size_t buflen);
+
+#endif /* SMIME_IMPORT_H */
