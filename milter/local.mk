@@ -7,3 +7,10 @@ milter_smime_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 milter_smime_milter_LDADD = conf/libsmimeconf.a smime/libsmime.a \
 	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(MILTER_LIBS) -lpthread
 dist_man_MANS += milter/smime-milter.8
+# smime-enroll: the admin tool (owned by the enroll work)
+sbin_PROGRAMS += milter/smime-enroll
+milter_smime_enroll_SOURCES = milter/smime-enroll.c milter/enroll.h \
+	milter/enroll-util.c milter/enroll-local.c milter/enroll-cmp.c
+milter_smime_enroll_LDADD = smime/libsmime.a conf/libsmimeconf.a \
+	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS)
+dist_man_MANS += milter/smime-enroll.8

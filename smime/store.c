@@ -346,6 +346,7 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
     struct smime_err *err)
 {
 	char dir[PATH_MAX], path[SF_COUNT][PATH_MAX], tmp[SF_COUNT][PATH_MAX];
+	char marker[PATH_MAX];
 	bool had[SF_COUNT] = { false }, done[SF_COUNT] = { false };
 	bool ok;
 	int f;
@@ -388,6 +389,12 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
 		}
 		tmp[f][0] = '\0';
 		done[f] = true;
+	}
+	/* The marker was about the certificate just replaced. */
+	if (smime_store_path(store, address, "revoked", marker,
+	    sizeof(marker)) && unlink(marker) == -1 && errno != ENOENT) {
+		smime_err_set(err, "%s: %s", marker, strerror(errno));
+		goto out;
 	}
 	if (!smime_store_sync_dir(dir, err))
 		goto out;

@@ -70,7 +70,8 @@ smime_status smime_store_save_key(const char *store, const char *address,
 /*
  * Install cert (and chain, may be NULL or empty) and, when newkey is not
  * NULL, a new key.  Previous files become *.prev; on a failure half-way
- * the previous files are put back.  Returns SMIME_OK or SMIME_TEMPFAIL.
+ * the previous files are put back.  A "revoked" marker (it concerned the
+ * replaced certificate) is removed.  Returns SMIME_OK or SMIME_TEMPFAIL.
  */
 smime_status smime_store_install(const char *store, const char *address,
     EVP_PKEY *newkey, X509 *cert, STACK_OF(X509) *chain,

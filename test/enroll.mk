@@ -1,1 +1,8 @@
 # tests of enroll
+if HAVE_CHECK
+check_PROGRAMS += test/unit/test_enroll
+TESTS += test/unit/test_enroll
+test_unit_test_enroll_SOURCES = test/unit/test_enroll.c
+test_unit_test_enroll_CFLAGS = $(CHECK_TEST_CFLAGS)
+test_unit_test_enroll_LDADD = $(CHECK_TEST_LIBS)
+endif

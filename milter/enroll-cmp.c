@@ -1,0 +1,353 @@
+/*
+ * enroll-cmp.c - smime-enroll commands that talk CMP to the CA: enroll
+ * (ir/cr), renew (kur) and revoke (rr).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "milter/enroll.h"
+#include "smime/cmp.h"
+#include "smime/import.h"
+#include "smime/keygen.h"
+
+/* A smime_cmp_opts and the objects behind it. */
+struct enr_cmp {
+	struct smime_cmp_opts	 cm_opts;
+	char			 cm_url[1024];
+	char			*cm_secret;
+	X509			*cm_cert;	/* from --cert */
+	EVP_PKEY		*cm_key;	/* from --key */
+};
+
+/* Free what enr_cmp_setup() loaded. */
+static void
+enr_cmp_clear(struct enr_cmp *cm)
+{
+	if (cm->cm_secret != NULL)
+		OPENSSL_clear_free(cm->cm_secret, strlen(cm->cm_secret));
+	X509_free(cm->cm_cert);
+	EVP_PKEY_free(cm->cm_key);
+	memset(cm, 0, sizeof(*cm));
+}
+
+/* Load one PEM object from path: a cert (cert != NULL) or a key. */
+static bool
+enr_load_pem(const char *path, X509 **cert, EVP_PKEY **key)
+{
+	BIO *bio;
+
+	if ((bio = BIO_new_file(path, "r")) != NULL) {
+		if (cert != NULL)
+			*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		else
+			*key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (cert != NULL ? *cert != NULL : *key != NULL)
+		return true;
+	ERR_clear_error();
+	enr_error(NULL, "%s: cannot read the PEM %s", path, cert != NULL ?
+	    "certificate" : "private key");
+	return false;
+}
+
+/*
+ * Fill cm from options and the enroll group.  Protection: PBM with
+ * --secret (and --ref), else --cert/--key, else own cert/key (may be
+ * NULL) for renew and revoke.  Exit code.
+ */
+static int
+enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
+    EVP_PKEY *own_key, STACK_OF(X509) *own_chain)
+{
+	const struct enr_opts *o = &ec->ec_opts;
+	const struct smime_conf *cf = ec->ec_conf;
+	const char *server = o->eo_server ? o->eo_server :
+	    cf->cf_enroll_cmp_server;
+
+	memset(cm, 0, sizeof(*cm));
+	if (server == NULL) {
+		enr_error(NULL, "no CMP server: use --server or set "
+		    "enroll.cmp_server");
+		return ENR_EX_USAGE;
+	}
+	snprintf(cm->cm_url, sizeof(cm->cm_url), "%s%s",
+	    strstr(server, "://") == NULL ? "http://" : "", server);
+	cm->cm_opts.co_server = cm->cm_url;
+	cm->cm_opts.co_recipient = o->eo_recipient ? o->eo_recipient :
+	    cf->cf_enroll_cmp_recipient;
+	cm->cm_opts.co_trusted = o->eo_trusted ? o->eo_trusted :
+	    cf->cf_enroll_cmp_trusted;
+	if (o->eo_secret != NULL) {
+		if (smime_secret_read(o->eo_secret, &cm->cm_secret,
+		    &ec->ec_err) != SMIME_OK) {
+			enr_error(NULL, "--secret: %s",
+			    smime_err_get0(&ec->ec_err));
+			return ENR_EX_USAGE;
+		}
+		cm->cm_opts.co_secret = cm->cm_secret;
+		cm->cm_opts.co_ref = o->eo_ref;
+	} else if (o->eo_cert != NULL || o->eo_key != NULL) {
+		if (o->eo_cert == NULL || o->eo_key == NULL) {
+			enr_error(NULL, "--cert and --key go together");
+			return ENR_EX_USAGE;
+		}
+		if (!enr_load_pem(o->eo_cert, &cm->cm_cert, NULL) ||
+		    !enr_load_pem(o->eo_key, NULL, &cm->cm_key))
+			return ENR_EX_INVALID;
+		cm->cm_opts.co_cert = cm->cm_cert;
+		cm->cm_opts.co_key = cm->cm_key;
+	} else if (own_cert != NULL && own_key != NULL) {
+		cm->cm_opts.co_cert = own_cert;
+		cm->cm_opts.co_key = own_key;
+		cm->cm_opts.co_untrusted = own_chain;
+	} else {
+		enr_error(NULL, "CMP needs --ref REF --secret SPEC or --cert "
+		    "FILE --key FILE");
+		return ENR_EX_USAGE;
+	}
+	return ENR_EX_OK;
+}
+
+int
+enr_cmd_enroll(struct enr_ctx *ec, const char *address)
+{
+	struct smime_profile prof;
+	struct enr_cmp cm = { 0 };
+	X509_NAME *subject = NULL;
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	STACK_OF(X509) *extra = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	bool generated;
+	int rc;
+
+	enr_profile(ec, address, &prof);
+	rc = ENR_EX_INVALID;
+	if (smime_profile_check(&prof, enr_warn, NULL, &ec->ec_err) !=
+	    SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if ((rc = enr_get_key(ec, address, &key, &generated)) != ENR_EX_OK ||
+	    (rc = enr_cmp_setup(ec, &cm, NULL, NULL, NULL)) != ENR_EX_OK)
+		goto out;
+	rc = ENR_EX_FAIL;
+	if (smime_profile_name(&prof, &subject, &ec->ec_err) != SMIME_OK ||
+	    smime_profile_extensions(&prof, EVP_PKEY_is_a(key, "RSA"), &exts,
+	    &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if (ec->ec_opts.eo_dry_run) {
+		printf("would send a CMP %s for %s to %s\n", cm.cm_secret ?
+		    "ir" : "cr", address, cm.cm_url);
+		rc = ENR_EX_OK;
+		goto out;
+	}
+	/* Keep a new key even if the CA fails; the next try reuses it. */
+	if (generated && smime_store_save_key(ec->ec_store, address, key,
+	    false, &ec->ec_owner, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if (smime_cmp_certreq(&cm.cm_opts, cm.cm_secret != NULL ?
+	    SMIME_CMP_IR : SMIME_CMP_CR, key, subject, exts, NULL, address,
+	    &cert, &extra, &ec->ec_err) != SMIME_OK) {
+		rc = ENR_EX_CA;
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	rc = enr_install(ec, address, "enrolled", cert, NULL, extra);
+out:
+	enr_cmp_clear(&cm);
+	X509_NAME_free(subject);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	sk_X509_pop_free(extra, X509_free);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
+/* The key a renewal certifies: current, --newkey FILE or a fresh one. */
+static int
+enr_renew_key(struct enr_ctx *ec, const char *address, EVP_PKEY *cur,
+    EVP_PKEY **newkey)
+{
+	const char *type;
+
+	*newkey = NULL;
+	if (ec->ec_opts.eo_reuse_key) {
+		if (!EVP_PKEY_up_ref(cur))
+			return ENR_EX_FAIL;
+		*newkey = cur;
+		return ENR_EX_OK;
+	}
+	if (ec->ec_opts.eo_newkey != NULL)
+		return enr_load_pem(ec->ec_opts.eo_newkey, NULL, newkey) ?
+		    ENR_EX_OK : ENR_EX_INVALID;
+	if ((type = enr_key_type(ec)) == NULL)
+		return ENR_EX_USAGE;
+	if (smime_keygen(type, newkey, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_FAIL;
+	}
+	return ENR_EX_OK;
+}
+
+/* Renew one identity if it expires within days; exit code. */
+static int
+enr_renew_one(struct enr_ctx *ec, const char *address, long within,
+    bool quiet_missing)
+{
+	struct enr_cmp cm = { 0 };
+	STACK_OF(X509) *chain = NULL, *extra = NULL;
+	X509 *cert = NULL, *newcert = NULL;
+	EVP_PKEY *key = NULL, *newkey = NULL;
+	int rc = ENR_EX_INVALID, days = 0, secs = 0, i;
+
+	if (smime_store_is_revoked(ec->ec_store, address)) {
+		printf("%s: revoked, not renewed\n", address);
+		rc = ENR_EX_OK;
+		goto out;
+	}
+	if (smime_store_load_cert(ec->ec_store, address, &cert, &chain,
+	    &ec->ec_err) != SMIME_OK) {
+		if (quiet_missing) {
+			printf("%s: no certificate, skipped\n", address);
+			rc = ENR_EX_OK;
+		} else
+			enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert));
+	if (days > within) {
+		printf("%s: not due (%d days left, renewing within %ld)\n",
+		    address, days, within);
+		rc = ENR_EX_OK;
+		goto out;
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+		enr_error(address, "certificate has expired; a key update "
+		    "needs a valid one, use enroll");
+		goto out;
+	}
+	if (smime_store_load_key(ec->ec_store, address, &key, NULL,
+	    &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if ((rc = enr_renew_key(ec, address, key, &newkey)) != ENR_EX_OK ||
+	    (rc = enr_cmp_setup(ec, &cm, cert, key, chain)) != ENR_EX_OK)
+		goto out;
+	if (ec->ec_opts.eo_dry_run) {
+		printf("would renew %s (%d days left) via %s\n", address, days,
+		    cm.cm_url);
+		rc = ENR_EX_OK;
+		goto out;
+	}
+	if (smime_cmp_certreq(&cm.cm_opts, SMIME_CMP_KUR, newkey, NULL, NULL,
+	    cert, address, &newcert, &extra, &ec->ec_err) != SMIME_OK) {
+		rc = ENR_EX_CA;
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(chain); i++)
+		(void)X509_add_cert(extra, sk_X509_value(chain, i),
+		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP);
+	rc = enr_install(ec, address, "renewed", newcert,
+	    ec->ec_opts.eo_reuse_key ? NULL : newkey, extra);
+out:
+	enr_cmp_clear(&cm);
+	sk_X509_pop_free(chain, X509_free);
+	sk_X509_pop_free(extra, X509_free);
+	X509_free(cert);
+	X509_free(newcert);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(newkey);
+	return rc;
+}
+
+int
+enr_cmd_renew(struct enr_ctx *ec, const char *address)
+{
+	struct smime_store_entry *list = NULL;
+	size_t n = 0, i;
+	long within = ec->ec_opts.eo_within >= 0 ? ec->ec_opts.eo_within :
+	    (long)ec->ec_conf->cf_enroll_renew_within;
+	int rc = ENR_EX_OK, one;
+
+	if (address != NULL)
+		return enr_renew_one(ec, address, within, false);
+	if (smime_store_scan(ec->ec_store, &list, &n, &ec->ec_err) !=
+	    SMIME_OK) {
+		enr_error(NULL, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_FAIL;
+	}
+	/* Go on after a failure: one bad identity must not block the rest. */
+	for (i = 0; i < n; i++)
+		if ((one = enr_renew_one(ec, list[i].se_address, within, true))
+		    != ENR_EX_OK && rc == ENR_EX_OK)
+			rc = one;
+	smime_store_entries_free(list, n);
+	return rc;
+}
+
+int
+enr_cmd_revoke(struct enr_ctx *ec, const char *address)
+{
+	struct enr_cmp cm = { 0 };
+	STACK_OF(X509) *chain = NULL;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int rc = ENR_EX_USAGE, reason;
+
+	if ((reason = smime_cmp_reason(ec->ec_opts.eo_reason)) < 0) {
+		enr_error(address, "--reason must be keyCompromise, "
+		    "affiliationChanged, superseded or cessationOfOperation");
+		goto out;
+	}
+	rc = ENR_EX_INVALID;
+	if (smime_store_load_cert(ec->ec_store, address, &cert, &chain,
+	    &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	/* Without PBM the request is signed with the identity's own key. */
+	(void)smime_store_load_key(ec->ec_store, address, &key, NULL, NULL);
+	ERR_clear_error();
+	if ((rc = enr_cmp_setup(ec, &cm, cert, key, chain)) != ENR_EX_OK)
+		goto out;
+	if (ec->ec_opts.eo_dry_run) {
+		printf("would revoke %s (%s) via %s\n", address,
+		    ec->ec_opts.eo_reason, cm.cm_url);
+		goto out;
+	}
+	if (smime_cmp_revoke(&cm.cm_opts, cert, reason, &ec->ec_err) !=
+	    SMIME_OK) {
+		rc = ENR_EX_CA;
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	rc = ENR_EX_FAIL;
+	if (smime_store_mark_revoked(ec->ec_store, address,
+	    ec->ec_opts.eo_reason, &ec->ec_owner, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "revoked at the CA, but %s",
+		    smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	ec->ec_changed = true;
+	enr_report_cert("revoked", address, cert);
+	rc = ENR_EX_OK;
+out:
+	enr_cmp_clear(&cm);
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
+}

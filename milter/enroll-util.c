@@ -1,0 +1,281 @@
+/*
+ * enroll-util.c - messages, configuration and the steps that several
+ * smime-enroll commands share (key, chain, install, reload).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+
+#include "milter/enroll.h"
+#include "smime/import.h"
+#include "smime/keygen.h"
+
+#define ENR_MAX_FILE (10 * 1024 * 1024)	/* largest file we import */
+
+static const char *const enr_progname = "smime-enroll";
+
+void
+enr_error(const char *address, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", enr_progname);
+	if (address != NULL)
+		fprintf(stderr, "%s: ", address);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Warning callback for the library (profile, config). */
+void
+enr_warn(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: warning: %s\n", enr_progname, msg);
+}
+
+bool
+enr_address(const char *in, char *buf, size_t buflen)
+{
+	struct smime_err err;
+	char *at;
+
+	if (smime_profile_check_email(in, &err) != SMIME_OK) {
+		enr_error(NULL, "%s", smime_err_get0(&err));
+		return false;
+	}
+	snprintf(buf, buflen, "%s", in);
+	for (at = strrchr(buf, '@'); *at != '\0'; at++)
+		*at = (char)tolower((unsigned char)*at);
+	return true;
+}
+
+/* Load the configuration and the store owner; exit code on failure. */
+int
+enr_load_conf(struct enr_ctx *ec, bool need_store)
+{
+	char errbuf[1024];
+
+	ec->ec_conf = conf_load(ec->ec_opts.eo_conf, errbuf, sizeof(errbuf),
+	    enr_warn, NULL);
+	if (ec->ec_conf == NULL) {
+		enr_error(NULL, "%s", errbuf);
+		return ENR_EX_CONF;
+	}
+	ec->ec_store = ec->ec_conf->cf_sign_store;
+	if (need_store && ec->ec_store == NULL) {
+		enr_error(NULL, "%s: sign.store is not set", ec->ec_conf->cf_path);
+		return ENR_EX_CONF;
+	}
+	if (smime_store_owner_lookup(ec->ec_conf->cf_user, &ec->ec_owner,
+	    &ec->ec_err) != SMIME_OK) {
+		enr_error(NULL, "%s: %s", ec->ec_conf->cf_path,
+		    smime_err_get0(&ec->ec_err));
+		return ENR_EX_CONF;
+	}
+	return ENR_EX_OK;
+}
+
+/* Fill a profile from options, defaults from the enroll group. */
+void
+enr_profile(const struct enr_ctx *ec, const char *address,
+    struct smime_profile *p)
+{
+	const struct enr_opts *o = &ec->ec_opts;
+	const struct smime_conf *cf = ec->ec_conf;
+
+	memset(p, 0, sizeof(*p));
+	p->pr_cn = o->eo_cn;
+	p->pr_o = o->eo_o != NULL ? o->eo_o : cf->cf_enroll_o;
+	p->pr_ou = o->eo_ou != NULL ? o->eo_ou : cf->cf_enroll_ou;
+	p->pr_l = o->eo_l != NULL ? o->eo_l : cf->cf_enroll_l;
+	p->pr_st = o->eo_st != NULL ? o->eo_st : cf->cf_enroll_st;
+	p->pr_c = o->eo_c != NULL ? o->eo_c : cf->cf_enroll_c;
+	p->pr_email = address;
+	p->pr_dn_email = o->eo_dn_email;
+}
+
+/* Key type from --type or enroll.key_type; NULL with a message if bad. */
+const char *
+enr_key_type(const struct enr_ctx *ec)
+{
+	const char *type = ec->ec_opts.eo_type != NULL ? ec->ec_opts.eo_type :
+	    ec->ec_conf->cf_enroll_key_type;
+
+	if (type == NULL)
+		type = "rsa:2048";
+	if (!smime_keygen_type_ok(type)) {
+		enr_error(NULL, "unknown key type \"%s\" (rsa:2048, rsa:3072, "
+		    "rsa:4096, ec:P-256, ec:P-384)", type);
+		return NULL;
+	}
+	return type;
+}
+
+/* Read a whole file (at most ENR_MAX_FILE) into a new buffer. */
+unsigned char *
+enr_read_file(const char *path, size_t *len)
+{
+	unsigned char *buf = NULL, *grown;
+	size_t cap = 0, n;
+	FILE *fp;
+
+	*len = 0;
+	if ((fp = fopen(path, "rb")) == NULL) {
+		enr_error(NULL, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (*len == cap) {
+			if (cap >= ENR_MAX_FILE) {
+				enr_error(NULL, "%s: larger than %d bytes",
+				    path, ENR_MAX_FILE);
+				goto fail;
+			}
+			cap = cap == 0 ? 65536 : cap * 2;
+			if ((grown = realloc(buf, cap)) == NULL) {
+				enr_error(NULL, "out of memory");
+				goto fail;
+			}
+			buf = grown;
+		}
+		n = fread(buf + *len, 1, cap - *len, fp);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(fp)) {
+		enr_error(NULL, "%s: read error", path);
+		goto fail;
+	}
+	fclose(fp);
+	return buf;
+fail:
+	fclose(fp);
+	free(buf);
+	return NULL;
+}
+
+/* Print "installed" with serial and expiry of cert. */
+void
+enr_report_cert(const char *verb, const char *address, X509 *cert)
+{
+	char *serial = NULL;
+	BIGNUM *bn;
+	int days = 0, secs = 0;
+	struct tm tm;
+	char when[32] = "?";
+
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL)) !=
+	    NULL)
+		serial = BN_bn2hex(bn);
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert));
+	printf("%s %s: serial %s, valid until %s (%d days)\n", verb, address,
+	    serial != NULL ? serial : "?", when, days);
+	OPENSSL_free(serial);
+	BN_free(bn);
+}
+
+/* Tell the milter about changes; exit code. */
+int
+enr_notify(struct enr_ctx *ec)
+{
+	char done[512];
+
+	if (!ec->ec_changed || ec->ec_opts.eo_dry_run)
+		return ENR_EX_OK;
+	if (smime_store_notify(ec->ec_conf->cf_enroll_reload_command,
+	    ec->ec_conf->cf_pidfile, done, sizeof(done), &ec->ec_err) !=
+	    SMIME_OK) {
+		enr_error(NULL, "installed, but the milter was not reloaded: "
+		    "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_RELOAD;
+	}
+	printf("%s\n", done);
+	return ENR_EX_OK;
+}
+
+int
+enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,
+    bool *generated)
+{
+	const char *type;
+	bool missing;
+
+	*generated = false;
+	if (smime_store_load_key(ec->ec_store, address, key, &missing,
+	    &ec->ec_err) == SMIME_OK)
+		return ENR_EX_OK;
+	if (!missing) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_INVALID;
+	}
+	if ((type = enr_key_type(ec)) == NULL)
+		return ENR_EX_USAGE;
+	if (smime_keygen(type, key, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_FAIL;
+	}
+	*generated = true;
+	return ENR_EX_OK;
+}
+
+int
+enr_install(struct enr_ctx *ec, const char *address, const char *verb,
+    X509 *cert, EVP_PKEY *newkey, STACK_OF(X509) *pool)
+{
+	STACK_OF(X509) *all = NULL, *chain = NULL;
+	const char *inter = ec->ec_conf->cf_enroll_intermediates;
+	int rc = ENR_EX_FAIL, i;
+
+	if ((all = sk_X509_new_null()) == NULL)
+		goto out;
+	for (i = 0; pool != NULL && i < sk_X509_num(pool); i++)
+		if (!X509_add_cert(all, sk_X509_value(pool, i),
+		    X509_ADD_FLAG_UP_REF))
+			goto out;
+	if (inter != NULL && smime_certs_load(inter, all, &ec->ec_err) !=
+	    SMIME_OK) {
+		rc = ENR_EX_CONF;
+		enr_error(NULL, "enroll.intermediates: %s",
+		    smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if (smime_chain_build(cert, all, &chain, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if (ec->ec_opts.eo_dry_run) {
+		enr_report_cert("would install", address, cert);
+		rc = ENR_EX_OK;
+		goto out;
+	}
+	if (smime_store_install(ec->ec_store, address, newkey, cert, chain,
+	    &ec->ec_owner, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	ec->ec_changed = true;
+	enr_report_cert(verb, address, cert);
+	if (sk_X509_num(chain) == 0)
+		enr_error(address, "warning: no intermediate certificate found; "
+		    "set enroll.intermediates if the CA has one");
+	rc = ENR_EX_OK;
+out:
+	sk_X509_pop_free(all, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+

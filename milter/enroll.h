@@ -1,0 +1,118 @@
+/*
+ * enroll.h - private interfaces of the smime-enroll front end: the run
+ * context, messages, and one function per command.  The work itself is
+ * in smime/ (profile, keygen, csr, import, cmp, store).
+ */
+#ifndef MILTER_ENROLL_H
+#define MILTER_ENROLL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "conf/conf.h"
+#include "smime/err.h"
+#include "smime/profile.h"
+#include "smime/store.h"
+
+/* Exit codes, documented in smime-enroll(8). */
+enum {
+	ENR_EX_OK = 0,		/* done (or nothing was due) */
+	ENR_EX_FAIL = 1,	/* I/O or internal failure */
+	ENR_EX_USAGE = 2,	/* bad command line */
+	ENR_EX_CONF = 3,	/* configuration file unusable */
+	ENR_EX_INVALID = 4,	/* profile, key or certificate check failed */
+	ENR_EX_CA = 5,		/* CMP server unreachable or said no */
+	ENR_EX_EXISTS = 6,	/* would overwrite a key (no --force) */
+	ENR_EX_RELOAD = 7	/* installed, but the milter reload failed */
+};
+
+/* Everything from the command line; NULL/false/-1 when not given. */
+struct enr_opts {
+	const char	*eo_conf;
+	bool		 eo_dry_run;
+	bool		 eo_force;
+	bool		 eo_json;
+	bool		 eo_all;
+	bool		 eo_reuse_key;
+	bool		 eo_dn_email;
+	const char	*eo_type;
+	const char	*eo_out;
+	const char	*eo_pass;
+	const char	*eo_server;
+	const char	*eo_ref;
+	const char	*eo_secret;
+	const char	*eo_cert;
+	const char	*eo_key;
+	const char	*eo_recipient;
+	const char	*eo_trusted;
+	const char	*eo_reason;
+	const char	*eo_newkey;
+	long		 eo_within;
+	const char	*eo_cn, *eo_o, *eo_ou, *eo_l, *eo_st, *eo_c;
+};
+
+/* One run: options, configuration and whether the store changed. */
+struct enr_ctx {
+	struct enr_opts			 ec_opts;
+	struct smime_conf		*ec_conf;
+	const char			*ec_store;	/* cf_sign_store */
+	struct smime_store_owner	 ec_owner;
+	bool				 ec_changed;	/* reload needed */
+	struct smime_err		 ec_err;
+};
+
+/* "smime-enroll: [ADDRESS: ]message" on stderr. */
+void enr_error(const char *address, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Warning callback for the library: "smime-enroll: warning: msg". */
+void enr_warn(void *arg, const char *msg);
+
+/* Check in and write the normalised address (domain lower-cased) to buf. */
+bool enr_address(const char *in, char *buf, size_t buflen);
+
+/* Load -c CONF and the store owner into ec; exit code. */
+int enr_load_conf(struct enr_ctx *ec, bool need_store);
+
+/* Profile from options, defaults from the enroll group (borrowed). */
+void enr_profile(const struct enr_ctx *ec, const char *address,
+    struct smime_profile *p);
+
+/* Key type from --type or enroll.key_type; NULL (message printed) if bad. */
+const char *enr_key_type(const struct enr_ctx *ec);
+
+/* Whole file (<= 10 MiB) in a new buffer the caller frees; NULL on error. */
+unsigned char *enr_read_file(const char *path, size_t *len);
+
+/* Print "VERB ADDRESS: serial S, valid until DATE (N days)". */
+void enr_report_cert(const char *verb, const char *address, X509 *cert);
+
+/* Store key of address into *key, or a new one (*generated); exit code. */
+int enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,
+    bool *generated);
+
+/*
+ * Complete cert's chain from pool (may be NULL), enroll.intermediates and
+ * install it with newkey (may be NULL: keep the key).  Exit code.
+ */
+int enr_install(struct enr_ctx *ec, const char *address, const char *verb,
+    X509 *cert, EVP_PKEY *newkey, STACK_OF(X509) *pool);
+
+/* Reload the milter after a change; exit code. */
+int enr_notify(struct enr_ctx *ec);
+
+/* The commands; each returns an exit code. */
+int enr_cmd_keygen(struct enr_ctx *ec, const char *address);
+int enr_cmd_csr(struct enr_ctx *ec, const char *address);
+int enr_cmd_import(struct enr_ctx *ec, const char *address,
+    const char *file);
+int enr_cmd_list(struct enr_ctx *ec);
+int enr_cmd_rollback(struct enr_ctx *ec, const char *address);
+int enr_cmd_enroll(struct enr_ctx *ec, const char *address);
+int enr_cmd_renew(struct enr_ctx *ec, const char *address);
+int enr_cmd_revoke(struct enr_ctx *ec, const char *address);
+
+#endif /* MILTER_ENROLL_H */

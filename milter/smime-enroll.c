@@ -1,0 +1,229 @@
+/*
+ * smime-enroll - keys, UTF-8 CSRs, CMP enrollment, renewal, revocation
+ * and import of candidates' S/MIME certificates into smime-milter's
+ * store.  This file parses the command line and dispatches; see
+ * enroll-local.c and enroll-cmp.c for the commands, smime/ for the work.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "milter/enroll.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define ENR_DEFAULT_CONF SYSCONFDIR "/smime-milter.conf"
+
+enum {
+	OPT_DRY_RUN = 256, OPT_FORCE, OPT_JSON, OPT_ALL, OPT_REUSE_KEY,
+	OPT_DN_EMAIL, OPT_TYPE, OPT_OUT, OPT_PASS, OPT_SERVER, OPT_REF,
+	OPT_SECRET, OPT_CERT, OPT_KEY, OPT_RECIPIENT, OPT_TRUSTED, OPT_REASON,
+	OPT_NEWKEY, OPT_WITHIN, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C
+};
+
+static const struct option enr_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "reuse-key", no_argument, NULL, OPT_REUSE_KEY },
+	{ "dn-email", no_argument, NULL, OPT_DN_EMAIL },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "pass", required_argument, NULL, OPT_PASS },
+	{ "server", required_argument, NULL, OPT_SERVER },
+	{ "ref", required_argument, NULL, OPT_REF },
+	{ "secret", required_argument, NULL, OPT_SECRET },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "recipient", required_argument, NULL, OPT_RECIPIENT },
+	{ "trusted", required_argument, NULL, OPT_TRUSTED },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "newkey", required_argument, NULL, OPT_NEWKEY },
+	{ "within", required_argument, NULL, OPT_WITHIN },
+	{ "cn", required_argument, NULL, OPT_CN },
+	{ "o", required_argument, NULL, OPT_O },
+	{ "ou", required_argument, NULL, OPT_OU },
+	{ "l", required_argument, NULL, OPT_L },
+	{ "st", required_argument, NULL, OPT_ST },
+	{ "c", required_argument, NULL, OPT_C },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The commands: name, positional arguments taken, needs sign.store. */
+static const struct {
+	const char	*cmd_name;
+	int		 cmd_min, cmd_max;
+} enr_commands[] = {
+	{ "keygen", 1, 1 }, { "csr", 1, 1 }, { "import", 2, 2 },
+	{ "enroll", 1, 1 }, { "renew", 0, 1 }, { "revoke", 1, 1 },
+	{ "rollback", 1, 1 }, { "list", 0, 0 },
+};
+
+static void
+enr_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: smime-enroll [-c CONF] [--dry-run] COMMAND ...\n"
+	    "  keygen ADDRESS [--type rsa:2048|rsa:3072|rsa:4096|ec:P-256|"
+	    "ec:P-384] [--force]\n"
+	    "  csr ADDRESS --cn CN [--o O] [--ou OU] [--l L] [--st ST] "
+	    "[--c C] [--dn-email] [--out FILE]\n"
+	    "  import ADDRESS FILE [--pass env:VAR|file:PATH|stdin]\n"
+	    "  enroll ADDRESS --cn CN [profile options] [--server URL]\n"
+	    "         [--ref REF --secret SPEC | --cert FILE --key FILE] "
+	    "[--recipient DN] [--trusted FILE]\n"
+	    "  renew [ADDRESS | --all] [--within DAYS] [--reuse-key | "
+	    "--newkey FILE] [CMP options]\n"
+	    "  revoke ADDRESS --reason keyCompromise|affiliationChanged|"
+	    "superseded|cessationOfOperation\n"
+	    "  rollback ADDRESS\n"
+	    "  list [--json]\n"
+	    "See smime-enroll(8).\n");
+}
+
+/* Store one option; false on a bad value. */
+static bool
+enr_set_opt(struct enr_opts *o, int ch, char *arg)
+{
+	char *end;
+
+	switch (ch) {
+	case 'c': o->eo_conf = arg; break;
+	case OPT_DRY_RUN: o->eo_dry_run = true; break;
+	case OPT_FORCE: o->eo_force = true; break;
+	case OPT_JSON: o->eo_json = true; break;
+	case OPT_ALL: o->eo_all = true; break;
+	case OPT_REUSE_KEY: o->eo_reuse_key = true; break;
+	case OPT_DN_EMAIL: o->eo_dn_email = true; break;
+	case OPT_TYPE: o->eo_type = arg; break;
+	case OPT_OUT: o->eo_out = arg; break;
+	case OPT_PASS: o->eo_pass = arg; break;
+	case OPT_SERVER: o->eo_server = arg; break;
+	case OPT_REF: o->eo_ref = arg; break;
+	case OPT_SECRET: o->eo_secret = arg; break;
+	case OPT_CERT: o->eo_cert = arg; break;
+	case OPT_KEY: o->eo_key = arg; break;
+	case OPT_RECIPIENT: o->eo_recipient = arg; break;
+	case OPT_TRUSTED: o->eo_trusted = arg; break;
+	case OPT_REASON: o->eo_reason = arg; break;
+	case OPT_NEWKEY: o->eo_newkey = arg; break;
+	case OPT_CN: o->eo_cn = arg; break;
+	case OPT_O: o->eo_o = arg; break;
+	case OPT_OU: o->eo_ou = arg; break;
+	case OPT_L: o->eo_l = arg; break;
+	case OPT_ST: o->eo_st = arg; break;
+	case OPT_C: o->eo_c = arg; break;
+	case OPT_WITHIN:
+		errno = 0;
+		o->eo_within = strtol(arg, &end, 10);
+		if (errno != 0 || *end != '\0' || end == arg ||
+		    o->eo_within < 0 || o->eo_within > 36500) {
+			enr_error(NULL, "--within: \"%s\" is not a number of "
+			    "days", arg);
+			return false;
+		}
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* Run command cmd with its positional args; exit code. */
+static int
+enr_dispatch(struct enr_ctx *ec, const char *cmd, char **args, int nargs)
+{
+	char address[320];
+	int rc;
+
+	if (nargs > 0 && strcmp(cmd, "list") != 0 &&
+	    !enr_address(args[0], address, sizeof(address)))
+		return ENR_EX_USAGE;
+	if (strcmp(cmd, "renew") == 0 && (nargs == 0) != ec->ec_opts.eo_all) {
+		enr_error(NULL, "renew takes an ADDRESS or --all");
+		return ENR_EX_USAGE;
+	}
+	if (ec->ec_opts.eo_reuse_key && ec->ec_opts.eo_newkey != NULL) {
+		enr_error(NULL, "--reuse-key and --newkey exclude each other");
+		return ENR_EX_USAGE;
+	}
+	if ((rc = enr_load_conf(ec, true)) != ENR_EX_OK)
+		return rc;
+	if (strcmp(cmd, "keygen") == 0)
+		rc = enr_cmd_keygen(ec, address);
+	else if (strcmp(cmd, "csr") == 0)
+		rc = enr_cmd_csr(ec, address);
+	else if (strcmp(cmd, "import") == 0)
+		rc = enr_cmd_import(ec, address, args[1]);
+	else if (strcmp(cmd, "enroll") == 0)
+		rc = enr_cmd_enroll(ec, address);
+	else if (strcmp(cmd, "renew") == 0)
+		rc = enr_cmd_renew(ec, nargs > 0 ? address : NULL);
+	else if (strcmp(cmd, "revoke") == 0)
+		rc = enr_cmd_revoke(ec, address);
+	else if (strcmp(cmd, "rollback") == 0)
+		rc = enr_cmd_rollback(ec, address);
+	else
+		rc = enr_cmd_list(ec);
+	/* Reload even after a partial failure (renew --all) if we changed. */
+	if (ec->ec_changed) {
+		int nrc = enr_notify(ec);
+
+		if (rc == ENR_EX_OK)
+			rc = nrc;
+	}
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct enr_ctx ec;
+	size_t i;
+	int ch, rc = ENR_EX_USAGE, nargs;
+
+	memset(&ec, 0, sizeof(ec));
+	ec.ec_opts.eo_conf = ENR_DEFAULT_CONF;
+	ec.ec_opts.eo_within = -1;
+	while ((ch = getopt_long(argc, argv, "c:h", enr_longopts, NULL)) !=
+	    -1) {
+		if (ch == 'h') {
+			enr_usage(stdout);
+			rc = ENR_EX_OK;
+			goto out;
+		}
+		if (!enr_set_opt(&ec.ec_opts, ch, optarg)) {
+			enr_usage(stderr);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		enr_usage(stderr);
+		goto out;
+	}
+	nargs = argc - optind - 1;
+	for (i = 0; i < sizeof(enr_commands) / sizeof(enr_commands[0]); i++)
+		if (strcmp(argv[optind], enr_commands[i].cmd_name) == 0)
+			break;
+	if (i == sizeof(enr_commands) / sizeof(enr_commands[0])) {
+		enr_error(NULL, "unknown command \"%s\"", argv[optind]);
+		enr_usage(stderr);
+		goto out;
+	}
+	if (nargs < enr_commands[i].cmd_min || nargs > enr_commands[i].cmd_max) {
+		enr_error(NULL, "%s: wrong number of arguments", argv[optind]);
+		enr_usage(stderr);
+		goto out;
+	}
+	rc = enr_dispatch(&ec, argv[optind], argv + optind + 1, nargs);
+out:
+	conf_free(ec.ec_conf);
+	return rc;
+}
