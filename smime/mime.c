@@ -95,7 +95,8 @@ mime_hdr_put(struct mime_ctx *mc, unsigned char c)
 		mc->mc_hdr = nb;
 		mc->mc_hdr_alloc = alloc;
 	}
-	mc->mc_hdr[mc->mc_hdr_len++] = (char)c;
+	/* A NUL would cut the C string short: keep the field readable. */
+	mc->mc_hdr[mc->mc_hdr_len++] = c == '\0' ? ' ' : (char)c;
 	mc->mc_hdr[mc->mc_hdr_len] = '\0';
 	return SMIME_OK;
 }
@@ -287,6 +288,27 @@ mime_hdr_store(struct mime_ctx *mc, struct smime_mime_part *part)
 }
 
 /*
+ * A field name is printable ASCII other than ':' (RFC 5322 §2.2), as
+ * Python's parser also insists; blanks before the colon are tolerated.
+ */
+static bool
+mime_field_name_ok(const char *line, const char *colon)
+{
+	const char *p, *end = colon;
+
+	if (colon == NULL)
+		return false;
+	while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (end == line)
+		return false;
+	for (p = line; p < end; p++)
+		if ((unsigned char)*p < 33 || (unsigned char)*p > 126)
+			return false;
+	return true;
+}
+
+/*
  * Read a part's header into part->mp_headers.  Sets mp_body_start.  When
  * the header runs into a delimiter or EOF, *ended is set and term says
  * how; when a line that is no header field starts the body, it is
@@ -322,7 +344,7 @@ mime_read_header(struct mime_ctx *mc, struct smime_mime_part *part,
 		}
 		colon = memchr(mc->mc_hdr, ':', mc->mc_hdr_len);
 		if ((mc->mc_hdr[0] == ' ' || mc->mc_hdr[0] == '\t') ?
-		    !have_field : (colon == NULL || colon == mc->mc_hdr)) {
+		    !have_field : !mime_field_name_ok(mc->mc_hdr, colon)) {
 			/* Not a header field: the body starts here. */
 			part->mp_flags |= SMIME_MIME_F_BADHEADER;
 			part->mp_body_start = ln->ml_start;

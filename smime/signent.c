@@ -19,6 +19,7 @@
 
 #define ENT_CHUNK	8192
 #define ENT_MAX_LINE	998	/* RFC 5322 §2.1.1 */
+#define ENT_FOLD_AT	900	/* header lines longer than this get refolded */
 #define QP_MAX_BODY	72	/* leaves room for =XX, =46 and the '=' */
 
 struct ent {
@@ -121,6 +122,7 @@ ent_field(struct ent *en, const char *name, const char *value)
 {
 	const char *p = value;
 	char *enc = NULL;
+	size_t col;
 
 	for (; *p != '\0' && (unsigned char)*p < 0x80; p++)
 		;
@@ -136,6 +138,7 @@ ent_field(struct ent *en, const char *name, const char *value)
 	p = value;
 	ent_puts(en, name);
 	ent_puts(en, ": ");
+	col = strlen(name) + 2;
 	while (*p != '\0') {
 		if (*p == '\r' || *p == '\n') {
 			if (p[0] == '\r' && p[1] == '\n')
@@ -146,12 +149,31 @@ ent_field(struct ent *en, const char *name, const char *value)
 			if (*p == '\0')
 				break;
 			ent_puts(en, *p == ' ' || *p == '\t' ? "\r\n" : "\r\n ");
+			col = 0;
 			continue;
 		}
+		/* Refold before white space rather than pass 998 octets. */
+		if ((*p == ' ' || *p == '\t') && col > ENT_FOLD_AT) {
+			ent_puts(en, "\r\n");
+			col = 0;
+		}
+		col++;
 		ent_put(en, p++, 1);
 	}
 	ent_puts(en, "\r\n");
 	free(enc);
+}
+
+/* RFC 5322 §2.2: printable US-ASCII other than ':'. */
+static bool
+ent_name_ok(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	for (; *p != '\0'; p++)
+		if (*p < 33 || *p > 126 || *p == ':')
+			return false;
+	return p != (const unsigned char *)name;
 }
 
 /*
@@ -174,6 +196,8 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 		h = &hs->hs_list[i];
 		if (content_only && !smime_signent_is_content_field(h->hdr_name))
 			continue;
+		if (!ent_name_ok(h->hdr_name))
+			continue;	/* not a field name; cannot go out */
 		if (new_cte != NULL && smime_mime_strcasecmp(h->hdr_name,
 		    "Content-Transfer-Encoding") == 0) {
 			if (!cte_done)

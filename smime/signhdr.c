@@ -276,8 +276,11 @@ hdr_encode_params(struct hbuf *hb, const char *name, const char *value)
 		hb_puts(hb, "/");
 		hb_puts(hb, sub);
 	}
+	/* A name with 8-bit bytes cannot be expressed: such a parameter
+	 * is noise nobody can read, so it is left out. */
 	for (i = 0; i < npa; i++)
-		hdr_param(hb, &pa[i]);
+		if (!hdr_has_8bit(pa[i].mpa_name, strlen(pa[i].mpa_name)))
+			hdr_param(hb, &pa[i]);
 	free(type);
 	free(sub);
 	smime_mime_params_free(pa, npa);

@@ -491,6 +491,33 @@ START_TEST(canon_bio_both_ways)
 }
 END_TEST
 
+/* A line whose "name" is not printable ASCII is body, not header. */
+START_TEST(bad_field_name_starts_body)
+{
+	const char *text =
+	    "--b\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Bad\xff:Name\r\n"
+	    "rest\r\n"
+	    "--b--\r\n";
+	struct smime_spool *sp = spool_of(text, 1 << 20);
+	struct smime_headers hs;
+	struct smime_mime_part *tree;
+	struct smime_err err;
+
+	top_headers(&hs, "multipart/mixed; boundary=b");
+	ck_assert_int_eq(smime_mime_parse(sp, &hs, 0, 0, &tree, &err),
+	    SMIME_OK);
+	ck_assert(tree->mp_children[0]->mp_flags & SMIME_MIME_F_BADHEADER);
+	ck_assert_uint_eq(tree->mp_children[0]->mp_headers.hs_count, 1);
+	range_is(text, tree->mp_children[0]->mp_body_start,
+	    tree->mp_children[0]->mp_body_end, "Bad\xff:Name\r\nrest", "\r\n");
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -508,6 +535,7 @@ mime_suite(void)
 	tcase_add_test(tc, content_type_parsing);
 	tcase_add_test(tc, unfold_and_case);
 	tcase_add_test(tc, canon_bio_both_ways);
+	tcase_add_test(tc, bad_field_name_starts_body);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -431,6 +431,35 @@ START_TEST(digest_and_micalg)
 }
 END_TEST
 
+/* Header lines of a part never pass 998 octets; 8-bit names are dropped. */
+START_TEST(header_lines_refolded)
+{
+	struct fixture fx;
+	char body[4096], *ent, *line, *save = NULL;
+	size_t o, i;
+
+	o = (size_t)snprintf(body, sizeof(body), "--b\r\nContent-Type: "
+	    "text/plain; x-note=\"");
+	for (i = 0; i < 150; i++)
+		o += (size_t)snprintf(body + o, sizeof(body) - o, "word%03zu ",
+		    i);
+	snprintf(body + o, sizeof(body) - o, "\"\r\nX-B\xff" "d: v\r\n"
+	    "Content-Transfer-Encoding: 8bit\r\n\r\n\xe6\x97\xa5\r\n--b--\r\n");
+	fx_init(&fx, "multipart/mixed; boundary=b", NULL, body);
+	ck_assert_int_eq(fx_sign(&fx), SMIME_OK);
+	ent = fx_entity(&fx);
+	ck_assert_ptr_nonnull(strstr(ent, "word149"));
+	for (line = strtok_r(ent, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		ck_assert_uint_le(strlen(line), 999);
+		for (i = 0; line[i] != '\0'; i++)
+			ck_assert_uint_lt((unsigned char)line[i], 0x80);
+	}
+	free(ent);
+	fx_free(&fx);
+}
+END_TEST
+
 static Suite *
 sign_suite(void)
 {
@@ -445,6 +474,7 @@ sign_suite(void)
 	tcase_add_test(tc, binary_leaf_base64);
 	tcase_add_test(tc, multipart_kept_without_epilogue);
 	tcase_add_test(tc, boundaries_differ);
+	tcase_add_test(tc, header_lines_refolded);
 	tcase_add_loop_test(tc, refusals_leave_edits_empty, 0, 8);
 	tcase_add_loop_test(tc, digest_and_micalg, 0, 3);
 	suite_add_tcase(s, tc);
