@@ -7,6 +7,8 @@ INTEGRATION_LIBS = \
 	test/integration/sendmail-lib.sh
 INTEGRATION_TESTS = \
 	test/integration/postfix-relay.sh \
-	test/integration/sendmail-relay.sh
+	test/integration/sendmail-relay.sh \
+	test/integration/postfix.sh \
+	test/integration/sendmail.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)

@@ -120,7 +120,7 @@ sign = {
 };
 verify = {
   trust_anchors = "pki/trust.pem";
-  crl = [ "pki/crl.pem" ];
+  crl = [ "pki/crl.pem", "pki/root-crl.pem" ];
 };
 EOF
 	"$IT_MILTER_BIN" -c "$IT_WORK/milter.conf" -n \
@@ -155,14 +155,10 @@ it_milter_stop() {
 		kill -KILL "$IT_MILTER_PID" 2>/dev/null
 		wait "$IT_MILTER_PID" 2>/dev/null
 		IT_MILTER_PID=
-IT_SINK_PID=
-IT_SINKDIR=$IT_WORK/sink
 		it_die "smime-milter ignored SIGTERM for 10s"
 	fi
 	wait "$IT_MILTER_PID" 2>/dev/null
 	IT_MILTER_PID=
-IT_SINK_PID=
-IT_SINKDIR=$IT_WORK/sink
 	it_wait_port_closed "$IT_MILTER_PORT" 10 ||
 	    it_die "milter port still open after stop"
 }
@@ -207,13 +203,17 @@ it_verify_signed() {
 # (an implementation independent of ours) into OUT, multipart/signed, with
 # the outer headers carried over.  For the verifying direction.
 it_sign_with_openssl() {
-	# Split headers: Content-* go inside the signed entity, the rest out.
-	awk 'BEGIN { inhdr = 1 }
-	     inhdr && /^$/ { inhdr = 0; next }
-	     inhdr && /^[ \t]/ { if (cur == "in") print > ENVIRON["IT_WORK"] "/sig.in"; else print > ENVIRON["IT_WORK"] "/sig.out"; next }
-	     inhdr && tolower($0) ~ /^(content-|mime-version:)/ { cur = (tolower($0) ~ /^mime-version:/) ? "skip" : "in"; if (cur == "in") print > ENVIRON["IT_WORK"] "/sig.in"; next }
-	     inhdr { cur = "out"; print > ENVIRON["IT_WORK"] "/sig.out"; next }
-	     { print > ENVIRON["IT_WORK"] "/sig.body" }' IT_WORK="$IT_WORK" "$1"
+	# Split headers: Content-* go inside the signed entity, MIME-Version
+	# is dropped (openssl writes its own), the rest stays outside.
+	: > "$IT_WORK/sig.in"; : > "$IT_WORK/sig.out"; : > "$IT_WORK/sig.body"
+	awk -v w="$IT_WORK" '
+	    BEGIN { inhdr = 1 }
+	    inhdr && /^$/ { inhdr = 0; next }
+	    inhdr && /^[ \t]/ { if (cur != "") print > (w "/sig." cur); next }
+	    inhdr { l = tolower($0)
+		    cur = l ~ /^content-/ ? "in" : l ~ /^mime-version:/ ? "" : "out"
+		    if (cur != "") print > (w "/sig." cur); next }
+	    { print > (w "/sig.body") }' "$1"
 	{ cat "$IT_WORK/sig.in"; echo; cat "$IT_WORK/sig.body"; } \
 	    > "$IT_WORK/sig.entity"
 	"$OPENSSL" cms -sign -in "$IT_WORK/sig.entity" -signer "$IT_PKI/taro.crt" \
@@ -276,4 +276,106 @@ it_strip_sink() {
 	awk 'BEGIN { hdr = 1 }
 	     hdr && /^X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):/ { next }
 	     { hdr = 0; print }' "$1"
+}
+
+# it_decoded_text ENTITY - print the decoded body of a single-part MIME
+# entity (as written by openssl cms -verify -out): quoted-printable and
+# base64 undone, so that the text can be compared with what was sent.
+it_decoded_text() {
+	perl -MMIME::QuotedPrint -MMIME::Base64 -e '
+	    local $/; my $m = <STDIN>; $m =~ s/\r\n/\n/g;
+	    my ($h, $b) = split /\n\n/, $m, 2;
+	    $h =~ s/\n[ \t]+/ /g;
+	    my ($cte) = $h =~ /^content-transfer-encoding:\s*(\S+)/im;
+	    $cte = lc($cte // "7bit");
+	    print $cte eq "quoted-printable" ? decode_qp($b) :
+	        $cte eq "base64" ? decode_base64($b) : $b;' <"$1"
+}
+
+# it_send PORT SWAKS-ARGS... - one SMTP transaction with swaks from 127.0.0.2
+# (an "external" client unless the test says otherwise with a second
+# --local-interface); dialogue in $IT_WORK/swaks.last.
+it_send() {
+	_is_port=$1
+	shift
+	swaks --server 127.0.0.1 --port "$_is_port" --timeout 30 \
+	    --helo client.example.net --local-interface 127.0.0.2 "$@" \
+	    >"$IT_WORK/swaks.last" 2>&1
+	_is_rc=$?
+	cat "$IT_WORK/swaks.last" >>"$IT_WORK/swaks.log"
+	return $_is_rc
+}
+
+# it_expect_signed MARKER - the delivery with Message-ID <MARKER@example.jp>
+# (an it_campaign_msg) is signed by taro, verifies with openssl, has the
+# RFC 8551 parameters, a 7-bit signed entity, and its decoded text is the
+# Japanese text that was sent.
+it_expect_signed() {
+	_f=$(it_find_delivery "<$1@example.jp>")
+	[ -n "$_f" ] || it_die "$1: not delivered"
+	it_verify_signed "$_f" "$IT_WORK/$1.content" ||
+	    it_die "$1: not signed or openssl cms -verify fails ($_f)"
+	grep -qi 'micalg="*sha-256' "$_f" || it_die "$1: micalg"
+	grep -qi 'protocol="application/pkcs7-signature"' "$_f" ||
+	    it_die "$1: protocol parameter"
+	it_decoded_text "$IT_WORK/$1.content" > "$IT_WORK/$1.text"
+	grep -q '山田太郎です。本日、東京都で政策説明会を開きます。' \
+	    "$IT_WORK/$1.text" || it_die "$1: signed text differs"
+	grep -q "^marker $1\$" "$IT_WORK/$1.text" || it_die "$1: marker"
+	# The transfer encoding must be 7-bit safe (PITFALLS: 8bit breaks).
+	tr -d '\r' < "$IT_WORK/$1.content" | LC_ALL=C grep -q '[^ -~	]' &&
+	    it_die "$1: signed entity is not 7-bit"
+	return 0
+}
+
+# it_expect_unsigned MARKER - delivered, and not signed.
+it_expect_unsigned() {
+	_f=$(it_find_delivery "<$1@example.jp>")
+	[ -n "$_f" ] || it_die "$1: not delivered"
+	grep -qi '^Content-Type: multipart/signed' "$_f" &&
+	    it_die "$1: was signed but must not be"
+	grep -qi 'application/pkcs7-signature' "$_f" &&
+	    it_die "$1: carries a signature part"
+	return 0
+}
+
+# it_inbound_msgs PREFIX GOOD BAD AUTHSERV - write GOOD, a message signed as
+# taro with the openssl CLI (Message-ID <PREFIX-inbound-signed@example.jp>),
+# and BAD, the same with one body character changed after signing
+# (<PREFIX-inbound-tampered@example.jp>) and a forged "AUTHSERV; smime=pass"
+# Authentication-Results field on top, which the milter must remove.
+it_inbound_msgs() {
+	cat > "$IT_WORK/inbound.src" <<EOM
+From: taro@example.jp
+To: voter@example.org
+Subject: signed by openssl
+Message-ID: <$1-inbound-signed@example.jp>
+Date: $(date -R)
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+Content-Transfer-Encoding: 7bit
+
+Signed with the openssl CLI, verified by smime-milter.
+EOM
+	it_sign_with_openssl "$IT_WORK/inbound.src" "$2"
+	{ echo "Authentication-Results: $4; smime=pass"
+	  sed -e "s/Message-ID: <$1-inbound-signed@/Message-ID: <$1-inbound-tampered@/" \
+	    -e 's/verified by smime-milter/verified by smime-milter!/' "$2"; } > "$3"
+	cmp -s "$2" "$3" && it_die "tampering did not change the message"
+	return 0
+}
+
+# it_expect_ar MARKER AUTHSERV RESULT - the delivery with Message-ID
+# <MARKER@example.jp> carries exactly one Authentication-Results field of
+# AUTHSERV, with smime=RESULT and the signer taro@example.jp.
+it_expect_ar() {
+	_f=$(it_find_delivery "<$1@example.jp>")
+	[ -n "$_f" ] || it_die "$1: not delivered"
+	_ar=$(it_ar_smime "$_f" "$2")
+	[ "$(echo "$_ar" | grep -c .)" = 1 ] ||
+	    it_die "$1: expected one A-R field of $2, got: $_ar"
+	echo "$_ar" | grep -q "smime=$3[ ;(]" || echo "$_ar" | grep -q "smime=$3\$" ||
+	    it_die "$1: expected smime=$3, got: $_ar"
+	echo "$_ar" | grep -q "body.smime-identifier=taro@example.jp" ||
+	    it_die "$1: body.smime-identifier missing: $_ar"
 }
