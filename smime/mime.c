@@ -461,7 +461,6 @@ mime_parse_multipart(struct mime_ctx *mc, struct smime_mime_part *part,
 	    &part->mp_body_end);
 	if (part->mp_body_end < part->mp_epilogue_start)
 		part->mp_epilogue_start = part->mp_body_end;
-	mc->mc_blevels++;
 out:
 	mc->mc_blevels = mine;
 	return ret;

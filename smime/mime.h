@@ -69,7 +69,9 @@ struct smime_mime_part {
 };
 
 /*
- * Parse the body in spool whose top-level header fields are hdrs.
+ * Parse the body in spool whose top-level header fields are hdrs (NULL:
+ * the spool holds the whole message, header included, and the root's
+ * fields are read from it like any part's).
  * Part numbers follow IMAP: a non-multipart top level is "1"; a multipart
  * top level is "" and its children "1", "2"; grandchildren "1.2".  The
  * message inside a message/rfc822 part "2" is "2" when multipart (children

@@ -518,6 +518,47 @@ START_TEST(bad_field_name_starts_body)
 }
 END_TEST
 
+/* hdrs NULL: the header comes from the spool; digest children default. */
+START_TEST(whole_message_and_digest_default)
+{
+	const char *text =
+	    "Subject: digest\n"
+	    "Content-Type: multipart/digest; boundary=d\n"
+	    "\n"
+	    "--d\n"
+	    "\n"
+	    "Subject: one\n"
+	    "\n"
+	    "first\n"
+	    "--d\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "second\n"
+	    "--d--\n";
+	struct smime_spool *sp = spool_of(text, 1 << 20);
+	struct smime_mime_part *tree;
+	const struct smime_mime_part *p;
+	struct smime_err err;
+
+	ck_assert_int_eq(smime_mime_parse(sp, NULL, 0, 0, &tree, &err),
+	    SMIME_OK);
+	ck_assert_str_eq(smime_headers_get0(&tree->mp_headers, "subject", 0),
+	    "digest");
+	ck_assert_uint_eq(tree->mp_hdr_start, 0);
+	ck_assert(smime_mime_is(tree, "multipart", "digest"));
+	p = smime_mime_find(tree, "1");
+	ck_assert(smime_mime_is(p, "message", "rfc822"));
+	ck_assert_uint_eq(p->mp_nchildren, 1);
+	ck_assert_str_eq(p->mp_children[0]->mp_number, "1.1");
+	range_is(text, p->mp_children[0]->mp_body_start,
+	    p->mp_children[0]->mp_body_end, "first", "\n");
+	p = smime_mime_find(tree, "2");
+	ck_assert(smime_mime_is(p, "text", "plain"));
+	smime_mime_free(tree);
+	smime_spool_free(sp);
+}
+END_TEST
+
 static Suite *
 mime_suite(void)
 {
@@ -536,6 +577,7 @@ mime_suite(void)
 	tcase_add_test(tc, unfold_and_case);
 	tcase_add_test(tc, canon_bio_both_ways);
 	tcase_add_test(tc, bad_field_name_starts_body);
+	tcase_add_test(tc, whole_message_and_digest_default);
 	suite_add_tcase(s, tc);
 	return s;
 }
