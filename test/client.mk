@@ -7,5 +7,10 @@ test_client_milterclient_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 test_client_testfilter_SOURCES = test/client/testfilter.c
 test_client_testfilter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 test_client_testfilter_LDADD = $(MILTER_LIBS) -lpthread
-TESTS += test/client/protocol.sh test/client/milterclient.sh
-EXTRA_DIST += test/client/protocol.sh test/client/milterclient.sh
+# Daemon tests (skipped while milter/smime-milter is not built): feature
+# checks, load (LOAD_SECONDS, default 20), limits, secrets.
+CLIENT_DAEMON_TESTS = test/client/milterclient.sh test/client/load.sh \
+	test/client/limits.sh test/client/secrets.sh
+TESTS += test/client/protocol.sh $(CLIENT_DAEMON_TESTS)
+EXTRA_DIST += test/client/protocol.sh test/client/common.sh \
+	$(CLIENT_DAEMON_TESTS)

@@ -12,3 +12,4 @@ include $(top_srcdir)/test/enroll.mk
 include $(top_srcdir)/test/integration.mk
 include $(top_srcdir)/test/client.mk
 include $(top_srcdir)/test/bench.mk
+include $(top_srcdir)/test/fuzz.mk

@@ -1,0 +1,132 @@
+#!/bin/sh
+# run.sh SECONDS [TARGET...] - build the libFuzzer targets with clang
+# (-fsanitize=fuzzer,address,undefined) straight from the sources and run
+# each for SECONDS (default 60).  Targets: mime verify header conf.
+#
+# Environment: CLANG (default clang), FUZZ_OUT (build and corpus
+# directory, default $top_builddir/test/fuzz/out), OPENSSL.  The working
+# corpus in $FUZZ_OUT/corpus/TARGET persists between runs; seeds are
+# regenerated from the test data each time (test/fuzz/seeds, the verify
+# corpus, the sample configuration).  A crash, leak, sanitizer report or
+# broken invariant leaves the input in $FUZZ_OUT/artifacts/TARGET/ and
+# makes this script exit 1 after all targets ran; reproduce with
+#   FUZZ_PKI=$FUZZ_OUT/pki $FUZZ_OUT/bin/fuzz_TARGET ARTIFACT
+set -u
+secs=${1:-60}
+[ $# -gt 0 ] && shift
+targets=${*:-mime verify header conf}
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+: "${top_builddir:=$top_srcdir}"
+CLANG=${CLANG:-clang}
+OPENSSL=${OPENSSL:-openssl}
+out=${FUZZ_OUT:-$top_builddir/test/fuzz/out}
+mkdir -p "$out/bin" "$out/obj" || exit 1
+out=$(cd "$out" && pwd)
+
+command -v "$CLANG" > /dev/null 2>&1 ||
+	{ echo "run.sh: $CLANG not found (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -I$top_srcdir -I$top_builddir"
+if [ -f "$top_builddir/config.h" ]; then
+	cflags="$cflags -include $top_builddir/config.h"
+else
+	cflags="$cflags -D_GNU_SOURCE"
+fi
+cflags="$cflags $(pkg-config --cflags libcrypto libconfig)"
+libs="$(pkg-config --libs libcrypto libconfig) -lpthread"
+
+# The library (smime/, conf/) instrumented for coverage, as one archive
+# so that each target links only what it uses.
+echo "run.sh: building the library with $CLANG"
+objs=
+for src in "$top_srcdir"/smime/*.c "$top_srcdir"/conf/*.c "$here/fuzz_msg.c"; do
+	obj=$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
+		$CLANG $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$obj" ||
+			{ echo "run.sh: cannot compile $src"; exit 1; }
+	fi
+	objs="$objs $obj"
+done
+rm -f "$out/libfuzz.a"
+ar rcs "$out/libfuzz.a" $objs || exit 1
+
+for t in $targets; do
+	$CLANG $cflags -fsanitize=fuzzer "$here/fuzz_$t.c" "$out/libfuzz.a" \
+	    $libs -o "$out/bin/fuzz_$t" || { echo "run.sh: cannot build fuzz_$t"; exit 1; }
+done
+
+# Seeds.
+sh "$top_srcdir/test/pki/make-test-pki.sh" "$out/pki" > "$out/pki.log" 2>&1 ||
+	{ cat "$out/pki.log"; exit 1; }
+vcorpus=$out/verify-corpus
+if [ -f "$top_srcdir/test/verify/make-corpus.sh" ]; then
+	OPENSSL=$OPENSSL sh "$top_srcdir/test/verify/make-corpus.sh" "$vcorpus" \
+	    > "$out/corpus.log" 2>&1 || echo "run.sh: verify corpus incomplete (see $out/corpus.log)"
+fi
+seeds=$out/seeds
+rm -rf "$seeds"
+for t in mime verify header conf; do
+	mkdir -p "$seeds/$t" "$out/corpus/$t" "$out/artifacts/$t"
+	[ -d "$here/seeds/$t" ] && cp "$here/seeds/$t"/* "$seeds/$t/" 2>/dev/null
+done
+cp "$here/seeds/mime"/* "$seeds/verify/" 2>/dev/null
+if [ -d "$vcorpus" ]; then
+	for f in "$vcorpus"/*.eml; do
+		[ -f "$f" ] || continue
+		cp "$f" "$seeds/verify/"
+		cp "$f" "$seeds/mime/"
+		# The header fields of real messages seed the header target.
+		awk '/^$/ { exit } { print > (out "/" n "." NR) }' \
+		    out="$seeds/header" n="$(basename "$f")" "$f" 2>/dev/null
+	done
+fi
+[ -f "$top_srcdir/conf/smime-milter.conf" ] &&
+	cp "$top_srcdir/conf/smime-milter.conf" "$seeds/conf/sample.conf"
+pki=$out/pki
+cat > "$seeds/conf/full.conf" <<EOF
+socket = "unix:/tmp/fuzz.sock";
+user = "nobody";
+authserv_id = "mx.example.jp";
+mode = "sv";
+on_error = "tempfail";
+internal_hosts = [ "127.0.0.0/8", "::1", "10.0.0.0/8", "2001:db8::/32" ];
+log_level = "debug";
+spool_memory = "64K";
+max_header_bytes = "1M";
+sign = {
+	digest = "sha384"; include_chain = true; rsa_pss = true;
+	unauthorized = "reject"; trace_header = true;
+	identities = ( { address = "taro@example.jp"; cert = "$pki/taro.crt";
+		key = "$pki/taro.key"; chain = "$pki/chain.pem";
+		senders = [ "taro", "office" ]; } );
+};
+verify = { trust_anchors = "$pki/trust.pem"; crl = [ "$pki/crl.pem" ];
+	ocsp = false; ocsp_timeout = 5; reject_fail = false; };
+EOF
+
+fail=0
+for t in $targets; do
+	echo "run.sh: fuzz_$t for $secs s"
+	case $t in
+	conf|header) maxlen=4096 ;;
+	*) maxlen=262144 ;;
+	esac
+	FUZZ_PKI=$out/pki TMPDIR=${TMPDIR:-/tmp} \
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	"$out/bin/fuzz_$t" -max_total_time="$secs" -timeout=25 \
+	    -rss_limit_mb=2048 -max_len=$maxlen -print_final_stats=1 \
+	    -artifact_prefix="$out/artifacts/$t/" \
+	    "$out/corpus/$t" "$seeds/$t" > "$out/fuzz_$t.log" 2>&1
+	rc=$?
+	tail -n 12 "$out/fuzz_$t.log" | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)' | sed "s/^/  /"
+	if [ $rc -ne 0 ]; then
+		fail=1
+		echo "run.sh: fuzz_$t FOUND A PROBLEM (exit $rc); log $out/fuzz_$t.log"
+		grep -E 'ERROR: |INVARIANT|SUMMARY|runtime error' "$out/fuzz_$t.log" | head -5
+		ls "$out/artifacts/$t/" | head -5
+	fi
+done
+exit $fail
