@@ -22,7 +22,10 @@ fail() {
 	exit 1
 }
 
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" >/dev/null || fail "test PKI"
+# Tests run in parallel and share one PKI: build it under a lock.
+mkdir -p "$(dirname "$pki")"
+flock "$pki.lock" sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" >/dev/null ||
+	fail "test PKI"
 
 # install_identity NAME: copy a PKI leaf into $work with safe modes
 install_identity() {
