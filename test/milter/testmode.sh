@@ -36,6 +36,44 @@ sed 's/^sign = {/sign = { unauthorized = "reject";/' "$work/smf.conf" > "$work/r
 "$SMF" -c "$work/reject.conf" -t "$work/lf.eml" -A mallory > /dev/null 2>&1
 [ $? -eq 69 ] || fail "unauthorized with reject must exit 69"
 
+# Authorization matrix: the authorized login and an internal host without
+# a login get a signature that openssl accepts; the content that verifies
+# is the original text.
+verify_signed() { # verify_signed FILE LABEL
+	grep -q '^Content-Type: multipart/signed' "$1" || fail "$2: not signed"
+	"$OPENSSL" cms -verify -CAfile "$work/trust.pem" -in "$1" \
+		-out "$work/content.out" >/dev/null 2>&1 || fail "$2: openssl cms -verify"
+	grep -q '^=46rom here' "$work/content.out" || fail "$2: From line not protected"
+	grep -q '^=E5=90=8D=E5=89=8D' "$work/content.out" || fail "$2: 8bit text not QP"
+}
+"$SMF" -c "$work/smf.conf" -t "$work/lf.eml" -A taro > "$work/auth.out" ||
+	fail "authorized login: exit $?"
+verify_signed "$work/auth.out" "authorized login"
+"$SMF" -c "$work/smf.conf" -t "$work/lf.eml" -C 10.1.2.3 > "$work/internal.out" ||
+	fail "internal host: exit $?"
+verify_signed "$work/internal.out" "internal host"
+# Signing the signed result again must not happen.
+"$SMF" -c "$work/smf.conf" -t "$work/auth.out" -A taro > "$work/twice.out" ||
+	fail "already signed: exit $?"
+cmp -s "$work/auth.out" "$work/twice.out" || fail "already-signed mail was changed"
+
+# Policy says sign but we cannot: temp-fail (75), never pass unsigned.
+mkdir -p "$work/store/revoked@example.jp"
+touch "$work/store/revoked@example.jp/revoked"
+cp "$pki/revoked.crt" "$work/store/revoked@example.jp/cert.pem"
+cp "$pki/revoked.key" "$work/store/revoked@example.jp/key.pem"
+chmod 600 "$work/store/revoked@example.jp/key.pem"
+sed "s|^sign = {|sign = { store = \"$work/store\";|" "$work/smf.conf" > "$work/store.conf"
+sed 's/taro@example.jp/revoked@example.jp/' "$work/lf.eml" > "$work/revoked.eml"
+"$SMF" -c "$work/store.conf" -t "$work/revoked.eml" -C 10.1.2.3 > "$work/rev.out" 2>"$work/rev.err"
+[ $? -eq 75 ] || fail "revoked identity must temp-fail (75)"
+[ -s "$work/rev.out" ] && fail "temp-failed message was still written"
+grep -q "revoked" "$work/rev.err" || fail "revoked: no reason logged"
+sed 's/^on_error = .*//; s/^mode = "s";/mode = "s"; on_error = "accept";/' "$work/store.conf" > "$work/accept.conf"
+"$SMF" -c "$work/accept.conf" -t "$work/revoked.eml" -C 10.1.2.3 > "$work/acc.out" 2>/dev/null ||
+	fail "on_error=accept must accept"
+cmp -s "$work/revoked.eml" "$work/acc.out" || fail "on_error=accept changed the message"
+
 "$SMF" -c "$work/smf.conf" -t "$work/none.eml" > /dev/null 2>&1
 [ $? -eq 64 ] || fail "missing message file must exit 64"
 echo "testmode: ok"
