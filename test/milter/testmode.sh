@@ -74,6 +74,37 @@ sed 's/^on_error = .*//; s/^mode = "s";/mode = "s"; on_error = "accept";/' "$wor
 	fail "on_error=accept must accept"
 cmp -s "$work/revoked.eml" "$work/acc.out" || fail "on_error=accept changed the message"
 
+# expect_tempfail CONF MSG LABEL TEXT: exit 75, nothing written, TEXT logged
+expect_tempfail() {
+	"$SMF" -c "$1" -t "$2" -C 10.1.2.3 > "$work/tf.out" 2>"$work/tf.err"
+	rc=$?
+	[ $rc -eq 75 ] || fail "$3: exit $rc, want 75"
+	[ -s "$work/tf.out" ] && fail "$3: temp-failed message was written"
+	grep -q "$4" "$work/tf.err" || fail "$3: log lacks '$4': $(cat "$work/tf.err")"
+}
+# An expired certificate loads (with a warning) but never signs.
+cp "$pki/expired.crt" "$pki/expired.key" "$work/"
+chmod 600 "$work/expired.key"
+sed 's/taro/expired/g' "$work/smf.conf" > "$work/expired.conf"
+sed 's/taro@example.jp/expired@example.jp/' "$work/lf.eml" > "$work/expired.eml"
+expect_tempfail "$work/expired.conf" "$work/expired.eml" "expired cert" "signing failed"
+# A certificate listed in sign.crl is revoked: no signature.
+cp "$pki/revoked.crt" "$pki/revoked.key" "$pki/crl.pem" "$work/"
+chmod 600 "$work/revoked.key"
+sed 's/taro/revoked/g; s/^sign = {/sign = { crl = "crl.pem";/' "$work/smf.conf" > "$work/crl.conf"
+expect_tempfail "$work/crl.conf" "$work/revoked.eml" "revoked by CRL" "revoked"
+# MIME beyond the nesting limit cannot be signed safely.
+{
+	printf 'From: taro@example.jp\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b0"\n\n'
+	i=0
+	while [ $i -lt 30 ]; do
+		printf -- '--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n' $i $((i + 1))
+		i=$((i + 1))
+	done
+	printf -- '--b30\nContent-Type: text/plain\n\ndeep\n'
+} > "$work/deep.eml"
+expect_tempfail "$work/smf.conf" "$work/deep.eml" "too deep" "signing failed"
+
 "$SMF" -c "$work/smf.conf" -t "$work/none.eml" > /dev/null 2>&1
 [ $? -eq 64 ] || fail "missing message file must exit 64"
 echo "testmode: ok"
