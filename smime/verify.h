@@ -3,7 +3,40 @@
  * the outcome as RFC 8601 / RFC 7281 Authentication-Results.
  *
  * A verifier (trust anchors, intermediates, CRLs, OCSP settings) is built
- * once per configuration and shared read-only by all threads.
+ * once per configuration and shared by all threads (its CRL set and OCSP
+ * cache lock internally).
+ *
+ * What is verified: multipart/signed with protocol application/(x-)pkcs7-
+ * signature (over the first part's header and body exactly as received,
+ * CRLF-canonical, streamed from the spool) and application/(x-)pkcs7-mime
+ * signed-data, found anywhere in the MIME tree, inside message/rfc822 too
+ * (then against the encapsulated message's own From).  Every signer is
+ * reported as one resinfo of ONE Authentication-Results field:
+ *
+ *   smime=pass       signature, path (now, purpose S/MIME signing), CRLs,
+ *                    OCSP and signer address == From all good
+ *   smime=fail       (content altered) (expired) (not yet valid)
+ *                    (certificate revoked) (untrusted root)
+ *                    (certificate invalid)
+ *   smime=policy     (missing emailProtection) (signer does not match From)
+ *   smime=neutral    (malformed signature...) (signer certificate missing)
+ *                    (encrypted: signature not verifiable)
+ *   smime=temperror  (CRL unavailable) (OCSP responder unreachable)
+ *                    (OCSP response invalid) (OCSP status unknown)
+ *                    (OCSP check failed)
+ *   smime=permerror  (malformed MIME structure) (MIME structure exceeds
+ *                    limits) (ambiguous MIME boundary) (too many signatures)
+ *   smime=none       no S/MIME signature at all
+ *
+ * Properties: header.from, body.smime-identifier (the signer's address
+ * matching From, else its first), body.smime-part (IMAP number of the
+ * signed content: a multipart/signed's first part, or the pkcs7-mime part
+ * itself), body.smime-serial (hex) and body.smime-issuer (RFC 4514).
+ * Validity is checked at verification time; signingTime is the signer's
+ * own claim and is not used.  OCSP is asked about the signer's
+ * certificate only (CRLs cover the whole path).  vo_tmpdir and
+ * vo_spool_memory are accepted for symmetry but unused: nothing is
+ * copied, the body spool is read in place.
  */
 #ifndef SMIME_VERIFY_H
 #define SMIME_VERIFY_H
