@@ -11,6 +11,7 @@ CONTRIB_UNITS = \
 nodist_noinst_DATA = $(CONTRIB_UNITS)
 CLEANFILES += $(CONTRIB_UNITS)
 EXTRA_DIST += \
+	contrib/quickstart \
 	contrib/postfix/main.cf.snippet \
 	contrib/postfix/master.cf.snippet \
 	contrib/sendmail/smime-milter.mc \

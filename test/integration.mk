@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	test/integration/postfix-relay.sh \
 	test/integration/sendmail-relay.sh \
 	test/integration/postfix.sh \
-	test/integration/sendmail.sh
+	test/integration/sendmail.sh \
+	test/integration/quickstart.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)
