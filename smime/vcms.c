@@ -340,7 +340,8 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 		;
 	else if (!match) {
 		result = SMIME_RESULT_POLICY;
-		reason = "signer does not match From";
+		reason = from == NULL ? "no single From address" :
+		    "signer does not match From";
 	}
 	sk_X509_pop_free(chain, X509_free);
 	return vcms_set(sr, result, reason) && ok;

@@ -19,6 +19,7 @@
  *                    (certificate revoked) (untrusted root)
  *                    (certificate invalid)
  *   smime=policy     (missing emailProtection) (signer does not match From)
+ *                    (no single From address)
  *   smime=neutral    (malformed signature...) (signer certificate missing)
  *                    (encrypted: signature not verifiable)
  *   smime=temperror  (CRL unavailable) (OCSP responder unreachable)

@@ -23,34 +23,38 @@
 
 #define MAX_CRLS 8
 
-/* Read the whole file into a NUL-terminated buffer. */
+/*
+ * Read the header of fp (up to and including the first empty line) into a
+ * NUL-terminated buffer; the body stays unread, so that it can be streamed
+ * and memory does not grow with the message (as in the daemon).
+ */
 static char *
-read_file(const char *path, size_t *len)
+read_header(FILE *fp, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL, *n;
-	size_t alloc = 0, got;
+	char *buf = NULL, *line = NULL, *n;
+	size_t alloc = 0, cap = 0;
+	ssize_t got;
 
 	*len = 0;
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		if (*len + 65536 + 1 > alloc) {
-			alloc = (*len + 65536 + 1) * 2;
+	while ((got = getline(&line, &cap, fp)) > 0) {
+		if (*len + (size_t)got + 1 > alloc) {
+			alloc = (*len + (size_t)got + 1) * 2;
 			if ((n = realloc(buf, alloc)) == NULL) {
 				free(buf);
-				fclose(f);
-				return NULL;
+				buf = NULL;
+				break;
 			}
 			buf = n;
 		}
-		got = fread(buf + *len, 1, 65536, f);
-		*len += got;
-		if (got == 0)
+		memcpy(buf + *len, line, (size_t)got);
+		*len += (size_t)got;
+		buf[*len] = '\0';
+		if (strcmp(line, "\n") == 0 || strcmp(line, "\r\n") == 0)
 			break;
 	}
-	fclose(f);
-	buf[*len] = '\0';
+	free(line);
+	if (buf == NULL && (buf = calloc(1, 1)) == NULL)
+		return NULL;
 	return buf;
 }
 
@@ -107,15 +111,21 @@ split_header(const char *msg, size_t len, struct smime_headers *hs)
 	return pos;
 }
 
-/* Write the body to spool with every bare LF turned into CRLF. */
+/*
+ * Append len bytes to spool with every bare LF turned into CRLF; *prev_cr
+ * carries whether the previous chunk ended in CR.
+ */
 static int
-spool_body(struct smime_spool *spool, const char *p, size_t len)
+spool_body(struct smime_spool *spool, const char *p, size_t len,
+    bool *prev_cr)
 {
 	struct smime_err err;
 	size_t i, start = 0;
 
 	for (i = 0; i < len; i++) {
-		if (p[i] != '\n' || (i > 0 && p[i - 1] == '\r'))
+		bool cr_before = i > 0 ? p[i - 1] == '\r' : *prev_cr;
+
+		if (p[i] != '\n' || cr_before)
 			continue;
 		if (smime_spool_write(spool, p + start, i - start, &err) !=
 		    SMIME_OK ||
@@ -123,6 +133,8 @@ spool_body(struct smime_spool *spool, const char *p, size_t len)
 			return -1;
 		start = i + 1;
 	}
+	if (len > 0)
+		*prev_cr = p[len - 1] == '\r';
 	return smime_spool_write(spool, p + start, len - start, &err) ==
 	    SMIME_OK ? 0 : -1;
 }
@@ -137,23 +149,30 @@ verify_file(const struct smime_verifier *v, const char *path,
 	struct smime_spool *spool = NULL;
 	struct smime_err err;
 	enum smime_result worst;
-	char *msg = NULL;
-	size_t len, body, i;
+	char *msg = NULL, chunk[65536];
+	size_t len, got, i;
+	bool prev_cr = false;
+	FILE *fp = NULL;
 	smime_status st;
 	int rc = 2;
 
 	smime_headers_init(&hs);
 	smime_edits_init(&ed);
-	if ((msg = read_file(path, &len)) == NULL) {
+	if ((fp = fopen(path, "rb")) == NULL) {
 		perror(path);
 		goto out;
 	}
-	body = split_header(msg, len, &hs);
-	spool = smime_spool_new(spool_memory ? spool_memory : 1 << 20, NULL);
-	if (spool == NULL || spool_body(spool, msg + body, len - body) != 0) {
-		fprintf(stderr, "spool failed\n");
+	if ((msg = read_header(fp, &len)) == NULL)
 		goto out;
-	}
+	split_header(msg, len, &hs);
+	spool = smime_spool_new(spool_memory ? spool_memory : 1 << 20, NULL);
+	if (spool == NULL)
+		goto out;
+	while ((got = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (spool_body(spool, chunk, got, &prev_cr) != 0) {
+			fprintf(stderr, "spool failed\n");
+			goto out;
+		}
 	st = smime_verify_message(v, &hs, spool, &ed, &worst, &err);
 	if (st != SMIME_OK) {
 		fprintf(stderr, "verify: %s: %s\n", smime_strerror(st),
@@ -173,6 +192,8 @@ out:
 	smime_edits_clear(&ed);
 	smime_headers_clear(&hs);
 	smime_spool_free(spool);
+	if (fp != NULL)
+		fclose(fp);
 	free(msg);
 	return rc;
 }

@@ -74,6 +74,10 @@ sed -e 's#application/pkcs7-mime#application/x-pkcs7-mime#' "$tmp/opaque" \
 msg good-x-opaque "$taro" "$tmp/xopq"
 # From in capitals and with a comment still names the signer.
 msg good-from-case '(campaign) TARO@EXAMPLE.JP' "$tmp/rsa2048"
+# No From, and a From with two mailboxes: no single address to match.
+hdrs no-from x | grep -v '^From:' > "$out/no-from.eml"
+cat "$tmp/p256" >> "$out/no-from.eml"
+msg two-from 'a@example.jp, hanako@example.jp' "$tmp/p256"
 # Forged results claiming our authserv-id, and forged X-SMIME-Signer.
 {
 	printf 'Authentication-Results: (forged) MX.Example.NET;\n smime=pass header.from=taro@example.jp\n'
