@@ -379,3 +379,71 @@ it_expect_ar() {
 	echo "$_ar" | grep -q "body.smime-identifier=taro@example.jp" ||
 	    it_die "$1: body.smime-identifier missing: $_ar"
 }
+
+# it_expect_queue_id MARKER HOST - the MTA's queue id of the delivery with
+# Message-ID <MARKER@example.jp> (from HOST's Received field) appears in the
+# milter's log: the MTA passed the "i" macro.
+it_expect_queue_id() {
+	_f=$(it_find_delivery "<$1@example.jp>")
+	_qid=$(awk -v h="$2" '
+	    /^$/ { exit }
+	    /^Received:/ { r = $0; next }
+	    /^[ \t]/ && r != "" { r = r " " $0; next }
+	    { if (r != "" && index(r, "by " h " ") && match(r, / id [0-9A-Za-z]+/))
+		{ print substr(r, RSTART + 4, RLENGTH - 4); exit } r = "" }' "$_f")
+	[ -n "$_qid" ] || it_die "$1: no queue id in $2's Received field"
+	grep -q "^smime-milter: $_qid: " "$IT_WORK/milter.log" ||
+	    it_die "$1: queue id $_qid (macro i) not in the milter log"
+}
+
+# it_big_msg FILE MARKER KBYTES - write FILE (name it $IT_WORK/MARKER.src
+# for it_expect_big_signed): a multipart/mixed campaign message with a
+# Japanese text part and a random binary attachment of KBYTES KiB, base64;
+# the attachment's SHA-256 goes to FILE.sha256.
+it_big_msg() {
+	"$OPENSSL" rand -out "$1.bin" $(($3 * 1024)) || it_die "openssl rand"
+	"$OPENSSL" dgst -sha256 -r "$1.bin" | cut -d' ' -f1 > "$1.sha256"
+	cat > "$1" <<EOM
+From: taro@example.jp
+To: voter@example.org
+Subject: big $2
+Message-ID: <$2@example.jp>
+Date: $(date -R)
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="=_big_$2"
+
+--=_big_$2
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+
+政策資料を添付します。 marker $2
+
+--=_big_$2
+Content-Type: application/pdf; name="manifesto.pdf"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment; filename="manifesto.pdf"
+
+$("$OPENSSL" base64 -e -in "$1.bin")
+--=_big_$2--
+EOM
+	rm -f "$1.bin"
+}
+
+# it_expect_big_signed MARKER - the delivery of an it_big_msg is signed by
+# taro, verifies with openssl, and its attachment decodes to the bytes sent.
+it_expect_big_signed() {
+	_f=$(it_find_delivery "<$1@example.jp>")
+	[ -n "$_f" ] || it_die "$1: not delivered"
+	it_verify_signed "$_f" "$IT_WORK/$1.content" ||
+	    it_die "$1: not signed or openssl cms -verify fails"
+	# Pull the base64 attachment out of the verified content.
+	tr -d '\r' < "$IT_WORK/$1.content" | awk '
+	    /^--/ { if (inpart) exit; want = 0; next }
+	    /filename="manifesto.pdf"/ { want = 1 }
+	    want && !inpart && /^$/ { inpart = 1; next }
+	    inpart { print }' > "$IT_WORK/$1.b64"
+	_got=$("$OPENSSL" base64 -d -in "$IT_WORK/$1.b64" |
+	    "$OPENSSL" dgst -sha256 -r | cut -d' ' -f1)
+	[ "$_got" = "$(cat "$IT_WORK/$1.src.sha256")" ] ||
+	    it_die "$1: attachment changed (sha256 $_got)"
+}

@@ -14,7 +14,9 @@
 #   5. local sendmail(1) submission (non_smtpd_milters, internal host)
 #      is signed;
 #   6. milter stopped: SMTP gets 4xx, sendmail(1) mail stays queued and
-#      nothing leaves unsigned; milter back + queue flush: delivered signed.
+#      nothing leaves unsigned; milter back + queue flush: delivered signed;
+#   7. a message with a 2 MiB attachment arrives signed and intact.
+# Queue ids in the milter log match Postfix's (macro i).
 # Exit: 0 pass, 77 skip (not root, or smime-milter not built), 1 fail.
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -52,6 +54,7 @@ it_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
 ndeliv=$((ndeliv + 1))
 pf_wait_delivered $ndeliv 60 || it_die "1: not delivered"
 it_expect_signed pf-auth
+it_expect_queue_id pf-auth "$PF_HOSTNAME"
 echo "ok 1 authenticated campaign mail delivered signed; openssl verifies"
 
 # 2. unauthenticated, external client, same From
@@ -125,4 +128,14 @@ it_expect_signed pf-deferred
 [ -z "$(it_find_delivery '<pf-smtp-down@example.jp>')" ] ||
     it_die "6: the refused SMTP message appeared"
 echo "ok 6b after restart and flush the queued message is delivered signed"
+
+# 7. a 2 MiB attachment: spooled, replaced in chunks, still intact
+it_big_msg "$IT_WORK/pf-big.src" pf-big 2048
+it_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
+    --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
+    --data @"$IT_WORK/pf-big.src" || { tail -5 "$IT_WORK/swaks.last"; it_die "send 7"; }
+ndeliv=$((ndeliv + 1))
+pf_wait_delivered $ndeliv 120 || it_die "7: not delivered"
+it_expect_big_signed pf-big
+echo "ok 7 a 2 MiB attachment arrives signed, verifies and decodes unchanged"
 exit 0

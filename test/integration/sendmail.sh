@@ -9,7 +9,9 @@
 #   3. AUTH login jiro (not among taro's senders): unsigned;
 #   4. openssl-signed message on the MTA port: smime=pass; tampered copy
 #      with a forged A-R field: only our smime=fail;
-#   5. milter stopped: F=T makes Sendmail answer 4xx, nothing delivered.
+#   5. a message with a 2 MiB attachment arrives signed and intact;
+#   6. milter stopped: F=T makes Sendmail answer 4xx, nothing delivered.
+# Queue ids in the milter log match Sendmail's (macro i).
 # (Sendmail runs milters only for SMTP, so there is no sendmail(1) case.)
 # Exit: 0 pass, 77 skip (not root, or smime-milter not built), 1 fail.
 
@@ -52,6 +54,7 @@ it_send "$SM_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
 ndeliv=$((ndeliv + 1))
 sm_wait_delivered $ndeliv 60 || it_die "1: not delivered"
 it_expect_signed sm-auth
+it_expect_queue_id sm-auth "$SM_HOSTNAME"
 echo "ok 1 Sendmail: authenticated campaign mail delivered signed; openssl verifies"
 
 # 2. unauthenticated external client on the MTA port
@@ -88,17 +91,27 @@ it_expect_ar sm-inbound-signed "$AUTHSERV" pass
 it_expect_ar sm-inbound-tampered "$AUTHSERV" fail
 echo "ok 4 Sendmail: smime=pass for a good signature; altered: smime=fail, forged A-R removed"
 
-# 5. milter down: F=T, the client is told to retry
+# 5. a 2 MiB attachment
+it_big_msg "$IT_WORK/sm-big.src" sm-big 2048
+it_send "$SM_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
+    --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
+    --data @"$IT_WORK/sm-big.src" || { tail -5 "$IT_WORK/swaks.last"; it_die "send 5"; }
+ndeliv=$((ndeliv + 1))
+sm_wait_delivered $ndeliv 120 || it_die "5: not delivered"
+it_expect_big_signed sm-big
+echo "ok 5 Sendmail: a 2 MiB attachment arrives signed and unchanged"
+
+# 6. milter down: F=T, the client is told to retry
 it_milter_stop
 it_campaign_msg "$IT_WORK/m6" sm-down taro@example.jp
 if it_send "$SM_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
     --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
     --data @"$IT_WORK/m6"; then
-	it_die "5: Sendmail accepted mail while the milter is down"
+	it_die "6: Sendmail accepted mail while the milter is down"
 fi
 grep -q '<\*\* *4[0-9][0-9]' "$IT_WORK/swaks.last" ||
-    { cat "$IT_WORK/swaks.last"; it_die "5: expected a 4xx"; }
+    { cat "$IT_WORK/swaks.last"; it_die "6: expected a 4xx"; }
 sleep 2
-[ "$(it_delivered_count)" = $ndeliv ] || it_die "5: delivered while milter down"
-echo "ok 5 Sendmail: milter down -> 4xx (F=T), nothing delivered unsigned"
+[ "$(it_delivered_count)" = $ndeliv ] || it_die "6: delivered while milter down"
+echo "ok 6 Sendmail: milter down -> 4xx (F=T), nothing delivered unsigned"
 exit 0
