@@ -121,6 +121,13 @@ addr_read_quoted(struct addr_toks *ts, const char **pp, struct smime_err *err)
 			continue;
 		if (*p == '\\' && p[1] != '\0')
 			p++;
+		/* obs-qp may escape controls; no mailbox contains one. */
+		if ((unsigned char)*p < 0x20 ? *p != '\t' : *p == 0x7f) {
+			smime_err_set(err, "control character in quoted "
+			    "string");
+			ret = SMIME_SYNTAX;
+			goto out;
+		}
 		buf[n++] = *p;
 	}
 	if (*p != '"') {
@@ -156,7 +163,8 @@ addr_tokenize(const char *value, struct addr_toks *ts, struct smime_err *err)
 			ret = addr_read_quoted(ts, &p, err);
 		} else if (c == '[') {
 			start = p;
-			while (*p != '\0' && *p != ']')
+			while (*p != '\0' && *p != ']' &&
+			    (unsigned char)*p >= 0x20 && *p != 0x7f)
 				p += (*p == '\\' && p[1] != '\0') ? 2 : 1;
 			if (*p != ']') {
 				smime_err_set(err, "unterminated domain literal");
