@@ -34,7 +34,8 @@ it_port_free() {
 	if command -v ss >/dev/null 2>&1; then
 		[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 	else
-		! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+		# /dev/tcp is a bash feature; dash does not have it.
+		! bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 	fi
 }
 

@@ -69,9 +69,13 @@ sm_fetch() {
 	done
 	if [ -z "${SENDMAIL_DEBS:-}" ]; then
 		# _apt cannot write into a root-only directory; that is only
-		# a warning, and we are root.
+		# a warning, and we are root.  A machine that never ran
+		# apt-get update has no package lists: update once, retry.
 		(cd "$SM_DIR/debs" && timeout 120 apt-get -q download \
 		    $_sf_pkgs) >"$SM_DIR/apt.log" 2>&1 ||
+		{ timeout 300 apt-get -q update >>"$SM_DIR/apt.log" 2>&1 &&
+		  (cd "$SM_DIR/debs" && timeout 120 apt-get -q download \
+		    $_sf_pkgs) >>"$SM_DIR/apt.log" 2>&1; } ||
 		    { cat "$SM_DIR/apt.log" >&2;
 		      it_die "apt-get download $_sf_pkgs failed"; }
 	fi
