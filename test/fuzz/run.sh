@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh SECONDS [TARGET...] - build the libFuzzer targets with clang
 # (-fsanitize=fuzzer,address,undefined) straight from the sources and run
-# each for SECONDS (default 60).  Targets: mime verify header conf.
+# each for SECONDS (default 60).  Targets: mime verify header conf sign.
 #
 # Environment: CLANG (default clang), FUZZ_OUT (build and corpus
 # directory, default $top_builddir/test/fuzz/out), OPENSSL.  The working
@@ -10,11 +10,11 @@
 # corpus, the sample configuration).  A crash, leak, sanitizer report or
 # broken invariant leaves the input in $FUZZ_OUT/artifacts/TARGET/ and
 # makes this script exit 1 after all targets ran; reproduce with
-#   FUZZ_PKI=$FUZZ_OUT/pki $FUZZ_OUT/bin/fuzz_TARGET ARTIFACT
+#   FUZZ_PKI=$FUZZ_OUT/verify-corpus/pki $FUZZ_OUT/bin/fuzz_TARGET ARTIFACT
 set -u
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-mime verify header conf}
+targets=${*:-mime verify header conf sign}
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
 : "${top_builddir:=$top_srcdir}"
@@ -66,16 +66,18 @@ if [ -f "$top_srcdir/test/verify/make-corpus.sh" ]; then
 fi
 seeds=$out/seeds
 rm -rf "$seeds"
-for t in mime verify header conf; do
+for t in mime verify header conf sign; do
 	mkdir -p "$seeds/$t" "$out/corpus/$t" "$out/artifacts/$t"
 	[ -d "$here/seeds/$t" ] && cp "$here/seeds/$t"/* "$seeds/$t/" 2>/dev/null
 done
 cp "$here/seeds/mime"/* "$seeds/verify/" 2>/dev/null
+cp "$here/seeds/mime"/* "$seeds/sign/" 2>/dev/null
 if [ -d "$vcorpus" ]; then
 	for f in "$vcorpus"/*.eml; do
 		[ -f "$f" ] || continue
 		cp "$f" "$seeds/verify/"
 		cp "$f" "$seeds/mime/"
+		cp "$f" "$seeds/sign/"
 		# The header fields of real messages seed the header target.
 		awk '/^$/ { exit } { print > (out "/" n "." NR) }' \
 		    out="$seeds/header" n="$(basename "$f")" "$f" 2>/dev/null
@@ -105,6 +107,10 @@ verify = { trust_anchors = "$pki/trust.pem"; crl = [ "$pki/crl.pem" ];
 	ocsp = false; ocsp_timeout = 5; reject_fail = false; };
 EOF
 
+# The verify corpus brings its own PKI: trust that one so that its signed
+# seeds verify (and mutations reach the deeper checks).
+fuzz_pki=$out/pki
+[ -f "$vcorpus/pki/trust.pem" ] && fuzz_pki=$vcorpus/pki
 fail=0
 for t in $targets; do
 	echo "run.sh: fuzz_$t for $secs s"
@@ -112,7 +118,7 @@ for t in $targets; do
 	conf|header) maxlen=4096 ;;
 	*) maxlen=262144 ;;
 	esac
-	FUZZ_PKI=$out/pki TMPDIR=${TMPDIR:-/tmp} \
+	FUZZ_PKI=$fuzz_pki TMPDIR=${TMPDIR:-/tmp} \
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 	LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
