@@ -19,8 +19,8 @@
 #     PLAIN/LOGIN; an E line in sendmail.cf sets SASL_CONF_PATH so that
 #     Cyrus reads our Sendmail.conf) and
 #     "MTA" daemon on $SM_INBOUND_PORT, both on 127.0.0.1;
-#   * INPUT_MAIL_FILTER to $SM_MILTER (libmilter syntax) with F=T, and the
-#     macro lists of contrib/sendmail/smime-milter.mc;
+#   * contrib/sendmail/smime-milter.mc (INPUT_MAIL_FILTER with F=T and the
+#     macro lists), its socket replaced by $SM_MILTER (libmilter syntax);
 #   * everything relayed to smtp-sink on $SM_SINK_PORT (it_sink_start);
 #   * private queue, pid file, hosts and service.switch files; runs as
 #     root with -C in the foreground (-bD).  Sendmail resolves its own
@@ -117,12 +117,16 @@ sm_run() {
 
 # sm_write_cf - generate $SM_DIR/sendmail.cf with m4.
 sm_write_cf() {
+	# The milter lines are contrib/sendmail/smime-milter.mc itself (so
+	# that the shipped snippet is what gets tested), socket replaced.
 	_wc_milter=
 	if [ -n "$SM_MILTER" ]; then
-		_wc_milter="INPUT_MAIL_FILTER(\`smime-milter', \`S=$SM_MILTER, F=T, T=C:30s;S:30s;R:60s;E:5m')dnl
-define(\`confMILTER_MACROS_CONNECT', \`j, _, {daemon_name}, {if_name}, {if_addr}, {client_addr}')dnl
-define(\`confMILTER_MACROS_ENVFROM', \`i, {auth_type}, {auth_authen}, {auth_ssf}, {auth_author}, {mail_mailer}, {mail_host}, {mail_addr}, {client_addr}')dnl
-define(\`confMILTER_MACROS_EOM', \`{msg_id}, i, j, {auth_authen}, {client_addr}')dnl"
+		_wc_milter=$(sed "s|S=inet:8894@127.0.0.1|S=$SM_MILTER|" \
+		    "$srcdir/contrib/sendmail/smime-milter.mc")
+		case $_wc_milter in
+		*"S=$SM_MILTER, F=T"*) ;;
+		*) it_die "contrib/sendmail/smime-milter.mc: no INPUT_MAIL_FILTER" ;;
+		esac
 	fi
 	cat > "$SM_DIR/test.mc" <<EOF
 divert(-1)
