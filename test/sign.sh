@@ -171,5 +171,7 @@ if [ $fails -ne 0 ]; then
 	exit 1
 fi
 echo "all sign checks passed"
+# Stop the agent while its home still exists, or gpgconf cannot reach it.
+gpgconf --kill all >/dev/null 2>&1
 rm -rf "$work"
 exit 0
