@@ -242,6 +242,15 @@ enr_renew_one(struct enr_ctx *ec, const char *address, long within,
 		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
 		goto out;
 	}
+	/* The CA must be able to build our path: offer the intermediates. */
+	if (ec->ec_conf->cf_enroll_intermediates != NULL && smime_certs_load(
+	    ec->ec_conf->cf_enroll_intermediates, chain, &ec->ec_err) !=
+	    SMIME_OK) {
+		rc = ENR_EX_CONF;
+		enr_error(NULL, "enroll.intermediates: %s",
+		    smime_err_get0(&ec->ec_err));
+		goto out;
+	}
 	if ((rc = enr_renew_key(ec, address, key, &newkey)) != ENR_EX_OK ||
 	    (rc = enr_cmp_setup(ec, &cm, cert, key, chain)) != ENR_EX_OK)
 		goto out;

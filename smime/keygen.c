@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
 
 #include "smime/keygen.h"
 
@@ -70,13 +72,16 @@ void
 smime_key_describe(const EVP_PKEY *key, char *buf, size_t buflen)
 {
 	char curve[64];
+	const char *nist;
 
 	if (EVP_PKEY_is_a(key, "RSA"))
 		snprintf(buf, buflen, "RSA-%d", EVP_PKEY_get_bits(key));
 	else if (EVP_PKEY_is_a(key, "EC") &&
 	    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME,
-	    curve, sizeof(curve), NULL))
-		snprintf(buf, buflen, "EC %s", curve);
+	    curve, sizeof(curve), NULL)) {
+		nist = EC_curve_nid2nist(OBJ_sn2nid(curve));
+		snprintf(buf, buflen, "EC %s", nist != NULL ? nist : curve);
+	}
 	else
 		snprintf(buf, buflen, "%s-%d", EVP_PKEY_get0_type_name(key),
 		    EVP_PKEY_get_bits(key));

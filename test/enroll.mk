@@ -6,6 +6,7 @@ test_unit_test_enroll_SOURCES = test/unit/test_enroll.c
 test_unit_test_enroll_CFLAGS = $(CHECK_TEST_CFLAGS)
 test_unit_test_enroll_LDADD = $(CHECK_TEST_LIBS)
 endif
-TESTS += test/enroll/csr.sh test/enroll/import.sh test/enroll/cmp.sh
+TESTS += test/enroll/csr.sh test/enroll/import.sh test/enroll/cmp.sh \
+	test/enroll/reload.sh
 EXTRA_DIST += test/enroll/common.sh test/enroll/csr.sh test/enroll/import.sh \
-	test/enroll/cmp.sh
+	test/enroll/cmp.sh test/enroll/reload.sh

@@ -76,4 +76,14 @@ expect_rc 0 'ST: "Tokio" is not one of the 47 prefectures' \
 expect_rc 0 "" "$ENROLL" -c "$work/enroll.conf" csr "$a" --cn X --st Kanagawa-ken
 [ -s "$work/err" ] && fail "romaji prefecture warned: $(cat "$work/err")"
 expect_rc 3 "" "$ENROLL" -c "$work/missing.conf" list
+
+# Run as root, files go to the milter's user.
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+	sed -i '1i user = "nobody";' "$work/enroll.conf"
+	"$ENROLL" -c "$work/enroll.conf" keygen own@example.jp > /dev/null || fail "keygen as root"
+	[ "$(stat -c %U "$store/own@example.jp")" = nobody ] || fail "directory not given to user"
+	[ "$(stat -c %U "$store/own@example.jp/key.pem")" = nobody ] || fail "key not given to user"
+	sed -i 's/^user = "nobody";/user = "no-such-user-x";/' "$work/enroll.conf"
+	expect_rc 3 'user "no-such-user-x" does not exist' "$ENROLL" -c "$work/enroll.conf" list
+fi
 echo "csr: ok"
