@@ -615,6 +615,26 @@ ent_leaf(struct ent *en, const struct smime_mime_part *part,
 }
 
 /*
+ * True for a nested S/MIME object whose bytes can be kept as they are:
+ * re-encoding inside it would alter what its own signature covers.
+ */
+static bool
+ent_keep_nested_smime(struct ent *en, const struct smime_mime_part *part)
+{
+	struct leaf_scan ls;
+
+	if (!smime_mime_is(part, "multipart", "signed") &&
+	    !smime_mime_is(part, "application", "pkcs7-mime") &&
+	    !smime_mime_is(part, "application", "x-pkcs7-mime"))
+		return false;
+	if (part->mp_flags & (SMIME_MIME_F_BADHEADER |
+	    SMIME_MIME_F_NOHEADEREND))
+		return false;
+	ent_scan(en, part->mp_hdr_start, part->mp_body_end, &ls);
+	return !ls.ls_8bit && !ls.ls_nul && !ls.ls_barecr && !ls.ls_long;
+}
+
+/*
  * Write one entity.  hdrs is the top-level header for the root, NULL
  * below it.  Multipart preamble and epilogue are left out: Outlook calls
  * a signature whose signed part carries an epilogue altered.
@@ -631,7 +651,10 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 	/* Containers hold only 7-bit content once we are done. */
 	cte7 = ent_cte_is(part, "8bit") || ent_cte_is(part, "binary") ?
 	    "7bit" : NULL;
-	if (smime_mime_is_multipart(part) && part->mp_nchildren > 0) {
+	if (hdrs == NULL && ent_keep_nested_smime(en, part)) {
+		ent_flush(en);
+		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_end);
+	} else if (smime_mime_is_multipart(part) && part->mp_nchildren > 0) {
 		bnd = smime_mime_get0_param(part, "boundary");
 		ent_header(en, part, hdrs, cte7);
 		for (i = 0; i < part->mp_nchildren; i++) {

@@ -57,6 +57,33 @@ verify_signed "$work/internal.out" "internal host"
 	fail "already signed: exit $?"
 cmp -s "$work/auth.out" "$work/twice.out" || fail "already-signed mail was changed"
 
+# A forwarded signed message keeps its own signature intact inside ours,
+# even where its signed content is a multipart with preamble and epilogue.
+printf 'Content-Type: multipart/mixed; boundary="in"\r\n\r\npreamble\r\n--in\r\nContent-Type: text/plain\r\n\r\nhi\r\n--in--\r\nepilogue text\r\n' > "$work/inner.txt"
+"$OPENSSL" cms -sign -binary -signer "$pki/hanako.crt" -inkey "$pki/hanako.key" \
+	-certfile "$pki/chain.pem" -in "$work/inner.txt" -from hanako@example.jp \
+	-subject inner -out "$work/inner.eml" || fail "openssl cms -sign"
+{
+	printf 'From: taro@example.jp\nSubject: fwd\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="outer"\n\n--outer\nContent-Type: text/plain\n\nsee below\n--outer\nContent-Type: message/rfc822\n\n'
+	cat "$work/inner.eml"
+	printf '\n--outer--\n'
+} > "$work/fwd.eml"
+"$SMF" -c "$work/smf.conf" -t "$work/fwd.eml" -A taro > "$work/fwd.out" ||
+	fail "forward: exit $?"
+"$OPENSSL" cms -verify -CAfile "$work/trust.pem" -in "$work/fwd.out" \
+	-out /dev/null >/dev/null 2>&1 || fail "forward: outer signature"
+python3 - "$work/fwd.out" "$work/inner.out" <<'PY' || fail "forward: no inner message"
+import email, email.policy, sys
+msg = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.compat32)
+for part in msg.walk():
+    if part.get_content_type() == 'message/rfc822':
+        open(sys.argv[2], 'wb').write(part.get_payload(0).as_bytes())
+        sys.exit(0)
+sys.exit(1)
+PY
+"$OPENSSL" cms -verify -CAfile "$work/trust.pem" -in "$work/inner.out" \
+	-out /dev/null >/dev/null 2>&1 || fail "forward: inner signature broken by signing"
+
 # Policy says sign but we cannot: temp-fail (75), never pass unsigned.
 mkdir -p "$work/store/revoked@example.jp"
 touch "$work/store/revoked@example.jp/revoked"
