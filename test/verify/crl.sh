@@ -48,6 +48,13 @@ check kept-other "smime=fail (certificate revoked) header.from=revoked@example.j
 # CRL_CHECK_ALL: without the root's CRL the intermediate cannot be checked.
 out=$("$tool" -t trust.pem -i chain.pem -c crl.pem "$corpus/good-p256.eml" 2>&1)
 check no-root-crl "smime=temperror (CRL unavailable)" "$out"
+# An expired CRL (nextUpdate passed) cannot vouch for anything.
+CA_NAME=inter-ca LEAF_EMAIL=none "$OPENSSL" ca -batch -config ca.cnf \
+    -cert inter-ca.crt -keyfile inter-ca.key -gencrl \
+    -crlsec 1 -out short-crl.pem 2>/dev/null || exit 99
+sleep 2
+out=$("$tool" -t trust.pem -i chain.pem -c short-crl.pem -c root-crl.pem "$corpus/good-p256.eml" 2>&1)
+check expired-crl "smime=temperror (CRL unavailable)" "$out"
 # A CRL file that cannot be read is a configuration error at start.
 out=$("$tool" -t trust.pem -c /nonexistent/crl.pem "$corpus/good-p256.eml" 2>&1)
 check bad-crl-file "verifier: " "$out"

@@ -68,6 +68,7 @@ done
 "$OPENSSL" ocsp -index inter-ca.index -port "$port" -CA inter-ca.crt \
     -rsigner inter-ca.crt -rkey inter-ca.key -ndays 1 -nrequest 3 \
     > ocsp.log 2>&1 &
+ocsp_pid=$!
 pids="$pids $!"
 # The silent responder: listens, accepts, reads, never answers.
 "$PYTHON" -c '
@@ -117,6 +118,26 @@ check good "smime=pass header.from=good@example.jp" "$good1"
 check revoked "smime=fail (certificate revoked) header.from=bad@example.jp" "$bad"
 # Third request: the responder has exited, so only the cache can answer.
 check cached "smime=pass header.from=good@example.jp" "$good2"
+
+# An answer without nextUpdate is not cached: a responder without -ndays
+# answers the probe and one request, then exits; the repeat must fail.
+kill "$ocsp_pid" 2>/dev/null   # normally gone already after 3 requests
+wait "$ocsp_pid" 2>/dev/null
+"$OPENSSL" ocsp -index inter-ca.index -port "$port" -CA inter-ca.crt \
+    -rsigner inter-ca.crt -rkey inter-ca.key -nrequest 2 >> ocsp.log 2>&1 &
+pids="$pids $!"
+i=0
+until "$OPENSSL" ocsp -issuer inter-ca.crt -cert ocspgood.crt -url "http://127.0.0.1:$port/" \
+	-noverify -timeout 2 >/dev/null 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { echo "second responder did not start"; exit 99; }
+	sleep 0.2
+done
+out=$("$tool" -t trust.pem -i chain.pem -o -T 3 ocspgood.eml ocspgood.eml 2>&1)
+first=$(printf '%s\n' "$out" | awk 'BEGIN { n = 1 } /^--$/ { n++; next } n == 1')
+second=$(printf '%s\n' "$out" | awk 'BEGIN { n = 1 } /^--$/ { n++; next } n == 2')
+check no-nextupdate "smime=pass header.from=good@example.jp" "$first"
+check not-cached "smime=temperror (OCSP responder unreachable)" "$second"
 
 start=$(date +%s)
 out=$("$tool" -t trust.pem -i chain.pem -o -T 2 ocspsilent.eml 2>&1)
