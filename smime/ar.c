@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "smime/mime.h"
 #include "smime/verify_int.h"
 
 #define AR_FOLD		78	/* fold before this column */
@@ -217,34 +218,10 @@ smime_ar_format(const char *authserv_id, const struct smime_sigres_list *l)
 	return b.ab_text;
 }
 
-/* Skip white space and (nested) comments. */
-static const char *
-ar_skip_cfws(const char *p)
-{
-	size_t depth;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-			p++;
-		if (*p != '(')
-			return p;
-		for (depth = 0; *p != '\0'; p++) {
-			if (*p == '\\' && p[1] != '\0')
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')' && --depth == 0) {
-				p++;
-				break;
-			}
-		}
-	}
-}
-
 bool
 smime_ar_is_ours(const char *value, const char *authserv_id)
 {
-	const char *p = ar_skip_cfws(value);
+	const char *p = smime_mime_skip_cfws(value);
 	size_t n = strlen(authserv_id), i;
 
 	if (*p == '"') {

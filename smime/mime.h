@@ -122,6 +122,12 @@ int smime_mime_strncasecmp(const char *a, const char *b, size_t n);
 char *smime_mime_unfold(const char *value);
 
 /*
+ * Skip white space, line breaks and (nested, backslash-quoted) comments
+ * at p; returns the first other character (possibly the terminating NUL).
+ */
+const char *smime_mime_skip_cfws(const char *p);
+
+/*
  * Parse a Content-Type value (folded or not, comments allowed) into
  * lower-cased *type and *subtype and a parameter array (RFC 2231
  * continuations and charset'lang'%XX joined and decoded).  Returns

@@ -67,9 +67,8 @@ smime_mime_unfold(const char *value)
 	return out;
 }
 
-/* Skip white space, line breaks and (nested) comments. */
-static const char *
-mime_skip_cfws(const char *p)
+const char *
+smime_mime_skip_cfws(const char *p)
 {
 	int depth;
 
@@ -123,7 +122,7 @@ mime_strndup(const char *p, size_t n, bool lower)
 static char *
 mime_read_token(const char **pp, bool lower)
 {
-	const char *p = mime_skip_cfws(*pp), *start = p;
+	const char *p = smime_mime_skip_cfws(*pp), *start = p;
 
 	while (mime_is_token((unsigned char)*p))
 		p++;
@@ -140,7 +139,7 @@ mime_read_token(const char **pp, bool lower)
 static char *
 mime_read_value(const char **pp)
 {
-	const char *p = mime_skip_cfws(*pp), *start;
+	const char *p = smime_mime_skip_cfws(*pp), *start;
 	char *s;
 	size_t n = 0;
 
@@ -356,7 +355,7 @@ mime_parse_params(const char *p, struct smime_mime_param **params,
 	smime_status ret = SMIME_NORESOURCE;
 
 	for (;;) {
-		p = mime_skip_cfws(p);
+		p = smime_mime_skip_cfws(p);
 		if (*p == '\0')
 			break;
 		if (*p != ';') {	/* junk: skip to the next ';' */
@@ -364,7 +363,7 @@ mime_parse_params(const char *p, struct smime_mime_param **params,
 				p++;
 			continue;
 		}
-		p = mime_skip_cfws(p + 1);
+		p = smime_mime_skip_cfws(p + 1);
 		if (*p == '\0' || *p == ';')
 			continue;
 		if (nraw == MIME_MAX_PARAMS)
@@ -375,7 +374,7 @@ mime_parse_params(const char *p, struct smime_mime_param **params,
 				p++;
 			continue;
 		}
-		p = mime_skip_cfws(p);
+		p = smime_mime_skip_cfws(p);
 		if (*p != '=') {
 			free(raw[nraw].rp_name);
 			continue;
@@ -436,7 +435,7 @@ smime_mime_parse_content_type(const char *value, char **type, char **subtype,
 	*nparams = 0;
 	if ((t = mime_read_token(&p, true)) == NULL)
 		goto out;
-	p = mime_skip_cfws(p);
+	p = smime_mime_skip_cfws(p);
 	if (*p++ != '/')
 		goto out;
 	if ((s = mime_read_token(&p, true)) == NULL)
