@@ -386,3 +386,42 @@ enr_cmd_rollback(struct enr_ctx *ec, const char *address)
 	ec->ec_changed = true;
 	return ENR_EX_OK;
 }
+
+int
+enr_cmd_senders(struct enr_ctx *ec, const char *address, char **logins,
+    int nlogins)
+{
+	char path[PATH_MAX], line[512];
+	FILE *fp;
+	int i;
+
+	if (nlogins == 0) {	/* show */
+		smime_store_path(ec->ec_store, address, "senders", path,
+		    sizeof(path));
+		if ((fp = fopen(path, "r")) == NULL) {
+			printf("%s: no senders file: no login may send as it\n",
+			    address);
+			return ENR_EX_OK;
+		}
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (line[0] != '#' && line[0] != '\n')
+				fputs(line, stdout);
+		fclose(fp);
+		return ENR_EX_OK;
+	}
+	if (ec->ec_opts.eo_dry_run) {
+		printf("would allow %d login%s to send as %s\n", nlogins,
+		    nlogins == 1 ? "" : "s", address);
+		return ENR_EX_OK;
+	}
+	if (smime_store_set_senders(ec->ec_store, address, logins,
+	    (size_t)nlogins, &ec->ec_owner, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_INVALID;
+	}
+	for (i = 0; i < nlogins; i++)
+		printf("%s%s", i == 0 ? "senders: " : ", ", logins[i]);
+	putchar('\n');
+	ec->ec_changed = true;
+	return ENR_EX_OK;
+}

@@ -111,6 +111,8 @@ int enr_cmd_import(struct enr_ctx *ec, const char *address,
     const char *file);
 int enr_cmd_list(struct enr_ctx *ec);
 int enr_cmd_rollback(struct enr_ctx *ec, const char *address);
+int enr_cmd_senders(struct enr_ctx *ec, const char *address,
+    char **logins, int nlogins);
 int enr_cmd_enroll(struct enr_ctx *ec, const char *address);
 int enr_cmd_renew(struct enr_ctx *ec, const char *address);
 int enr_cmd_revoke(struct enr_ctx *ec, const char *address);

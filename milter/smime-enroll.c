@@ -56,14 +56,14 @@ static const struct option enr_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The commands: name, positional arguments taken, needs sign.store. */
+/* The commands and how many positional arguments each takes. */
 static const struct {
 	const char	*cmd_name;
 	int		 cmd_min, cmd_max;
 } enr_commands[] = {
 	{ "keygen", 1, 1 }, { "csr", 1, 1 }, { "import", 2, 2 },
 	{ "enroll", 1, 1 }, { "renew", 0, 1 }, { "revoke", 1, 1 },
-	{ "rollback", 1, 1 }, { "list", 0, 0 },
+	{ "rollback", 1, 1 }, { "list", 0, 0 }, { "senders", 1, 1000 },
 };
 
 static void
@@ -84,6 +84,7 @@ enr_usage(FILE *fp)
 	    "  revoke ADDRESS --reason keyCompromise|affiliationChanged|"
 	    "superseded|cessationOfOperation\n"
 	    "  rollback ADDRESS\n"
+	    "  senders ADDRESS [LOGIN...]\n"
 	    "  list [--json]\n"
 	    "See smime-enroll(8).\n");
 }
@@ -170,6 +171,8 @@ enr_dispatch(struct enr_ctx *ec, const char *cmd, char **args, int nargs)
 		rc = enr_cmd_revoke(ec, address);
 	else if (strcmp(cmd, "rollback") == 0)
 		rc = enr_cmd_rollback(ec, address);
+	else if (strcmp(cmd, "senders") == 0)
+		rc = enr_cmd_senders(ec, address, args + 1, nargs - 1);
 	else
 		rc = enr_cmd_list(ec);
 	/* Reload even after a partial failure (renew --all) if we changed. */

@@ -449,6 +449,68 @@ out:
 }
 
 smime_status
+smime_store_set_senders(const char *store, const char *address,
+    char *const *logins, size_t nlogins,
+    const struct smime_store_owner *owner, struct smime_err *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 32];
+	const unsigned char *c;
+	FILE *fp = NULL;
+	int fd = -1;
+	size_t i;
+	smime_status ret = SMIME_SYNTAX;
+
+	tmp[0] = '\0';
+	for (i = 0; i < nlogins; i++) {
+		for (c = (const unsigned char *)logins[i]; *c != '\0'; c++)
+			if (*c <= 0x20 || *c >= 0x7f)
+				break;
+		if (logins[i][0] == '\0' || logins[i][0] == '#' || *c != '\0') {
+			smime_err_set(err, "login \"%s\": must be printable "
+			    "ASCII without spaces, not starting with '#'",
+			    logins[i]);
+			goto out;
+		}
+	}
+	ret = SMIME_TEMPFAIL;
+	if (!smime_store_path(store, address, "senders", path, sizeof(path)) ||
+	    !smime_store_path(store, address, NULL, dir, sizeof(dir))) {
+		smime_err_set(err, "%s/%s: path too long", store, address);
+		goto out;
+	}
+	if (!smime_store_mkdirs(store, address, owner, err))
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s/.senders.XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
+		smime_err_set(err, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	fprintf(fp, "# SMTP AUTH logins allowed to send as %s\n", address);
+	for (i = 0; i < nlogins; i++)
+		fprintf(fp, "%s\n", logins[i]);
+	if (fflush(fp) != 0 || fchmod(fileno(fp), 0644) == -1 ||
+	    (owner != NULL && owner->so_set && fchown(fileno(fp),
+	    owner->so_uid, owner->so_gid) == -1) || fsync(fileno(fp)) == -1 ||
+	    rename(tmp, path) == -1) {
+		smime_err_set(err, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	if (!smime_store_sync_dir(dir, err))
+		goto out;
+	ret = SMIME_OK;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	if (fd != -1)
+		close(fd);
+	if (tmp[0] != '\0')
+		unlink(tmp);
+	return ret;
+}
+
+smime_status
 smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err)

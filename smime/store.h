@@ -84,6 +84,16 @@ smime_status smime_store_install(const char *store, const char *address,
 smime_status smime_store_rollback(const char *store, const char *address,
     struct smime_err *err);
 
+/*
+ * Replace STORE/ADDRESS/senders (the SMTP AUTH logins allowed to send as
+ * address, one per line) atomically.  Logins must be non-empty printable
+ * ASCII without white space.  Returns SMIME_OK, SMIME_SYNTAX or
+ * SMIME_TEMPFAIL.
+ */
+smime_status smime_store_set_senders(const char *store, const char *address,
+    char *const *logins, size_t nlogins,
+    const struct smime_store_owner *owner, struct smime_err *err);
+
 /* Create the "revoked" marker with reason and date.  SMIME_OK/TEMPFAIL. */
 smime_status smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,

@@ -102,17 +102,21 @@ sleep 0.5
 
 # --reuse-key: kur for the same key; the CA's answer must match it.
 issue taro-v2 "$work/taro.csr" taro@example.jp 1200 0x7001
-start_cmp -max_msgs 2 -srv_cert "$work/srv.crt" -srv_key "$work/srv.key" \
+start_cmp -srv_cert "$work/srv.crt" -srv_key "$work/srv.key" \
 	-srv_trusted "$pki/root-ca.crt" -rsp_cert "$work/taro-v2.crt" \
 	-rsp_extracerts "$pki/inter-ca.crt"
 cp "$store/taro@example.jp/key.pem" "$work/taro.key"
+# The CA's signing cert must chain to --trusted: a foreign root fails.
+expect_rc 5 "error validating protection" $E renew taro@example.jp --within 2000 --reuse-key --server "$cmp_url" \
+	--trusted "$pki/other-root.crt"
+cmp -s "$store/taro@example.jp/cert.pem" "$work/taro-before.pem" || fail "untrusted CA answer installed"
 $E renew taro@example.jp --within 2000 --reuse-key --server "$cmp_url" > /dev/null ||
 	fail "renew --reuse-key"
 cmp -s "$store/taro@example.jp/key.pem" "$work/taro.key" || fail "--reuse-key changed the key"
 [ -e "$store/taro@example.jp/key.pem.prev" ] && fail "--reuse-key made key.pem.prev"
 [ "$(pem_der "$store/taro@example.jp/cert.pem")" = "$(pem_der "$work/taro-v2.crt")" ] ||
 	fail "taro: renewed cert not installed"
-wait "$cmp_pid" 2>/dev/null; cmp_pid=
+stop_cmp
 
 # --- revoke: rr signed with the identity's key, then the marker --------
 expect_rc 2 "--reason must be" $E revoke hanako@example.jp --reason unspecified

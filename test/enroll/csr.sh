@@ -77,6 +77,12 @@ expect_rc 0 "" "$ENROLL" -c "$work/enroll.conf" csr "$a" --cn X --st Kanagawa-ke
 [ -s "$work/err" ] && fail "romaji prefecture warned: $(cat "$work/err")"
 expect_rc 3 "" "$ENROLL" -c "$work/missing.conf" list
 
+# senders: who may send as the address (read by the daemon's loader).
+"$ENROLL" -c "$work/enroll.conf" senders "$a" taro taro-staff > /dev/null || fail "senders set"
+[ "$("$ENROLL" -c "$work/enroll.conf" senders "$a" | tr '\n' ' ')" = "taro taro-staff " ] ||
+	fail "senders show"
+expect_rc 4 'login "a b"' "$ENROLL" -c "$work/enroll.conf" senders "$a" "a b"
+
 # Run as root, files go to the milter's user.
 if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
 	sed -i '1i user = "nobody";' "$work/enroll.conf"

@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "smime/csr.h"
+#include "smime/identity.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
 #include "smime/profile.h"
@@ -448,6 +449,54 @@ START_TEST(store_install_and_rollback)
 }
 END_TEST
 
+/* What the store writes, the daemon's identity loader reads. */
+START_TEST(store_is_read_by_idstore)
+{
+	struct smime_err err;
+	char dir[] = "/tmp/test_enroll.XXXXXX", cmd[512];
+	char *logins[] = { "taro", "taro-staff" };
+	EVP_PKEY *key = NULL;
+	X509 *cert;
+	struct smime_idstore *ids;
+	const struct smime_identity *id;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(smime_keygen("ec:P-256", &key, &err), SMIME_OK);
+	cert = make_cert(key, "taro@example.jp", -1, 1000, true);
+	ck_assert_int_eq(smime_store_save_key(dir, "taro@example.jp", key,
+	    false, NULL, &err), SMIME_OK);
+	ck_assert_int_eq(smime_store_install(dir, "taro@example.jp", NULL,
+	    cert, NULL, NULL, &err), SMIME_OK);
+	ck_assert_int_eq(smime_store_set_senders(dir, "taro@example.jp",
+	    logins, 2, NULL, &err), SMIME_OK);
+	ck_assert_int_eq(smime_store_set_senders(dir, "taro@example.jp",
+	    (char *[]){ "bad login" }, 1, NULL, &err), SMIME_SYNTAX);
+	ids = smime_idstore_new();
+	ck_assert_int_eq(smime_idstore_add_dir(ids, dir, NULL, NULL, &err),
+	    SMIME_OK);
+	ck_assert_uint_eq(smime_idstore_count(ids), 1);
+	id = smime_idstore_find(ids, "taro@example.jp");
+	ck_assert_ptr_nonnull(id);
+	ck_assert(!id->id_revoked);
+	ck_assert(smime_identity_allows_sender(id, "taro-staff"));
+	ck_assert(!smime_identity_allows_sender(id, "jiro"));
+	ck_assert_int_eq(EVP_PKEY_eq(id->id_key, key), 1);
+	smime_idstore_free(ids);
+	ck_assert_int_eq(smime_store_mark_revoked(dir, "taro@example.jp",
+	    "keyCompromise", NULL, &err), SMIME_OK);
+	ids = smime_idstore_new();
+	ck_assert_int_eq(smime_idstore_add_dir(ids, dir, NULL, NULL, &err),
+	    SMIME_OK);
+	id = smime_idstore_find(ids, "taro@example.jp");
+	ck_assert(id != NULL && id->id_revoked);
+	smime_idstore_free(ids);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -468,6 +517,7 @@ main(void)
 	tcase_add_test(tc, cert_checks);
 	tcase_add_test(tc, import_pem_and_der);
 	tcase_add_test(tc, store_install_and_rollback);
+	tcase_add_test(tc, store_is_read_by_idstore);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
