@@ -13,3 +13,6 @@ INTEGRATION_TESTS = \
 	test/integration/quickstart.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)
+# issue 7: kill -9 the milter in the middle of 1,000 messages through Postfix
+TESTS += test/integration/postfix-kill.sh
+EXTRA_DIST += test/integration/postfix-kill.sh test/integration/submit-batch.py
