@@ -10,7 +10,8 @@ INTEGRATION_TESTS = \
 	test/integration/sendmail-relay.sh \
 	test/integration/postfix.sh \
 	test/integration/sendmail.sh \
-	test/integration/quickstart.sh
+	test/integration/quickstart.sh \
+	test/integration/systemd-units.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)
 # issue 7: kill -9 the milter in the middle of 1,000 messages through Postfix
