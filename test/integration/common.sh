@@ -29,24 +29,40 @@ it_die() {
 	exit 1
 }
 
-# it_port_free PORT - true when nothing listens on 127.0.0.1:PORT.
+# it_port_free PORT - true when no TCP socket (listening or connected)
+# uses PORT on this host.
 it_port_free() {
 	if command -v ss >/dev/null 2>&1; then
-		[ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+		[ -z "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
 	else
 		# /dev/tcp is a bash feature; dash does not have it.
 		! bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 	fi
 }
 
-# it_pick_port - set IT_PORT to a free TCP port in 20000-59999, never one
-# handed out before in this shell (IT_USED_PORTS; so do not call it in a
-# $(...) subshell).
+# it_listening PORT - true when something listens on PORT.
+it_listening() {
+	if command -v ss >/dev/null 2>&1; then
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+	else
+		bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	fi
+}
+
+# it_pick_port - set IT_PORT to a free TCP port below the kernel's
+# ephemeral range (outgoing connections take ports from that range, and a
+# daemon could then fail to bind), never one handed out before in this
+# shell (IT_USED_PORTS; so do not call it in a $(...) subshell).
 it_pick_port() {
+	_pp_lo=10000
+	_pp_hi=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range \
+	    2>/dev/null)
+	[ "${_pp_hi:-0}" -gt 12000 ] 2>/dev/null || _pp_hi=32767
+	_pp_n=$((_pp_hi - _pp_lo))
 	_pp_try=0
-	_pp_seed=$(( ($$ * 7919 + $(date +%s)) % 40000 ))
 	while [ $_pp_try -lt 200 ]; do
-		_pp_port=$(( 20000 + (_pp_seed + _pp_try * 997) % 40000 ))
+		_pp_rand=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+		_pp_port=$((_pp_lo + _pp_rand % _pp_n))
 		case " ${IT_USED_PORTS:-} " in
 		*" $_pp_port "*) ;;
 		*)	if it_port_free "$_pp_port"; then
@@ -63,7 +79,7 @@ it_pick_port() {
 # it_wait_port PORT SECONDS - wait until something listens on the port.
 it_wait_port() {
 	_wp_end=$(( $(date +%s) + $2 ))
-	while it_port_free "$1"; do
+	while ! it_listening "$1"; do
 		[ "$(date +%s)" -ge "$_wp_end" ] && return 1
 		sleep 0.2
 	done
@@ -73,7 +89,7 @@ it_wait_port() {
 # it_wait_port_closed PORT SECONDS - wait until nothing listens any more.
 it_wait_port_closed() {
 	_wc_end=$(( $(date +%s) + $2 ))
-	while ! it_port_free "$1"; do
+	while it_listening "$1"; do
 		[ "$(date +%s)" -ge "$_wc_end" ] && return 1
 		sleep 0.2
 	done
