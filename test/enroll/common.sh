@@ -83,7 +83,9 @@ start_cmp() {
 	tries=0
 	while [ $tries -lt 5 ]; do
 		tries=$((tries + 1))
-		port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 30000) }')
+		# A port the kernel reports free right now (not a time-seeded
+		# guess: parallel tests starting in the same second collided).
+		port=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::", 0)); print(s.getsockname()[1])')
 		"$OPENSSL" cmp -port "$port" "$@" > "$work/cmp.log" 2>&1 &
 		cmp_pid=$!
 		i=0
