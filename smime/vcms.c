@@ -59,6 +59,7 @@ smime_sigres_list_clear(struct smime_sigres_list *l)
 		free(sr->sr_serial);
 		free(sr->sr_issuer);
 		free(sr->sr_signer);
+		free(sr->sr_signing_time);
 	}
 	free(l->srl_list);
 	memset(l, 0, sizeof(*l));
@@ -347,6 +348,29 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 	return vcms_set(sr, result, reason) && ok;
 }
 
+/*
+ * The signer's claimed signingTime as "YYYY-MM-DDTHH:MM:SSZ", or NULL
+ * when absent or unreadable.  Reported only, never used for validity.
+ */
+static char *
+vcms_signing_time(CMS_SignerInfo *si)
+{
+	ASN1_TYPE *t;
+	struct tm tm;
+	char buf[32];
+	int pos;
+
+	pos = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
+	if (pos < 0 || (t = X509_ATTRIBUTE_get0_type(
+	    CMS_signed_get_attr(si, pos), 0)) == NULL)
+		return NULL;
+	if ((t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME) ||
+	    !ASN1_TIME_to_tm(t->value.utctime, &tm) ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return strdup(buf);
+}
+
 /* Free the digest BIOs CMS_dataInit() pushed on top of content. */
 static void
 vcms_free_upto(BIO *bio, BIO *content)
@@ -445,6 +469,7 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 			goto out;
 		sr->sr_part = vcms_dup(part, &ok);
 		sr->sr_from = vcms_dup(from, &ok);
+		sr->sr_signing_time = vcms_signing_time(si);
 		sig_ok = (CMS_signed_get_attr_count(si) < 0 ||
 		    CMS_SignerInfo_verify(si) > 0) &&
 		    CMS_SignerInfo_verify_content(si, cmsbio) > 0;

@@ -397,6 +397,46 @@ out:
 	return ret;
 }
 
+/*
+ * Summarize the results in err for the caller's log line: per signer its
+ * part, result, address, serial and claimed signingTime (which is reported
+ * here and nowhere else, since nothing is decided on it).
+ */
+static void
+vfy_detail(const struct smime_sigres_list *l, struct smime_err *err)
+{
+	char line[SMIME_ERR_MAX];
+	size_t i, n = 0;
+	int w;
+
+	line[0] = '\0';
+	for (i = 0; i < l->srl_count && n < sizeof(line); i++) {
+		const struct smime_sigres *sr = &l->srl_list[i];
+
+		w = snprintf(line + n, sizeof(line) - n, "%spart %s: %s%s%s%s%s"
+		    "%s%s%s%s", i ? "; " : "", sr->sr_part ? sr->sr_part : "-",
+		    smime_result_name(sr->sr_result),
+		    sr->sr_reason ? " (" : "", sr->sr_reason ? sr->sr_reason :
+		    "", sr->sr_reason ? ")" : "",
+		    sr->sr_identifier ? " signer " : "",
+		    sr->sr_identifier ? sr->sr_identifier : "",
+		    sr->sr_serial ? " serial " : "",
+		    sr->sr_serial ? sr->sr_serial : "",
+		    sr->sr_signing_time ? " signingTime " : "");
+		if (w < 0)
+			break;
+		n += (size_t)w;
+		if (sr->sr_signing_time != NULL && n < sizeof(line)) {
+			w = snprintf(line + n, sizeof(line) - n, "%s",
+			    sr->sr_signing_time);
+			if (w < 0)
+				break;
+			n += (size_t)w;
+		}
+	}
+	smime_err_set(err, "%s", line);
+}
+
 /* Compute *worst over the results (NONE when there are none). */
 static enum smime_result
 vfy_worst(const struct smime_sigres_list *l)
@@ -458,6 +498,7 @@ smime_verify_message(const struct smime_verifier *v,
 		goto out;
 	}
 	*worst = vfy_worst(&vc.vc_results);
+	vfy_detail(&vc.vc_results, err);
 	ret = SMIME_OK;
 out:
 	if (ret != SMIME_OK)

@@ -88,7 +88,10 @@ void smime_verifier_free(struct smime_verifier *v);
  * and any X-SMIME-Signer deleted, our Authentication-Results (and on pass
  * X-SMIME-Signer) prepended.  The body is never changed.  *worst receives
  * the least favourable result, for reject policies.  Returns SMIME_OK
- * whenever a result could be determined (including fail/permerror).
+ * whenever a result could be determined (including fail/permerror); err
+ * then holds a one-line summary for the log (per signer: part, result,
+ * reason, address, serial and the claimed signingTime, which is reported
+ * there only).
  */
 smime_status smime_verify_message(const struct smime_verifier *v,
     const struct smime_headers *hdrs, struct smime_spool *body,

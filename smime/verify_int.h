@@ -24,6 +24,7 @@ struct smime_sigres {
 	char			*sr_serial;	/* hex, or NULL */
 	char			*sr_issuer;	/* RFC 4514, or NULL */
 	char			*sr_signer;	/* "CN=.., O=.., OU=.." UTF-8 */
+	char			*sr_signing_time; /* claimed, ISO 8601, or NULL */
 };
 
 struct smime_sigres_list {

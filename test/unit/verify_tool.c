@@ -7,7 +7,8 @@
  *            [-m spool-memory] message...
  *
  * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
- * (folding kept) for each field to prepend, then "worst: RESULT".  With
+ * (folding kept) for each field to prepend, then "worst: RESULT" and
+ * "detail: TEXT" (the summary left in the error text).  With
  * several messages (one verifier for all, so caches carry over) each
  * output ends with a line "--".  The message "-" reads message paths
  * from standard input, one a line, so a test can change files between
@@ -186,6 +187,7 @@ verify_file(const struct smime_verifier *v, const char *path,
 		printf("%s: %s\n", ed.ed_prepend.hs_list[i].hdr_name,
 		    ed.ed_prepend.hs_list[i].hdr_value);
 	printf("worst: %s\n", smime_result_name(worst));
+	printf("detail: %s\n", smime_err_get0(&err));
 	/* The verifier never touches the body or appends fields. */
 	rc = ed.ed_body == NULL && ed.ed_append.hs_count == 0 ? 0 : 2;
 out:

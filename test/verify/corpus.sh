@@ -97,6 +97,19 @@ $b"
 	fi
 done
 
+# signingTime is reported (in the summary for the log) as openssl sees it.
+n=$((n + 1))
+st=$("$OPENSSL" cms -cmsout -print -in "$work/good-rsa2048.eml" 2>/dev/null |
+    awk '/object: signingTime/ { f = 1 } f && /TIME:/ { sub(/^[^:]*:/, ""); print; exit }')
+want=$("$PYTHON" -c 'import sys, time
+print(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.strptime(" ".join(sys.argv[1].split()), "%b %d %H:%M:%S %Y GMT")))' "$st")
+got=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" "$work/good-rsa2048.eml" | sed -n 's/^detail: //p')
+if [ -n "$st" ] && [ "$got" = "part 1: pass signer taro@example.jp serial 1000 signingTime $want" ]; then
+	echo "ok signing-time"
+else
+	fail signing-time "openssl says '$st', we say '$got'"
+fi
+
 # Too many signed parts: 16 results, then one permerror, nothing more.
 out=$("$tool" -t "$pki/trust.pem" -i "$pki/chain.pem" "$work/many-signed.eml" 2>&1)
 got=$(printf '%s\n' "$out" | grep -o 'smime=[a-z]*' | sort | uniq -c | tr -s ' ' | tr '\n' '/')
