@@ -106,6 +106,22 @@ smime_pkcs7_certs(PKCS7 *p7, STACK_OF(X509) *to)
 	return true;
 }
 
+/*
+ * PEM password callback: the given password or failure, never the
+ * terminal prompt OpenSSL's default callback would show.
+ */
+static int
+smime_pem_pass(char *buf, int size, int rwflag, void *u)
+{
+	size_t len;
+
+	(void)rwflag;
+	if (u == NULL || size <= 0 || (len = strlen(u)) >= (size_t)size)
+		return -1;
+	memcpy(buf, u, len);
+	return (int)len;
+}
+
 /* Parse PEM: a PKCS#7 block, or certificates and keys in any order. */
 static smime_status
 smime_import_pem(BIO *bio, const char *pass, STACK_OF(X509) *certs,
@@ -127,7 +143,7 @@ smime_import_pem(BIO *bio, const char *pass, STACK_OF(X509) *certs,
 	}
 	ERR_clear_error();
 	(void)BIO_reset(bio);
-	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, (void *)pass);
+	infos = PEM_X509_INFO_read_bio(bio, NULL, smime_pem_pass, (void *)pass);
 	if (infos == NULL) {
 		ret = pass == NULL ? SMIME_SYNTAX : SMIME_BADKEY;
 		smime_err_openssl(err, "cannot read PEM (encrypted key needs "
@@ -255,6 +271,20 @@ smime_import_parse(const unsigned char *buf, size_t len, const char *pass,
 		if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
 			goto out;
 		ret = smime_import_pem(bio, pass, *certs, key, err);
+		/*
+		 * The X509_INFO reader skips PKCS#8 "ENCRYPTED PRIVATE KEY"
+		 * blocks; read the key on its own then.
+		 */
+		if (ret == SMIME_OK && *key == NULL &&
+		    memmem(buf, len, "PRIVATE KEY-----", 16) != NULL) {
+			(void)BIO_reset(bio);
+			if ((*key = PEM_read_bio_PrivateKey(bio, NULL,
+			    smime_pem_pass, (void *)pass)) == NULL) {
+				ret = SMIME_BADKEY;
+				smime_err_openssl(err, "cannot read the private "
+				    "key (encrypted keys need the right --pass)");
+			}
+		}
 	} else
 		ret = smime_import_der(buf, len, pass, *certs, key, err);
 	if (ret == SMIME_OK && sk_X509_num(*certs) == 0) {

@@ -142,6 +142,16 @@ $E rollback saburo@example.jp > /dev/null || fail "rollback"
 same_cert "$store/saburo@example.jp/cert.pem" "$pki/saburo.crt" || fail "rollback cert"
 expect_rc 4 "no previous files" $E rollback saburo@example.jp
 
+# PEM bundle with an encrypted PKCS#8 key (no key stored before).
+rm -rf "${store:?}/saburo@example.jp"
+"$OPENSSL" pkey -in "$pki/saburo.key" -aes256 -passout pass:pempass -out "$work/enc.key"
+cat "$pki/saburo.crt" "$pki/inter-ca.crt" "$work/enc.key" > "$work/saburo-enc.pem"
+expect_rc 4 "encrypted keys need the right --pass" $E import saburo@example.jp "$work/saburo-enc.pem"
+PEMPASS=pempass; export PEMPASS
+$E import saburo@example.jp "$work/saburo-enc.pem" --pass env:PEMPASS > /dev/null ||
+	fail "PEM with encrypted key"
+check_installed saburo saburo@example.jp
+
 # list shows them, UTF-8 intact, with statuses.
 $E list > "$work/list" || fail "list"
 grep -q "^taro@example.jp .*山田太郎 .*衆議院議員候補 .*Test Politician CA .* ok\$" "$work/list" ||
