@@ -22,6 +22,7 @@ struct enr_cmp {
 	char			*cm_secret;
 	X509			*cm_cert;	/* from --cert */
 	EVP_PKEY		*cm_key;	/* from --key */
+	STACK_OF(X509)		*cm_chain;	/* its intermediates */
 };
 
 /* Free what enr_cmp_setup() loaded. */
@@ -32,6 +33,7 @@ enr_cmp_clear(struct enr_cmp *cm)
 		OPENSSL_clear_free(cm->cm_secret, strlen(cm->cm_secret));
 	X509_free(cm->cm_cert);
 	EVP_PKEY_free(cm->cm_key);
+	sk_X509_pop_free(cm->cm_chain, X509_free);
 	memset(cm, 0, sizeof(*cm));
 }
 
@@ -102,6 +104,17 @@ enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 			return ENR_EX_INVALID;
 		cm->cm_opts.co_cert = cm->cm_cert;
 		cm->cm_opts.co_key = cm->cm_key;
+		/* Let the CA build the path of --cert from our intermediates. */
+		if (cf->cf_enroll_intermediates != NULL) {
+			if ((cm->cm_chain = sk_X509_new_null()) == NULL ||
+			    smime_certs_load(cf->cf_enroll_intermediates,
+			    cm->cm_chain, &ec->ec_err) != SMIME_OK) {
+				enr_error(NULL, "enroll.intermediates: %s",
+				    smime_err_get0(&ec->ec_err));
+				return ENR_EX_CONF;
+			}
+			cm->cm_opts.co_untrusted = cm->cm_chain;
+		}
 	} else if (own_cert != NULL && own_key != NULL) {
 		cm->cm_opts.co_cert = own_cert;
 		cm->cm_opts.co_key = own_key;

@@ -118,6 +118,24 @@ cmp -s "$store/taro@example.jp/key.pem" "$work/taro.key" || fail "--reuse-key ch
 	fail "taro: renewed cert not installed"
 stop_cmp
 
+# --- enroll with signature protection (cr), signed by an existing cert --
+$E keygen jiro@example.jp > /dev/null || fail "keygen jiro"
+$E csr jiro@example.jp --cn 鈴木次郎 --st 北海道 --out "$work/jiro.csr" || fail "csr jiro"
+issue jiro "$work/jiro.csr" jiro@example.jp 1095 0x7003
+start_cmp -srv_cert "$work/srv.crt" -srv_key "$work/srv.key" \
+	-srv_trusted "$pki/root-ca.crt" -rsp_cert "$work/jiro.crt"
+# The server checks the protection: a cert from a root it does not trust
+# is refused, the party office's cert (saburo, test CA) is accepted.
+expect_rc 5 "CA answered PKIStatus: rejection" $E enroll jiro@example.jp --cn 鈴木次郎 --st 北海道 --server "$cmp_url" \
+	--cert "$pki/untrusted.crt" --key "$pki/untrusted.key"
+[ -f "$store/jiro@example.jp/cert.pem" ] && fail "jiro: installed after refusal"
+$E enroll jiro@example.jp --cn 鈴木次郎 --st 北海道 --server "$cmp_url" \
+	--cert "$pki/saburo.crt" --key "$pki/saburo.key" > "$work/out" ||
+	fail "enroll with --cert/--key: $(cat "$work/out")"
+[ "$(pem_der "$store/jiro@example.jp/cert.pem")" = "$(pem_der "$work/jiro.crt")" ] ||
+	fail "jiro: cr cert not installed"
+stop_cmp
+
 # --- revoke: rr signed with the identity's key, then the marker --------
 expect_rc 2 "--reason must be" $E revoke hanako@example.jp --reason unspecified
 start_cmp -max_msgs 1 -srv_cert "$work/srv.crt" -srv_key "$work/srv.key" \
