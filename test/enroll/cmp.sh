@@ -158,17 +158,11 @@ grep -q "revoked, not renewed" "$work/out" || fail "revoked identity renewed"
 SMF=$top_builddir/milter/smime-milter
 [ -x "$SMF" ] || fail "smime-milter not built"
 s=$store/taro@example.jp
-cat > "$work/smf.conf" <<CONF
-socket = "unix:$work/sock";
-mode = "s";
-sign = {
-  identities = ( { address = "taro@example.jp"; cert = "$s/cert.pem";
-                   key = "$s/key.pem"; chain = "$s/chain.pem"; senders = [ "taro" ]; } );
-};
-CONF
+# The daemon reads the store with the same configuration file.
+$E senders taro@example.jp taro > /dev/null || fail "senders"
 printf 'From: 山田太郎 <taro@example.jp>\nTo: voter@example.net\nSubject: test\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n\344\275\234\346\210\246\n' \
 	> "$work/msg.eml"
-"$SMF" -c "$work/smf.conf" -t "$work/msg.eml" -A taro > "$work/signed.eml" 2> "$work/smf.err" ||
+"$SMF" -c "$work/enroll.conf" -t "$work/msg.eml" -A taro > "$work/signed.eml" 2> "$work/smf.err" ||
 	fail "smime-milter -t: $(cat "$work/smf.err")"
 grep -qi "^Content-Type: multipart/signed" "$work/signed.eml" || fail "message not signed"
 "$OPENSSL" cms -verify -in "$work/signed.eml" -CAfile "$pki/trust.pem" -purpose smimesign \

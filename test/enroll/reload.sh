@@ -13,10 +13,8 @@ CLIENT=$top_builddir/test/client/milterclient
 make_cmp_server_cert
 s=$store/taro@example.jp
 sock=$work/milter.sock
-# The daemon signs with the store's files (named in sign.identities; it
-# does not scan sign.store yet); smime-enroll has its own file because
-# conf_load insists that identity files exist, which they do not before
-# the first enrollment.  Both name the same pid file.
+# One configuration file for both programs, as in production: the daemon
+# loads the identities smime-enroll maintains in sign.store.
 cat > "$work/enroll.conf" <<CONF
 socket = "unix:$sock";
 mode = "s";
@@ -27,16 +25,6 @@ enroll = {
 	renew_within = 30;
 	cmp_trusted = "$pki/root-ca.crt";
 	intermediates = "$pki/chain.pem";
-};
-CONF
-cat > "$work/milter.conf" <<CONF
-socket = "unix:$sock";
-mode = "s";
-pidfile = "$work/milter.pid";
-sign = {
-	identities = ( { address = "taro@example.jp"; cert = "$s/cert.pem";
-	                 key = "$s/key.pem"; chain = "$s/chain.pem";
-	                 senders = [ "taro" ]; } );
 };
 CONF
 E="$ENROLL -c $work/enroll.conf"
@@ -52,8 +40,9 @@ $E enroll taro@example.jp --cn 山田太郎 --server "$cmp_url" --ref kid1 \
 	--secret env:CMP_SECRET > "$work/out" || fail "enroll"
 grep -q "no running milter" "$work/out" || fail "reload attempted without a milter"
 stop_cmp
+$E senders taro@example.jp taro > /dev/null || fail "senders"
 
-"$SMF" -c "$work/milter.conf" -f 2> "$work/daemon.err" &
+"$SMF" -c "$work/enroll.conf" -f 2> "$work/daemon.err" &
 mpid=$!
 trap 'kill $mpid 2>/dev/null; cleanup' EXIT INT TERM
 i=0
