@@ -8,6 +8,8 @@
 #      = tempfail keeps sendmail(1) mail queued and refuses SMTP with 4xx;
 #      once the milter is removed and the queue flushed, the queued message
 #      is delivered.  (postfix.sh repeats this with the real daemon.)
+#   5. contrib/postfix/*.snippet parse with postconf, with the milter list
+#      and SASL on submission as documented.
 # Needs root (Postfix instance) and postfix, sasl2-bin, swaks.
 # Exit: 0 pass, 77 skip (not root / tools absent), 1 fail.
 
@@ -127,4 +129,26 @@ pf_wait_delivered 3 90 || it_die "queued message not delivered after flush"
 [ -z "$(it_find_delivery '<relay-smtp-tempfail@example.jp>')" ] ||
     it_die "tempfailed SMTP message was delivered"
 echo "ok 4b queued message delivered after flush"
+
+# 5. the contrib snippets parse: main.cf without warnings, master.cf with
+# the smime-milter (then OpenDKIM) list on port 25 and on submission.
+mkdir "$IT_WORK/snippet" || it_die "mkdir"
+{ echo "compatibility_level = 3.6"
+  cat "$srcdir/contrib/postfix/main.cf.snippet"; } > "$IT_WORK/snippet/main.cf"
+cp "$srcdir/contrib/postfix/master.cf.snippet" "$IT_WORK/snippet/master.cf"
+postconf -c "$IT_WORK/snippet" -n >/dev/null 2>"$IT_WORK/snippet/err" ||
+    it_die "postconf rejects main.cf.snippet"
+[ ! -s "$IT_WORK/snippet/err" ] ||
+    { cat "$IT_WORK/snippet/err"; it_die "postconf warns about main.cf.snippet"; }
+[ "$(postconf -c "$IT_WORK/snippet" -h milter_default_action)" = tempfail ] ||
+    it_die "main.cf.snippet: milter_default_action"
+for svc in smtp/inet submission/inet; do
+	v=$(postconf -c "$IT_WORK/snippet" -P "$svc/smtpd_milters" 2>&1)
+	[ "$v" = "$svc/smtpd_milters = inet:127.0.0.1:8894,inet:127.0.0.1:8891" ] ||
+	    it_die "master.cf.snippet $svc: $v"
+done
+[ "$(postconf -c "$IT_WORK/snippet" -P submission/inet/smtpd_sasl_auth_enable)" = \
+  "submission/inet/smtpd_sasl_auth_enable = yes" ] ||
+    it_die "master.cf.snippet: submission without SASL"
+echo "ok 5 contrib/postfix snippets parse; smime-milter precedes OpenDKIM"
 exit 0
