@@ -22,3 +22,5 @@ EXTRA_DIST += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/miltertest.lua test/verify/mutate.sh test/verify/bigmsg.sh \
 	test/verify/make-corpus.sh \
 	test/verify/expected.txt test/verify/archeck.py
+TESTS += test/verify/pycrypto.sh
+EXTRA_DIST += test/verify/pycrypto.sh
