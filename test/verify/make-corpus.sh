@@ -254,18 +254,26 @@ if [ -n "${GPGSM:-}" ]; then
 	fpr=$("$OPENSSL" x509 -in "$pki/root-ca.crt" -noout -fingerprint -sha1 | sed 's/.*=//')
 	echo "$fpr S relax" > "$gh/trustlist.txt"
 	sed 's/$/\r/' "$tmp/content.txt" > "$tmp/content.crlf"
+	# gpg-agent can take longer to come up than gpgsm waits on a loaded
+	# machine: try the whole sequence a few times.
 	ok=no
-	if echo corpus | GNUPGHOME=$gh timeout 60 "$GPGSM" --batch \
-	    --pinentry-mode loopback --passphrase-fd 0 --import "$gh/taro.p12" \
-	    >/dev/null 2>&1 &&
-	   GNUPGHOME=$gh timeout 60 "$GPGSM" --batch --import "$pki/root-ca.crt" \
-	    >/dev/null 2>&1 &&
-	   echo corpus | GNUPGHOME=$gh timeout 60 "$GPGSM" --batch \
-	    --disable-crl-checks --pinentry-mode loopback --passphrase-fd 0 \
-	    -u taro@example.jp --include-certs -1 --detach-sign --base64 \
-	    "$tmp/content.crlf" > "$tmp/gpgsm.sig" 2>/dev/null; then
-		ok=yes
-	fi
+	for attempt in 1 2 3; do
+		if echo corpus | GNUPGHOME=$gh timeout 60 "$GPGSM" --batch \
+		    --pinentry-mode loopback --passphrase-fd 0 --import "$gh/taro.p12" \
+		    >/dev/null 2>&1 &&
+		   GNUPGHOME=$gh timeout 60 "$GPGSM" --batch --import "$pki/root-ca.crt" \
+		    >/dev/null 2>&1 &&
+		   echo corpus | GNUPGHOME=$gh timeout 60 "$GPGSM" --batch \
+		    --disable-crl-checks --pinentry-mode loopback --passphrase-fd 0 \
+		    -u taro@example.jp --include-certs -1 --detach-sign --base64 \
+		    "$tmp/content.crlf" > "$tmp/gpgsm.sig" 2>"$tmp/gpgsm.err"; then
+			ok=yes
+			break
+		fi
+		echo "make-corpus: gpgsm attempt $attempt failed: $(tail -n 2 "$tmp/gpgsm.err" 2>/dev/null)" >&2
+		GNUPGHOME=$gh gpgconf --kill all >/dev/null 2>&1 || :
+		sleep 2
+	done
 	GNUPGHOME=$gh gpgconf --kill all >/dev/null 2>&1 || :
 	if [ $ok = yes ]; then
 		{
