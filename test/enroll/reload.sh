@@ -11,7 +11,6 @@ CLIENT=$top_builddir/test/client/milterclient
 [ -x "$SMF" ] || fail "smime-milter not built"
 [ -x "$CLIENT" ] || fail "milterclient not built"
 make_cmp_server_cert
-s=$store/taro@example.jp
 sock=$work/milter.sock
 # One configuration file for both programs, as in production: the daemon
 # loads the identities smime-enroll maintains in sign.store.
