@@ -11,7 +11,7 @@ E="$ENROLL -c $work/enroll.conf"
 CMP_SECRET=s3cret; export CMP_SECRET
 
 # A stand-in for the running milter: records each SIGHUP.
-sh -c "trap 'echo hup >> \"$work/hups\"' HUP; i=0; while [ \$i -lt 600 ]; do sleep 0.2; i=\$((i+1)); done" &
+sh -c "trap 'echo hup >> \"$work/hups\"' HUP; i=0; while [ \$i -lt 3000 ]; do sleep 0.2; i=\$((i+1)); done" &
 fake_pid=$!
 echo "$fake_pid" > "$work/milter.pid"
 trap 'kill $fake_pid 2>/dev/null; cleanup' EXIT INT TERM
@@ -57,7 +57,7 @@ wait_hups 1
 	fail "chain from extraCerts not installed"
 "$OPENSSL" verify -CAfile "$pki/trust.pem" -untrusted "$store/taro@example.jp/chain.pem" \
 	-purpose smimesign "$store/taro@example.jp/cert.pem" > /dev/null || fail "enrolled cert"
-wait "$cmp_pid" 2>/dev/null; cmp_pid=
+finish_cmp
 grep -c "Received request" "$work/cmp.log" | grep -qx 2 || fail "ir + certConf expected"
 
 # --- renew --within: only the expiring identity changes -----------------
@@ -94,7 +94,7 @@ cmp -s "$store/hanako@example.jp/key.pem" "$work/new.key" || fail "hanako: new k
 cmp -s "$store/hanako@example.jp/key.pem.prev" "$work/hanako-old.key" || fail "hanako: old key not kept"
 [ "$(pem_der "$store/hanako@example.jp/cert.pem.prev")" = "$(pem_der "$work/hanako-v1.crt")" ] ||
 	fail "hanako: old cert not kept"
-wait "$cmp_pid" 2>/dev/null; cmp_pid=
+finish_cmp
 # Nothing is due now: no server is running and none is needed.
 $E renew --all > "$work/out" || fail "second renew --all must be a no-op"
 sleep 0.5

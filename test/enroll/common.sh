@@ -105,12 +105,29 @@ start_cmp() {
 	fail "mock CMP server does not start"
 }
 
+# stop_cmp: TERM, then KILL after 5 s; never an unbounded wait.
 stop_cmp() {
 	if [ -n "$cmp_pid" ]; then
 		kill "$cmp_pid" 2>/dev/null
+		i=0
+		while kill -0 "$cmp_pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$cmp_pid" 2>/dev/null
 		wait "$cmp_pid" 2>/dev/null
 		cmp_pid=
 	fi
+}
+
+# finish_cmp: let a -max_msgs server exit by itself (10 s at most).
+finish_cmp() {
+	i=0
+	while [ -n "$cmp_pid" ] && kill -0 "$cmp_pid" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	stop_cmp
 }
 
 # expect_rc WANT MESSAGE-SUBSTRING COMMAND...: exit code and stderr text
