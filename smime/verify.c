@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
 
 #include "smime/address.h"
 #include "smime/canon.h"
+#include "smime/import.h"
 #include "smime/mime.h"
 #include "smime/verify_int.h"
 
@@ -70,33 +70,6 @@ vfy_rank(enum smime_result r)
 	return 6;
 }
 
-/* Load every certificate of a PEM file into sk; false with err set. */
-static bool
-vfy_load_certs(const char *path, STACK_OF(X509) *sk, struct smime_err *err)
-{
-	BIO *in = BIO_new_file(path, "r");
-	X509 *x;
-	int n = 0;
-
-	if (in == NULL) {
-		smime_err_openssl(err, "%s: cannot open", path);
-		return false;
-	}
-	while ((x = PEM_read_bio_X509(in, NULL, NULL, NULL)) != NULL) {
-		if (!sk_X509_push(sk, x)) {
-			X509_free(x);
-			n = 0;
-			break;
-		}
-		n++;
-	}
-	BIO_free(in);
-	ERR_clear_error();
-	if (n == 0)
-		smime_err_set(err, "%s: no certificate found", path);
-	return n > 0;
-}
-
 void
 smime_verifier_free(struct smime_verifier *v)
 {
@@ -146,7 +119,8 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 		goto bad;
 	}
 	if (opts->vo_intermediates != NULL &&
-	    !vfy_load_certs(opts->vo_intermediates, v->v_intermediates, err))
+	    smime_certs_load(opts->vo_intermediates, v->v_intermediates, err)
+	    != SMIME_OK)
 		goto bad;
 	if (opts->vo_ncrls > 0 && (v->v_crls = smime_crlset_new(opts->vo_crls,
 	    opts->vo_ncrls, err)) == NULL)

@@ -46,6 +46,12 @@ expect_bad mismatch "does not match certificate"
 sed 's/cert = "taro.crt"/cert = "missing.crt"/' "$work/good.conf" > "$work/missing.conf"
 expect_bad missing "missing.crt"
 
+# An intermediates file without a certificate is refused at load time.
+echo "not a certificate" > "$work/empty-chain.pem"
+sed 's|trust_anchors = "trust.pem";|trust_anchors = "trust.pem"; intermediates = "empty-chain.pem";|' \
+	"$work/good.conf" > "$work/badinter.conf"
+expect_bad badinter "empty-chain.pem: no PEM certificate"
+
 out=$("$SMF" -c "$work/nonexistent.conf" -n 2>&1)
 [ $? -eq 78 ] || fail "missing config file must exit 78"
 
