@@ -12,6 +12,8 @@ nodist_noinst_DATA = $(CONTRIB_UNITS)
 CLEANFILES += $(CONTRIB_UNITS)
 EXTRA_DIST += \
 	contrib/quickstart \
+	contrib/install-deps \
+	contrib/run-tests \
 	contrib/postfix/main.cf.snippet \
 	contrib/postfix/master.cf.snippet \
 	contrib/sendmail/smime-milter.mc \
