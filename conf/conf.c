@@ -61,6 +61,7 @@ static const struct conf_word words_key_type[] = {
 static conf_check_fn check_authserv_id;
 static conf_check_fn check_country;
 static conf_check_fn check_no_space;
+static conf_check_fn check_mailbox;
 
 /*
  * The schema.  A group row comes before its members; conf_print() and
@@ -163,6 +164,14 @@ const struct conf_row conf_rows[] = {
 	  .cr_off = OFF(cf_enroll_intermediates) },
 	{ .cr_name = "enroll.reload_command", .cr_type = CT_STRING,
 	  .cr_off = OFF(cf_enroll_reload_command) },
+	{ .cr_name = "enroll.check_days", .cr_type = CT_UINT,
+	  .cr_off = OFF(cf_enroll_check_days), .cr_default = "30",
+	  .cr_min = 0, .cr_max = 3650 },
+	{ .cr_name = "enroll.notify", .cr_type = CT_STRING,
+	  .cr_off = OFF(cf_enroll_notify), .cr_check = check_mailbox },
+	{ .cr_name = "enroll.sendmail", .cr_type = CT_PATH,
+	  .cr_off = OFF(cf_enroll_sendmail),
+	  .cr_default = "/usr/sbin/sendmail" },
 };
 
 const size_t conf_nrows = sizeof(conf_rows) / sizeof(conf_rows[0]);
@@ -324,6 +333,27 @@ check_no_space(const char *value, char *why, size_t whylen)
 			    "or a control character", value);
 			return false;
 		}
+	}
+	return true;
+}
+
+/*
+ * A bare local@domain address handed to sendmail(1) as an argument: no
+ * white space, controls, angle brackets or leading '-' (not an option).
+ */
+static bool
+check_mailbox(const char *value, char *why, size_t whylen)
+{
+	const char *at = strchr(value, '@');
+
+	if (!check_no_space(value, why, whylen))
+		return false;
+	if (value[0] == '-' || at == NULL || at == value || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strpbrk(value, "<>,;\"\\") !=
+	    NULL) {
+		snprintf(why, whylen, "\"%s\" is not a bare address of the "
+		    "form local@domain", value);
+		return false;
 	}
 	return true;
 }

@@ -95,6 +95,9 @@ struct smime_conf {
 	char			*cf_enroll_cmp_trusted;
 	char			*cf_enroll_intermediates;
 	char			*cf_enroll_reload_command;
+	unsigned int		 cf_enroll_check_days;	/* check --days */
+	char			*cf_enroll_notify;	/* check mails here */
+	char			*cf_enroll_sendmail;	/* sendmail(1) path */
 };
 
 /* Called for each non-fatal finding (e.g. deprecated key); msg has FILE:LINE. */

@@ -7,7 +7,8 @@
 #   cp contrib/systemd/*.service contrib/systemd/*.timer /etc/systemd/system/
 CONTRIB_UNITS = \
 	contrib/systemd/smime-milter.service \
-	contrib/systemd/smime-enroll-renew.service
+	contrib/systemd/smime-enroll-renew.service \
+	contrib/systemd/smime-enroll-check.service
 nodist_noinst_DATA = $(CONTRIB_UNITS)
 CLEANFILES += $(CONTRIB_UNITS)
 EXTRA_DIST += \
@@ -19,6 +20,7 @@ EXTRA_DIST += \
 	contrib/sendmail/smime-milter.mc \
 	contrib/systemd/smime-milter.service.in \
 	contrib/systemd/smime-enroll-renew.service.in \
+	contrib/systemd/smime-enroll-check.service.in \
 	contrib/systemd/smime-enroll-renew.timer
 
 contrib_edit = sed \
@@ -34,6 +36,7 @@ $(CONTRIB_UNITS): Makefile
 
 contrib/systemd/smime-milter.service: $(srcdir)/contrib/systemd/smime-milter.service.in
 contrib/systemd/smime-enroll-renew.service: $(srcdir)/contrib/systemd/smime-enroll-renew.service.in
+contrib/systemd/smime-enroll-check.service: $(srcdir)/contrib/systemd/smime-enroll-check.service.in
 
 contrib-units: $(CONTRIB_UNITS)
 .PHONY: contrib-units

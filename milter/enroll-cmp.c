@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -222,7 +223,9 @@ enr_renew_one(struct enr_ctx *ec, const char *address, long within,
 	STACK_OF(X509) *chain = NULL, *extra = NULL;
 	X509 *cert = NULL, *newcert = NULL;
 	EVP_PKEY *key = NULL, *newkey = NULL;
-	int rc = ENR_EX_INVALID, days = 0, secs = 0, i;
+	long days = 0;
+	bool expired;
+	int rc = ENR_EX_INVALID, i;
 
 	if (smime_store_is_revoked(ec->ec_store, address)) {
 		printf("%s: revoked, not renewed\n", address);
@@ -238,14 +241,14 @@ enr_renew_one(struct enr_ctx *ec, const char *address, long within,
 			enr_error(address, "%s", smime_err_get0(&ec->ec_err));
 		goto out;
 	}
-	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert));
+	(void)smime_cert_days_left(cert, time(NULL), &days, &expired);
 	if (days > within) {
-		printf("%s: not due (%d days left, renewing within %ld)\n",
+		printf("%s: not due (%ld days left, renewing within %ld)\n",
 		    address, days, within);
 		rc = ENR_EX_OK;
 		goto out;
 	}
-	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0) {
+	if (expired) {
 		enr_error(address, "certificate has expired; a key update "
 		    "needs a valid one, use enroll");
 		goto out;
@@ -268,7 +271,7 @@ enr_renew_one(struct enr_ctx *ec, const char *address, long within,
 	    (rc = enr_cmp_setup(ec, &cm, cert, key, chain)) != ENR_EX_OK)
 		goto out;
 	if (ec->ec_opts.eo_dry_run) {
-		printf("would renew %s (%d days left) via %s\n", address, days,
+		printf("would renew %s (%ld days left) via %s\n", address, days,
 		    cm.cm_url);
 		rc = ENR_EX_OK;
 		goto out;

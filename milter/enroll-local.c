@@ -244,20 +244,20 @@ struct enr_row {
 	char	 r_cn[256], r_ou[256], r_issuer[256], r_serial[80];
 	char	 r_after[32], r_days[16];
 	const char *r_status;
-	int	 r_ndays;
+	long	 r_ndays;		/* smime_cert_days_left() */
 	bool	 r_hascert;
 };
 
 /* Fill a row for entry e; renew_within decides "expiring". */
 static void
 enr_row_fill(const struct smime_store_entry *e, unsigned int renew_within,
-    struct enr_row *r)
+    time_t now, struct enr_row *r)
 {
 	X509 *c = e->se_cert;
 	BIGNUM *bn;
 	char *hex;
 	struct tm tm;
-	int secs = 0;
+	bool expired;
 
 	memset(r, 0, sizeof(*r));
 	r->r_status = "pending";
@@ -277,16 +277,13 @@ enr_row_fill(const struct smime_store_entry *e, unsigned int renew_within,
 		if (ASN1_TIME_to_tm(X509_get0_notAfter(c), &tm))
 			strftime(r->r_after, sizeof(r->r_after),
 			    "%Y-%m-%dT%H:%M:%SZ", &tm);
-		ASN1_TIME_diff(&r->r_ndays, &secs, NULL,
-		    X509_get0_notAfter(c));
-		if (r->r_ndays == 0 && secs < 0)
-			r->r_ndays = -1;
-		snprintf(r->r_days, sizeof(r->r_days), "%d", r->r_ndays);
+		(void)smime_cert_days_left(c, now, &r->r_ndays, &expired);
+		snprintf(r->r_days, sizeof(r->r_days), "%ld", r->r_ndays);
 		if (!e->se_has_key)
 			r->r_status = "key missing";
-		else if (X509_cmp_current_time(X509_get0_notAfter(c)) <= 0)
+		else if (expired)
 			r->r_status = "expired";
-		else if (r->r_ndays <= (int)renew_within)
+		else if (r->r_ndays <= (long)renew_within)
 			r->r_status = "expiring";
 		else
 			r->r_status = "ok";
@@ -304,6 +301,7 @@ enr_cmd_list(struct enr_ctx *ec)
 	struct enr_row *rows = NULL;
 	size_t n = 0, i, w[8], k;
 	const char *cell[8];
+	time_t now = time(NULL);	/* one instant for every row */
 	int rc = ENR_EX_FAIL;
 
 	if (smime_store_scan(ec->ec_store, &list, &n, &ec->ec_err) !=
@@ -317,7 +315,7 @@ enr_cmd_list(struct enr_ctx *ec)
 		w[k] = strlen(head[k]);
 	for (i = 0; i < n; i++) {
 		enr_row_fill(&list[i], ec->ec_conf->cf_enroll_renew_within,
-		    &rows[i]);
+		    now, &rows[i]);
 		cell[0] = list[i].se_address; cell[1] = rows[i].r_cn;
 		cell[2] = rows[i].r_ou; cell[3] = rows[i].r_issuer;
 		cell[4] = rows[i].r_serial; cell[5] = rows[i].r_after;
@@ -339,7 +337,7 @@ enr_cmd_list(struct enr_ctx *ec)
 				printf(", \"issuer\": ");
 				enr_json_str(rows[i].r_issuer);
 				printf(", \"serial\": \"%s\", \"not_after\": "
-				    "\"%s\", \"days_left\": %d",
+				    "\"%s\", \"days_left\": %ld",
 				    rows[i].r_serial, rows[i].r_after,
 				    rows[i].r_ndays);
 			}

@@ -172,7 +172,7 @@ enr_report_cert(const char *verb, const char *address, X509 *cert)
 {
 	char *serial = NULL;
 	BIGNUM *bn;
-	int days = 0, secs = 0;
+	long days = 0;
 	struct tm tm;
 	char when[32] = "?";
 
@@ -181,8 +181,8 @@ enr_report_cert(const char *verb, const char *address, X509 *cert)
 		serial = BN_bn2hex(bn);
 	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d", &tm);
-	ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(cert));
-	printf("%s %s: serial %s, valid until %s (%d days)\n", verb, address,
+	(void)smime_cert_days_left(cert, time(NULL), &days, NULL);
+	printf("%s %s: serial %s, valid until %s (%ld days)\n", verb, address,
 	    serial != NULL ? serial : "?", when, days);
 	OPENSSL_free(serial);
 	BN_free(bn);

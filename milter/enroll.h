@@ -26,7 +26,8 @@ enum {
 	ENR_EX_INVALID = 4,	/* profile, key or certificate check failed */
 	ENR_EX_CA = 5,		/* CMP server unreachable or said no */
 	ENR_EX_EXISTS = 6,	/* would overwrite a key (no --force) */
-	ENR_EX_RELOAD = 7	/* installed, but the milter reload failed */
+	ENR_EX_RELOAD = 7,	/* installed, but the milter reload failed */
+	ENR_EX_DUE = 8		/* check: a certificate expires within N days */
 };
 
 /* Everything from the command line; NULL/false/-1 when not given. */
@@ -51,6 +52,7 @@ struct enr_opts {
 	const char	*eo_reason;
 	const char	*eo_newkey;
 	long		 eo_within;
+	long		 eo_days;	/* check --days */
 	const char	*eo_cn, *eo_o, *eo_ou, *eo_l, *eo_st, *eo_c;
 };
 
@@ -116,5 +118,14 @@ int enr_cmd_senders(struct enr_ctx *ec, const char *address,
 int enr_cmd_enroll(struct enr_ctx *ec, const char *address);
 int enr_cmd_renew(struct enr_ctx *ec, const char *address);
 int enr_cmd_revoke(struct enr_ctx *ec, const char *address);
+
+/*
+ * check: print one line per identity (sign.identities, then sign.store;
+ * pending and revoked ones skipped) whose certificate expires within
+ * --days or enroll.check_days days (smime_cert_days_left(), floor) or
+ * has expired, and mail them to enroll.notify through enroll.sendmail.
+ * ENR_EX_OK (nothing due), ENR_EX_DUE, ENR_EX_FAIL (mail not sent).
+ */
+int enr_cmd_check(struct enr_ctx *ec);
 
 #endif /* MILTER_ENROLL_H */

@@ -22,7 +22,7 @@ enum {
 	OPT_DRY_RUN = 256, OPT_FORCE, OPT_JSON, OPT_ALL, OPT_REUSE_KEY,
 	OPT_DN_EMAIL, OPT_TYPE, OPT_OUT, OPT_PASS, OPT_SERVER, OPT_REF,
 	OPT_SECRET, OPT_CERT, OPT_KEY, OPT_RECIPIENT, OPT_TRUSTED, OPT_REASON,
-	OPT_NEWKEY, OPT_WITHIN, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C
+	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C
 };
 
 static const struct option enr_longopts[] = {
@@ -47,6 +47,7 @@ static const struct option enr_longopts[] = {
 	{ "reason", required_argument, NULL, OPT_REASON },
 	{ "newkey", required_argument, NULL, OPT_NEWKEY },
 	{ "within", required_argument, NULL, OPT_WITHIN },
+	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "cn", required_argument, NULL, OPT_CN },
 	{ "o", required_argument, NULL, OPT_O },
 	{ "ou", required_argument, NULL, OPT_OU },
@@ -64,6 +65,7 @@ static const struct {
 	{ "keygen", 1, 1 }, { "csr", 1, 1 }, { "import", 2, 2 },
 	{ "enroll", 1, 1 }, { "renew", 0, 1 }, { "revoke", 1, 1 },
 	{ "rollback", 1, 1 }, { "list", 0, 0 }, { "senders", 1, 1000 },
+	{ "check", 0, 0 },
 };
 
 static void
@@ -86,6 +88,7 @@ enr_usage(FILE *fp)
 	    "  rollback ADDRESS\n"
 	    "  senders ADDRESS [LOGIN...]\n"
 	    "  list [--json]\n"
+	    "  check [--days N]\n"
 	    "See smime-enroll(8).\n");
 }
 
@@ -94,6 +97,7 @@ static bool
 enr_set_opt(struct enr_opts *o, int ch, char *arg)
 {
 	char *end;
+	long days;
 
 	switch (ch) {
 	case 'c': o->eo_conf = arg; break;
@@ -122,14 +126,19 @@ enr_set_opt(struct enr_opts *o, int ch, char *arg)
 	case OPT_ST: o->eo_st = arg; break;
 	case OPT_C: o->eo_c = arg; break;
 	case OPT_WITHIN:
+	case OPT_DAYS:
 		errno = 0;
-		o->eo_within = strtol(arg, &end, 10);
-		if (errno != 0 || *end != '\0' || end == arg ||
-		    o->eo_within < 0 || o->eo_within > 36500) {
-			enr_error(NULL, "--within: \"%s\" is not a number of "
-			    "days", arg);
+		days = strtol(arg, &end, 10);
+		if (errno != 0 || *end != '\0' || end == arg || days < 0 ||
+		    days > 36500) {
+			enr_error(NULL, "--%s: \"%s\" is not a number of "
+			    "days", ch == OPT_DAYS ? "days" : "within", arg);
 			return false;
 		}
+		if (ch == OPT_DAYS)
+			o->eo_days = days;
+		else
+			o->eo_within = days;
 		break;
 	default:
 		return false;
@@ -155,7 +164,8 @@ enr_dispatch(struct enr_ctx *ec, const char *cmd, char **args, int nargs)
 		enr_error(NULL, "--reuse-key and --newkey exclude each other");
 		return ENR_EX_USAGE;
 	}
-	if ((rc = enr_load_conf(ec, true)) != ENR_EX_OK)
+	/* check also serves configurations with only sign.identities */
+	if ((rc = enr_load_conf(ec, strcmp(cmd, "check") != 0)) != ENR_EX_OK)
 		return rc;
 	if (strcmp(cmd, "keygen") == 0)
 		rc = enr_cmd_keygen(ec, address);
@@ -173,6 +183,8 @@ enr_dispatch(struct enr_ctx *ec, const char *cmd, char **args, int nargs)
 		rc = enr_cmd_rollback(ec, address);
 	else if (strcmp(cmd, "senders") == 0)
 		rc = enr_cmd_senders(ec, address, args + 1, nargs - 1);
+	else if (strcmp(cmd, "check") == 0)
+		rc = enr_cmd_check(ec);
 	else
 		rc = enr_cmd_list(ec);
 	/* Reload even after a partial failure (renew --all) if we changed. */
@@ -195,6 +207,7 @@ main(int argc, char *argv[])
 	memset(&ec, 0, sizeof(ec));
 	ec.ec_opts.eo_conf = ENR_DEFAULT_CONF;
 	ec.ec_opts.eo_within = -1;
+	ec.ec_opts.eo_days = -1;
 	while ((ch = getopt_long(argc, argv, "c:h", enr_longopts, NULL)) !=
 	    -1) {
 		if (ch == 'h') {

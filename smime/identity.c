@@ -26,6 +26,7 @@
 
 #include "smime/identity.h"
 #include "smime/identity-int.h"
+#include "smime/import.h"
 
 #define KEY_FILE_MAX	(256 * 1024)	/* a PEM key is a few KiB */
 #define EXPIRY_WARN_DAYS 30
@@ -390,7 +391,7 @@ smime_check_validity(const char *origin, X509 *cert, smime_warn_fn *warn,
 	const ASN1_TIME *na = X509_get0_notAfter(cert);
 	char when[64], msg[SMIME_ERR_MAX];
 	time_t soon = time(NULL) + EXPIRY_WARN_DAYS * 86400;
-	int days = 0, secs = 0;
+	long days = 0;
 
 	if (warn == NULL)
 		return;
@@ -405,9 +406,9 @@ smime_check_validity(const char *origin, X509 *cert, smime_warn_fn *warn,
 		    "before %s", origin, when);
 	} else if (X509_cmp_time(na, &soon) <= 0) {
 		smime_format_time(na, when, sizeof(when));
-		ASN1_TIME_diff(&days, &secs, NULL, na);
+		(void)smime_cert_days_left(cert, time(NULL), &days, NULL);
 		snprintf(msg, sizeof(msg), "%s: certificate expires on %s "
-		    "(in %d days); renew it", origin, when, days);
+		    "(in %ld days); renew it", origin, when, days);
 	}
 	if (msg[0] != '\0')
 		warn(warnarg, msg);

@@ -366,6 +366,34 @@ out:
 	return ret;
 }
 
+bool
+smime_cert_days_left(const X509 *cert, time_t now, long *days,
+    bool *expired)
+{
+	ASN1_TIME *from;
+	long long left;
+	int d = 0, s = 0;
+	bool ok;
+
+	*days = 0;
+	if (expired != NULL)
+		*expired = false;
+	if ((from = ASN1_TIME_set(NULL, now)) == NULL)
+		return false;
+	ok = ASN1_TIME_diff(&d, &s, from, X509_get0_notAfter(cert)) == 1;
+	ASN1_TIME_free(from);
+	if (!ok) {
+		ERR_clear_error();
+		return false;
+	}
+	/* d and s have the same sign; floor, not truncation toward 0. */
+	left = (long long)d * 86400 + s;
+	*days = (long)(left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+	if (expired != NULL)
+		*expired = left <= 0;
+	return true;
+}
+
 smime_status
 smime_import_select(STACK_OF(X509) *certs, EVP_PKEY *key, X509 **leaf,
     struct smime_err *err)

@@ -6,6 +6,9 @@
 #ifndef SMIME_IMPORT_H
 #define SMIME_IMPORT_H
 
+#include <stdbool.h>
+#include <time.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -61,6 +64,18 @@ smime_status smime_certs_load(const char *path, STACK_OF(X509) *into,
  */
 smime_status smime_chain_build(X509 *leaf, STACK_OF(X509) *pool,
     STACK_OF(X509) **chain, struct smime_err *err);
+
+/*
+ * Days left until cert's notAfter, counted from now (seconds since the
+ * epoch, usually time(NULL)) and rounded DOWN (floor): notAfter in 23
+ * hours is 0 days, 30 days and 1 second is 30, one second ago is -1.
+ * Every day count smime-enroll and the daemon print comes from here, so
+ * that import, list, renew and check agree.  *expired is true when
+ * notAfter <= now (may be NULL).  Returns false (days 0) when notAfter
+ * cannot be read.
+ */
+bool smime_cert_days_left(const X509 *cert, time_t now, long *days,
+    bool *expired);
 
 /* One-line UTF-8 name (RFC 2253 order reversed, "CN=..., O=...") in buf. */
 void smime_name_oneline(const X509_NAME *name, char *buf, size_t buflen);

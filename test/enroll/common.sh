@@ -2,7 +2,7 @@
 # Provides: $ENROLL, $work (temp dir, removed on exit), $pki (a test PKI
 # of its own, so that parallel tests do not race), $store, fail(),
 # write_conf [EXTRA-ENROLL-SETTINGS], issue NAME CSR ADDRESS DAYS SERIAL
-# [PUBKEY], start_cmp ARGS... (mock CMP server on a free loopback port,
+# [PUBKEY], issue_at NAME CSR ADDRESS SECONDS SERIAL [OU], start_cmp ARGS... (mock CMP server on a free loopback port,
 # URL in $cmp_url), stop_cmp.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -62,6 +62,45 @@ EXT
 		-CAkey "$pki/inter-ca.key" -days "$4" -set_serial "$5" \
 		-extfile "$work/leaf.ext" ${6:+-force_pubkey "$6"} \
 		-out "$work/$1.crt" 2>/dev/null || fail "issue $1"
+}
+
+# issue_at NAME CSR ADDRESS SECONDS SERIAL [OU]: like issue, but notAfter
+# is exactly now + SECONDS (negative: already expired) and notBefore two
+# days ago, so that day counts are known to the second; OU replaces the
+# CSR's organizationalUnitName when given.  Python's cryptography signs.
+issue_at() {
+	python3 - "$pki/inter-ca.crt" "$pki/inter-ca.key" "$2" "$3" "$4" "$5" \
+		"$work/$1.crt" "${6:-}" <<'PY' || fail "issue_at $1"
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+ca_crt, ca_key, csr, addr, secs, serial, out, ou = sys.argv[1:9]
+ca = x509.load_pem_x509_certificate(open(ca_crt, "rb").read())
+key = serialization.load_pem_private_key(open(ca_key, "rb").read(), None)
+req = x509.load_pem_x509_csr(open(csr, "rb").read())
+subject = req.subject
+if ou:
+    new = x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou)
+    attrs = [new if a.oid == NameOID.ORGANIZATIONAL_UNIT_NAME else a
+             for a in subject]
+    if new not in attrs:
+        attrs.append(new)
+    subject = x509.Name(attrs)
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+b = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject)
+     .public_key(req.public_key()).serial_number(int(serial, 0))
+     .not_valid_before(now - datetime.timedelta(days=2))
+     .not_valid_after(now + datetime.timedelta(seconds=int(secs)))
+     .add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
+     .add_extension(x509.KeyUsage(True, True, False, False, False, False,
+                    False, False, False), True)
+     .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
+     .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(addr)]), False)
+     .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()), False))
+cert = b.sign(key, hashes.SHA256())
+open(out, "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+PY
 }
 
 # The CMP server's own certificate, issued by the test root.

@@ -15,7 +15,8 @@ command -v systemd-analyze >/dev/null 2>&1 ||
 
 work=$(mktemp -d /tmp/smime-units.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
-for u in smime-milter.service smime-enroll-renew.service; do
+for u in smime-milter.service smime-enroll-renew.service \
+    smime-enroll-check.service; do
 	sed -e "s|@sbindir@|$builddir/milter|g" -e "s|@bindir@|$builddir/milter|g" \
 	    -e "s|@sysconfdir@|$work/etc|g" -e "s|@localstatedir@|$work/var|g" \
 	    -e "s|@runstatedir@|$work/run|g" \
@@ -28,7 +29,8 @@ done
 cp "$srcdir/contrib/systemd/smime-enroll-renew.timer" "$work/"
 
 (cd "$work" && systemd-analyze verify --man=no ./smime-milter.service \
-    ./smime-enroll-renew.service ./smime-enroll-renew.timer) \
+    ./smime-enroll-renew.service ./smime-enroll-check.service \
+    ./smime-enroll-renew.timer) \
     >"$work/verify.out" 2>&1
 rc=$?
 cat "$work/verify.out"
@@ -43,11 +45,16 @@ grep -q "^ExecStart=$builddir/milter/smime-milter -f -c " "$work/smime-milter.se
     { echo "FAIL: ExecStart"; exit 1; }
 grep -q '^ExecStart=.*smime-enroll .* renew --all --within 60$' \
     "$work/smime-enroll-renew.service" || { echo "FAIL: renew command"; exit 1; }
+# ... and the expiry check runs right after each renewal.
+grep -q '^Wants=smime-enroll-check.service$' "$work/smime-enroll-renew.service" &&
+    grep -q '^After=smime-enroll-renew.service$' "$work/smime-enroll-check.service" &&
+    grep -q '^ExecStart=.*smime-enroll .* check$' "$work/smime-enroll-check.service" ||
+    { echo "FAIL: check unit not chained to renewal"; exit 1; }
 grep -q '^OnCalendar=daily$' "$work/smime-enroll-renew.timer" ||
     { echo "FAIL: timer"; exit 1; }
 
 # Run the units' commands against a small configuration: the check of
-# ExecStartPre/ExecReload and the daily renewal (nothing due: exit 0) must
+# ExecStartPre/ExecReload, the daily renewal and check (nothing due: exit 0) must
 # work with the options the binaries really take.
 mkdir -p "$work/etc/smime-milter/store" || exit 1
 ${OPENSSL:-openssl} req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
@@ -62,7 +69,9 @@ for line in "ExecStartPre" "ExecReload"; do
 	cmd=$(sed -n "s/^$line=//p" "$work/smime-milter.service" | head -n 1)
 	$cmd || { echo "FAIL: $line '$cmd' exited $?"; exit 1; }
 done
-cmd=$(sed -n 's/^ExecStart=//p' "$work/smime-enroll-renew.service")
-$cmd || { echo "FAIL: ExecStart '$cmd' exited $?"; exit 1; }
+for u in smime-enroll-renew smime-enroll-check; do
+	cmd=$(sed -n 's/^ExecStart=//p' "$work/$u.service")
+	$cmd || { echo "FAIL: $u ExecStart '$cmd' exited $?"; exit 1; }
+done
 echo "ok systemd units verify; their commands run"
 exit 0
