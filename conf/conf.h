@@ -41,6 +41,8 @@ struct conf_identity {
 	char	**ci_senders;		/* SMTP AUTH logins */
 	size_t	  ci_nsenders;
 	int	  ci_line;		/* line in cf_path, for messages */
+	bool	  ci_pending;		/* cert file missing: not enrolled
+					   yet, skipped by the daemon */
 };
 
 struct smime_conf {
@@ -131,7 +133,8 @@ void conf_print(const struct smime_conf *conf, FILE *out);
 
 /*
  * Build the signing identity store (smime/identity.h) from
- * sign.identities, then sign.store (a configured address wins over a
+ * sign.identities (entries conf_load() found pending, ci_pending, are
+ * skipped: it warned about them), then sign.store (a configured address wins over a
  * store entry, with a warning), then mark what sign.crl revokes.  On
  * success *out is a new store the caller frees with smime_idstore_free();
  * on failure *out is NULL and errbuf reads

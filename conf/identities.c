@@ -41,6 +41,8 @@ conf_load_identities(const struct smime_conf *conf,
 	}
 	for (i = 0; i < conf->cf_nidentities; i++) {
 		ci = &conf->cf_identities[i];
+		if (ci->ci_pending)
+			continue;	/* conf_load() warned */
 		snprintf(origin, sizeof(origin), "%s:%d: sign.identities[%zu]",
 		    conf->cf_path, ci->ci_line, i);
 		ret = smime_idstore_add_files(store, origin, ci->ci_address,

@@ -182,10 +182,15 @@ conf_copy_address(const char *text, char *why, size_t whylen)
 	return copy;
 }
 
-/* One path member of an identity: string, resolved, must exist. */
+/*
+ * One path member of an identity: string, resolved, must exist.  With
+ * missing not NULL a file that does not exist (ENOENT) is no error: it
+ * sets *missing (an identity not enrolled yet).
+ */
 static bool
 conf_identity_path(struct conf_ctx *ctx, const config_setting_t *group,
-    const char *prefix, const char *name, bool required, char **out)
+    const char *prefix, const char *name, bool required, char **out,
+    bool *missing)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 	char key[96];
@@ -211,6 +216,10 @@ conf_identity_path(struct conf_ctx *ctx, const config_setting_t *group,
 	    == NULL)
 		return conf_oom(ctx, s, key);
 	if (stat(*out, &st) != 0) {
+		if (errno == ENOENT && missing != NULL) {
+			*missing = true;
+			return true;
+		}
 		conf_error(ctx, s, key, "%s: %s", *out, strerror(errno));
 		return false;
 	}
@@ -317,12 +326,28 @@ conf_identity_one(struct conf_ctx *ctx, const config_setting_t *group,
 			return false;
 		}
 	}
-	return conf_identity_path(ctx, group, prefix, "cert", true,
-	    &ci->ci_cert) &&
-	    conf_identity_path(ctx, group, prefix, "key", true, &ci->ci_key) &&
-	    conf_identity_path(ctx, group, prefix, "chain", false,
-	    &ci->ci_chain) &&
-	    conf_identity_senders(ctx, group, prefix, ci);
+	/*
+	 * No certificate file yet: an identity smime-enroll has still to
+	 * enroll.  Both programs load such a file with a warning; the daemon
+	 * skips the identity until a reload finds its files.
+	 */
+	if (!conf_identity_path(ctx, group, prefix, "cert", true,
+	    &ci->ci_cert, &ci->ci_pending))
+		return false;
+	if (!conf_identity_path(ctx, group, prefix, "key", true, &ci->ci_key,
+	    ci->ci_pending ? &ci->ci_pending : NULL) ||
+	    !conf_identity_path(ctx, group, prefix, "chain", false,
+	    &ci->ci_chain, ci->ci_pending ? &ci->ci_pending : NULL) ||
+	    !conf_identity_senders(ctx, group, prefix, ci))
+		return false;
+	if (ci->ci_pending) {
+		snprintf(key, sizeof(key), "%s.cert", prefix);
+		conf_warning(ctx, config_setting_get_member(group, "cert"), key,
+		    "%s does not exist: %s is not enrolled yet and is skipped "
+		    "(enroll or import it, then reload)", ci->ci_cert,
+		    ci->ci_address);
+	}
+	return true;
 }
 
 /* sign.identities = ( { ... }, ... ) */
@@ -387,6 +412,9 @@ conf_print_identities(const struct conf_row *row,
 	for (i = 0; i < conf->cf_nidentities; i++) {
 		ci = &conf->cf_identities[i];
 		fprintf(out, "%.*s{\n", indent + 1, tabs);
+		if (ci->ci_pending)
+			fprintf(out, "%s# not enrolled yet (no cert file): "
+			    "skipped\n", tabs);
 		conf_print_member(out, tabs, "address", ci->ci_address);
 		conf_print_member(out, tabs, "cert", ci->ci_cert);
 		conf_print_member(out, tabs, "key", ci->ci_key);

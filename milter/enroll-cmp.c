@@ -16,18 +16,8 @@
 #include "smime/import.h"
 #include "smime/keygen.h"
 
-/* A smime_cmp_opts and the objects behind it. */
-struct enr_cmp {
-	struct smime_cmp_opts	 cm_opts;
-	char			 cm_url[1024];
-	char			*cm_secret;
-	X509			*cm_cert;	/* from --cert */
-	EVP_PKEY		*cm_key;	/* from --key */
-	STACK_OF(X509)		*cm_chain;	/* its intermediates */
-};
-
 /* Free what enr_cmp_setup() loaded. */
-static void
+void
 enr_cmp_clear(struct enr_cmp *cm)
 {
 	if (cm->cm_secret != NULL)
@@ -39,7 +29,7 @@ enr_cmp_clear(struct enr_cmp *cm)
 }
 
 /* Load one PEM object from path: a cert (cert != NULL) or a key. */
-static bool
+bool
 enr_load_pem(const char *path, X509 **cert, EVP_PKEY **key)
 {
 	BIO *bio;
@@ -64,7 +54,7 @@ enr_load_pem(const char *path, X509 **cert, EVP_PKEY **key)
  * --secret (and --ref), else --cert/--key, else own cert/key (may be
  * NULL) for renew and revoke.  Exit code.
  */
-static int
+int
 enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
     EVP_PKEY *own_key, STACK_OF(X509) *own_chain)
 {
@@ -189,7 +179,7 @@ out:
 }
 
 /* The key a renewal certifies: current, --newkey FILE or a fresh one. */
-static int
+int
 enr_renew_key(struct enr_ctx *ec, const char *address, EVP_PKEY *cur,
     EVP_PKEY **newkey)
 {
@@ -328,8 +318,9 @@ enr_cmd_revoke(struct enr_ctx *ec, const char *address)
 {
 	struct enr_cmp cm = { 0 };
 	STACK_OF(X509) *chain = NULL;
-	X509 *cert = NULL;
+	X509 *cert = NULL, *prev = NULL;
 	EVP_PKEY *key = NULL;
+	char path[PATH_MAX];
 	int rc = ENR_EX_USAGE, reason;
 
 	if ((reason = smime_cmp_reason(ec->ec_opts.eo_reason)) < 0) {
@@ -348,15 +339,36 @@ enr_cmd_revoke(struct enr_ctx *ec, const char *address)
 	ERR_clear_error();
 	if ((rc = enr_cmp_setup(ec, &cm, cert, key, chain)) != ENR_EX_OK)
 		goto out;
+	/* --previous: the certificate the installed one superseded. */
+	if (ec->ec_opts.eo_previous) {
+		smime_store_path(ec->ec_store, address, "cert.pem.prev", path,
+		    sizeof(path));
+		if (!enr_load_pem(path, &prev, NULL)) {
+			rc = ENR_EX_INVALID;
+			goto out;
+		}
+		if (X509_cmp(prev, cert) == 0) {
+			rc = ENR_EX_INVALID;
+			enr_error(address, "%s is the installed certificate",
+			    path);
+			goto out;
+		}
+	}
 	if (ec->ec_opts.eo_dry_run) {
 		printf("would revoke %s (%s) via %s\n", address,
 		    ec->ec_opts.eo_reason, cm.cm_url);
 		goto out;
 	}
-	if (smime_cmp_revoke(&cm.cm_opts, cert, reason, &ec->ec_err) !=
-	    SMIME_OK) {
+	if (smime_cmp_revoke(&cm.cm_opts, prev != NULL ? prev : cert, reason,
+	    &ec->ec_err) != SMIME_OK) {
 		rc = ENR_EX_CA;
 		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if (prev != NULL) {	/* the installed certificate stays usable */
+		enr_report_cert("revoked the previous certificate of", address,
+		    prev);
+		rc = ENR_EX_OK;
 		goto out;
 	}
 	rc = ENR_EX_FAIL;
@@ -373,6 +385,7 @@ out:
 	enr_cmp_clear(&cm);
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(cert);
+	X509_free(prev);
 	EVP_PKEY_free(key);
 	return rc;
 }

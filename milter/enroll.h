@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "conf/conf.h"
+#include "smime/cmp.h"
 #include "smime/err.h"
 #include "smime/profile.h"
 #include "smime/store.h"
@@ -53,6 +54,7 @@ struct enr_opts {
 	const char	*eo_newkey;
 	long		 eo_within;
 	long		 eo_days;	/* check --days */
+	bool		 eo_previous;	/* revoke --previous */
 	const char	*eo_cn, *eo_o, *eo_ou, *eo_l, *eo_st, *eo_c;
 };
 
@@ -106,6 +108,38 @@ int enr_install(struct enr_ctx *ec, const char *address, const char *verb,
 /* Reload the milter after a change; exit code. */
 int enr_notify(struct enr_ctx *ec);
 
+/* A smime_cmp_opts and the objects behind it (enroll-cmp.c). */
+struct enr_cmp {
+	struct smime_cmp_opts	 cm_opts;
+	char			 cm_url[1024];
+	char			*cm_secret;
+	X509			*cm_cert;	/* from --cert */
+	EVP_PKEY		*cm_key;	/* from --key */
+	STACK_OF(X509)		*cm_chain;	/* its intermediates */
+};
+
+/*
+ * Fill cm from options and the enroll group: server, recipient, trust;
+ * protection PBM (--ref/--secret), --cert/--key, else own_cert/own_key
+ * (borrowed, may be NULL) with own_chain.  Exit code; always
+ * enr_cmp_clear() afterwards.
+ */
+int enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
+    EVP_PKEY *own_key, STACK_OF(X509) *own_chain);
+
+/* Free what enr_cmp_setup() loaded and zero cm. */
+void enr_cmp_clear(struct enr_cmp *cm);
+
+/* Load one PEM certificate (cert != NULL) or private key from path. */
+bool enr_load_pem(const char *path, X509 **cert, EVP_PKEY **key);
+
+/*
+ * The key a new certificate is for: cur (--reuse-key, new reference),
+ * --newkey FILE or a fresh enroll.key_type key in *newkey.  Exit code.
+ */
+int enr_renew_key(struct enr_ctx *ec, const char *address, EVP_PKEY *cur,
+    EVP_PKEY **newkey);
+
 /* The commands; each returns an exit code. */
 int enr_cmd_keygen(struct enr_ctx *ec, const char *address);
 int enr_cmd_csr(struct enr_ctx *ec, const char *address);
@@ -127,5 +161,13 @@ int enr_cmd_revoke(struct enr_ctx *ec, const char *address);
  * ENR_EX_OK (nothing due), ENR_EX_DUE, ENR_EX_FAIL (mail not sent).
  */
 int enr_cmd_check(struct enr_ctx *ec);
+
+/*
+ * retitle: a certificate with a new subject (--ou, other profile options)
+ * for the identity over CMP (cr signed with the current certificate, or
+ * ir with PBM), same key with --reuse-key; installed, the milter
+ * reloaded, and only then the old certificate revoked as superseded.
+ */
+int enr_cmd_retitle(struct enr_ctx *ec, const char *address);
 
 #endif /* MILTER_ENROLL_H */

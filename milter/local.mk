@@ -11,7 +11,7 @@ dist_man_MANS += milter/smime-milter.8
 sbin_PROGRAMS += milter/smime-enroll
 milter_smime_enroll_SOURCES = milter/smime-enroll.c milter/enroll.h \
 	milter/enroll-util.c milter/enroll-local.c milter/enroll-cmp.c \
-	milter/enroll-check.c
+	milter/enroll-check.c milter/enroll-retitle.c
 milter_smime_enroll_LDADD = smime/libsmime.a conf/libsmimeconf.a \
 	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS)
 dist_man_MANS += milter/smime-enroll.8

@@ -22,7 +22,7 @@ enum {
 	OPT_DRY_RUN = 256, OPT_FORCE, OPT_JSON, OPT_ALL, OPT_REUSE_KEY,
 	OPT_DN_EMAIL, OPT_TYPE, OPT_OUT, OPT_PASS, OPT_SERVER, OPT_REF,
 	OPT_SECRET, OPT_CERT, OPT_KEY, OPT_RECIPIENT, OPT_TRUSTED, OPT_REASON,
-	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C
+	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_PREVIOUS, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C
 };
 
 static const struct option enr_longopts[] = {
@@ -48,6 +48,7 @@ static const struct option enr_longopts[] = {
 	{ "newkey", required_argument, NULL, OPT_NEWKEY },
 	{ "within", required_argument, NULL, OPT_WITHIN },
 	{ "days", required_argument, NULL, OPT_DAYS },
+	{ "previous", no_argument, NULL, OPT_PREVIOUS },
 	{ "cn", required_argument, NULL, OPT_CN },
 	{ "o", required_argument, NULL, OPT_O },
 	{ "ou", required_argument, NULL, OPT_OU },
@@ -65,7 +66,7 @@ static const struct {
 	{ "keygen", 1, 1 }, { "csr", 1, 1 }, { "import", 2, 2 },
 	{ "enroll", 1, 1 }, { "renew", 0, 1 }, { "revoke", 1, 1 },
 	{ "rollback", 1, 1 }, { "list", 0, 0 }, { "senders", 1, 1000 },
-	{ "check", 0, 0 },
+	{ "check", 0, 0 }, { "retitle", 1, 1 },
 };
 
 static void
@@ -83,8 +84,12 @@ enr_usage(FILE *fp)
 	    "[--recipient DN] [--trusted FILE]\n"
 	    "  renew [ADDRESS | --all] [--within DAYS] [--reuse-key | "
 	    "--newkey FILE] [CMP options]\n"
-	    "  revoke ADDRESS --reason keyCompromise|affiliationChanged|"
-	    "superseded|cessationOfOperation\n"
+	    "  revoke ADDRESS [--previous] --reason keyCompromise|"
+	    "affiliationChanged|\n"
+	    "         superseded|cessationOfOperation [CMP options]\n"
+	    "  retitle ADDRESS --ou OU [profile options] [--reuse-key | "
+	    "--newkey FILE]\n"
+	    "         [CMP options]\n"
 	    "  rollback ADDRESS\n"
 	    "  senders ADDRESS [LOGIN...]\n"
 	    "  list [--json]\n"
@@ -106,6 +111,7 @@ enr_set_opt(struct enr_opts *o, int ch, char *arg)
 	case OPT_JSON: o->eo_json = true; break;
 	case OPT_ALL: o->eo_all = true; break;
 	case OPT_REUSE_KEY: o->eo_reuse_key = true; break;
+	case OPT_PREVIOUS: o->eo_previous = true; break;
 	case OPT_DN_EMAIL: o->eo_dn_email = true; break;
 	case OPT_TYPE: o->eo_type = arg; break;
 	case OPT_OUT: o->eo_out = arg; break;
@@ -185,6 +191,8 @@ enr_dispatch(struct enr_ctx *ec, const char *cmd, char **args, int nargs)
 		rc = enr_cmd_senders(ec, address, args + 1, nargs - 1);
 	else if (strcmp(cmd, "check") == 0)
 		rc = enr_cmd_check(ec);
+	else if (strcmp(cmd, "retitle") == 0)
+		rc = enr_cmd_retitle(ec, address);
 	else
 		rc = enr_cmd_list(ec);
 	/* Reload even after a partial failure (renew --all) if we changed. */

@@ -20,6 +20,7 @@
 struct smime_cmp_check {
 	EVP_PKEY	*cc_key;
 	const char	*cc_address;
+	const X509_NAME	*cc_subject;	/* must be in the cert, or NULL */
 	bool		 cc_failed;
 	struct smime_err cc_err;
 };
@@ -235,6 +236,49 @@ smime_cmp_failed(OSSL_CMP_CTX *ctx, const char *what, struct smime_err *err)
 	return SMIME_POLICY;
 }
 
+/*
+ * True when every attribute of want appears in got with the same type
+ * and UTF-8 value (the CA may add attributes, not change or drop ours);
+ * else false with the first difference in err.
+ */
+static bool
+smime_cmp_subject_has(const X509_NAME *got, const X509_NAME *want,
+    struct smime_err *err)
+{
+	const X509_NAME_ENTRY *we, *ge;
+	unsigned char *wv = NULL, *gv = NULL;
+	int i, j, nid, wl, gl;
+	bool found;
+
+	for (i = 0; i < X509_NAME_entry_count(want); i++) {
+		we = X509_NAME_get_entry(want, i);
+		nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(we));
+		if ((wl = ASN1_STRING_to_UTF8(&wv,
+		    X509_NAME_ENTRY_get_data(we))) < 0)
+			return false;
+		found = false;
+		for (j = -1; !found &&
+		    (j = X509_NAME_get_index_by_NID(got, nid, j)) >= 0;) {
+			ge = X509_NAME_get_entry(got, j);
+			if ((gl = ASN1_STRING_to_UTF8(&gv,
+			    X509_NAME_ENTRY_get_data(ge))) >= 0)
+				found = gl == wl && memcmp(gv, wv,
+				    (size_t)wl) == 0;
+			OPENSSL_free(gv);
+			gv = NULL;
+		}
+		if (!found)
+			smime_err_set(err, "certificate subject lacks the "
+			    "requested %s=%.*s", OBJ_nid2sn(nid), wl,
+			    (const char *)wv);
+		OPENSSL_free(wv);
+		wv = NULL;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 /* certConf callback: confirm the new certificate only if it is usable. */
 static int
 smime_cmp_confirm(OSSL_CMP_CTX *ctx, X509 *cert, int fail_info,
@@ -245,7 +289,8 @@ smime_cmp_confirm(OSSL_CMP_CTX *ctx, X509 *cert, int fail_info,
 	if (fail_info != 0 || cc == NULL)
 		return fail_info;
 	if (smime_cert_check(cert, cc->cc_key, cc->cc_address, &cc->cc_err) !=
-	    SMIME_OK) {
+	    SMIME_OK || (cc->cc_subject != NULL && !smime_cmp_subject_has(
+	    X509_get_subject_name(cert), cc->cc_subject, &cc->cc_err))) {
 		cc->cc_failed = true;
 		*txt = smime_err_get0(&cc->cc_err);
 		return 1 << OSSL_CMP_PKIFAILUREINFO_badCertTemplate;
@@ -280,7 +325,7 @@ smime_cmp_certreq(const struct smime_cmp_opts *o, enum smime_cmp_req type,
     X509 **cert, STACK_OF(X509) **extra, struct smime_err *err)
 {
 	static const char *const names[] = { "ir", "cr", "kur" };
-	struct smime_cmp_check cc = { newkey, address, false, { "" } };
+	struct smime_cmp_check cc = { newkey, address, NULL, false, { "" } };
 	STACK_OF(X509_EXTENSION) *copy = NULL;
 	OSSL_CMP_CTX *ctx;
 	X509 *got = NULL;
@@ -288,6 +333,8 @@ smime_cmp_certreq(const struct smime_cmp_opts *o, enum smime_cmp_req type,
 
 	*cert = NULL;
 	*extra = NULL;
+	if (o->co_same_subject && type != SMIME_CMP_KUR)
+		cc.cc_subject = subject;
 	if ((ctx = smime_cmp_ctx(o, &ret, err)) == NULL)
 		goto out;
 	ret = SMIME_INTERNAL;

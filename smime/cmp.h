@@ -24,6 +24,9 @@ struct smime_cmp_opts {
 	const char	*co_trusted;	/* PEM file: anchors for the CA's
 					   signing cert; required unless PBM */
 	int		 co_timeout;	/* seconds per message, 0: default */
+	bool		 co_same_subject; /* ir/cr: certConf rejects a cert
+					   whose subject lacks a value of
+					   the requested one (retitle) */
 };
 
 enum smime_cmp_req {
@@ -37,7 +40,8 @@ enum smime_cmp_req {
  * NULL) go into the template; kur: oldcert is the certificate to update
  * (subject and SANs are copied from it), protected with co_cert/co_key.
  * Before confirming, the new cert is checked (smime_cert_check against
- * newkey and address); a bad one is rejected in certConf.  *cert and
+ * newkey and address, and with co_same_subject every attribute value of
+ * subject must be in its subject); a bad one is rejected in certConf.  *cert and
  * *extra (extraCerts and caPubs of the response) are new, caller frees.
  * Returns SMIME_OK, SMIME_TEMPFAIL (no answer), SMIME_POLICY (CA said no
  * or the cert failed our checks), SMIME_SYNTAX (options) or

@@ -13,6 +13,7 @@
 #include <check.h>
 
 #include "conf/conf-int.h"
+#include "smime/identity.h"
 
 /* A fresh directory per test, so tests do not depend on each other. */
 static char *
@@ -327,6 +328,51 @@ START_TEST(defaults)
 }
 END_TEST
 
+/*
+ * An identity whose cert file does not exist yet (smime-enroll is about
+ * to create it) loads with one warning naming file and line, prints as
+ * pending in -T output and is left out of the identity store.
+ */
+START_TEST(pending_identity)
+{
+	char *dir = make_tmpdir(), *path;
+	struct smime_conf *conf;
+	struct smime_idstore *ids = NULL;
+	struct warnings w = { 0, "" };
+	char err[1024], *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	path = write_file(dir, "c.conf", "socket = \"local:/run/s.sock\";\n"
+	    "mode = \"s\";\nsign = { identities = (\n"
+	    " { address = \"taro@example.jp\";\n"
+	    "   cert = \"store/taro@example.jp/cert.pem\";\n"
+	    "   key = \"store/taro@example.jp/key.pem\";\n"
+	    "   chain = \"store/taro@example.jp/chain.pem\";\n"
+	    "   senders = [ \"taro\" ]; } ); };\n");
+	conf = conf_load(path, err, sizeof(err), collect_warning, &w);
+	ck_assert_msg(conf != NULL, "%s", err);
+	ck_assert_uint_eq(conf->cf_nidentities, 1);
+	ck_assert(conf->cf_identities[0].ci_pending);
+	ck_assert_int_eq(w.w_count, 1);
+	ck_assert_msg(strstr(w.w_last, "c.conf:5: sign.identities[0].cert: ")
+	    != NULL && strstr(w.w_last, "taro@example.jp is not enrolled yet")
+	    != NULL, "%s", w.w_last);
+	ck_assert_int_eq(conf_load_identities(conf, &ids, NULL, NULL, err,
+	    sizeof(err)), SMIME_OK);
+	ck_assert_uint_eq(smime_idstore_count(ids), 0);
+	smime_idstore_free(ids);
+	ck_assert_ptr_nonnull(fp = open_memstream(&text, &len));
+	conf_print(conf, fp);
+	fclose(fp);
+	ck_assert_msg(strstr(text, "# not enrolled yet") != NULL, "%s", text);
+	free(text);
+	conf_free(conf);
+	free(path);
+	remove_tmpdir(dir);
+}
+END_TEST
+
 /* internal_hosts: IPv4, IPv6, IPv4-mapped, "IPv6:" and bracket forms. */
 START_TEST(internal_hosts_matching)
 {
@@ -563,9 +609,15 @@ static const struct bad_case bad_cases[] = {
 	  "cert = \"have.pem\"; key = \"have.key\"; } ); };\n",
 	  "F:5: sign.identities[1].address: duplicate identity \"a@b.jp\" "
 	  "(first defined at line 4)" },
+	/* a missing cert is a pending identity (warning); a missing key or
+	 * chain beside an existing cert is an error */
 	{ HDR "sign = { identities = (\n { address = \"a@b.jp\";\n cert = "
-	  "\"certs/nothere.pem\"; key = \"have.key\"; } ); };\n",
-	  "F:5: sign.identities[0].cert: D/certs/nothere.pem: No such file or "
+	  "\"have.pem\"; key = \"certs/nothere.key\"; } ); };\n",
+	  "F:5: sign.identities[0].key: D/certs/nothere.key: No such file or "
+	  "directory" },
+	{ HDR "sign = { identities = (\n { address = \"a@b.jp\";\n cert = "
+	  "\"have.pem\"; key = \"have.key\";\n chain = \"no.pem\"; } ); };\n",
+	  "F:6: sign.identities[0].chain: D/no.pem: No such file or "
 	  "directory" },
 	{ HDR "sign = { identities = (\n { address = \"a@b.jp\";\n cert = "
 	  "\"have.pem\"; } ); };\n",
@@ -712,6 +764,7 @@ main(void)
 	tcase_add_loop_test(tc, bad_config, 0,
 	    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(tc, missing_file);
+	tcase_add_test(tc, pending_identity);
 	tcase_add_test(tc, every_key_documented);
 	tcase_add_test(tc, actions);
 	suite_add_tcase(s, tc);
