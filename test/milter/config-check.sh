@@ -43,8 +43,16 @@ sed 's/cert = "taro.crt"/cert = "hanako.crt"/' "$work/good.conf" > "$work/mismat
 cp "$pki/hanako.crt" "$work/hanako.crt"
 expect_bad mismatch "does not match certificate"
 
-sed 's/cert = "taro.crt"/cert = "missing.crt"/' "$work/good.conf" > "$work/missing.conf"
-expect_bad missing "missing.crt"
+# A missing key beside an existing certificate is an error ...
+sed 's/key = "taro.key"/key = "missing.key"/' "$work/good.conf" > "$work/missing.conf"
+expect_bad missing "missing.key: No such file or directory"
+# ... a missing certificate is an identity not enrolled yet: loaded with a
+# warning and skipped (smime-milter.conf(5)).
+sed 's/cert = "taro.crt"/cert = "missing.crt"/' "$work/good.conf" > "$work/pending.conf"
+out=$("$SMF" -c "$work/pending.conf" -n 2>&1) || fail "pending identity refused: $out"
+echo "$out" | grep -q "missing.crt does not exist: taro@example.jp is not enrolled yet" ||
+	fail "pending: no warning: $out"
+echo "$out" | grep -q "configuration OK (0 signing identities)" || fail "pending: $out"
 
 # An intermediates file without a certificate is refused at load time.
 echo "not a certificate" > "$work/empty-chain.pem"
