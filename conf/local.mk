@@ -6,7 +6,6 @@ conf_libsmimeconf_a_SOURCES = conf/conf.h conf/conf-int.h conf/conf.c \
 # The sample config is installed only when none is there: an upgrade must
 # never overwrite the administrator's file.
 EXTRA_DIST += conf/smime-milter.conf
-dist_man_MANS += milter/smime-milter.conf.5
 
 install-data-local: install-conf-sample
 install-conf-sample:

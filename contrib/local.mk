@@ -1,19 +1,26 @@
 # contrib/: systemd units, MTA snippets, quickstart
 #
-# Nothing here is installed by "make install": MTA configuration and service
-# units are site decisions.  The systemd units are generated with the
-# configured paths (make contrib-units, also part of "make all") and copied
-# by hand, see the comment at the top of each unit:
-#   cp contrib/systemd/*.service contrib/systemd/*.timer /etc/systemd/system/
+# MTA configuration is a site decision: "make install" installs none of it.
+# The systemd units are generated with the configured paths (make
+# contrib-units, also part of "make all"); "make install" installs them only
+# with ./configure --with-systemdsystemunitdir=DIR (the Debian package does),
+# otherwise copy them by hand, see the comment at the top of each unit.
 CONTRIB_UNITS = \
 	contrib/systemd/smime-milter.service \
 	contrib/systemd/smime-enroll-renew.service \
 	contrib/systemd/smime-enroll-check.service
 nodist_noinst_DATA = $(CONTRIB_UNITS)
 CLEANFILES += $(CONTRIB_UNITS)
+if INSTALL_SYSTEMD_UNITS
+systemdsystemunit_DATA = $(CONTRIB_UNITS) \
+	contrib/systemd/smime-enroll-renew.timer
+endif
 EXTRA_DIST += \
+	README.md \
 	contrib/quickstart \
 	contrib/install-deps \
+	contrib/configure-build \
+	contrib/debian-packages \
 	contrib/run-tests \
 	contrib/postfix/main.cf.snippet \
 	contrib/postfix/master.cf.snippet \
@@ -23,12 +30,7 @@ EXTRA_DIST += \
 	contrib/systemd/smime-enroll-check.service.in \
 	contrib/systemd/smime-enroll-renew.timer
 
-contrib_edit = sed \
-	-e 's|@sbindir[@]|$(sbindir)|g' \
-	-e 's|@bindir[@]|$(bindir)|g' \
-	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
-	-e 's|@localstatedir[@]|$(localstatedir)|g' \
-	-e 's|@runstatedir[@]|$(runstatedir)|g'
+contrib_edit = $(edit_paths)
 
 $(CONTRIB_UNITS): Makefile
 	$(AM_V_GEN)$(MKDIR_P) contrib/systemd && rm -f $@ $@.tmp && \
@@ -40,3 +42,9 @@ contrib/systemd/smime-enroll-check.service: $(srcdir)/contrib/systemd/smime-enro
 
 contrib-units: $(CONTRIB_UNITS)
 .PHONY: contrib-units
+
+# The README's two commands in a fresh clone, in both orders (slow: four
+# builds; not part of make check, CI runs the README order in .ci/run).
+check-readme:
+	top_srcdir=$(abs_top_srcdir) $(SHELL) $(top_srcdir)/test/readme.sh
+.PHONY: check-readme

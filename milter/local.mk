@@ -5,8 +5,20 @@ milter_smime_milter_SOURCES = milter/smf.h milter/daemon.h \
 	milter/message.c milter/apply.c milter/callbacks.c milter/testmode.c
 milter_smime_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 milter_smime_milter_LDADD = conf/libsmimeconf.a smime/libsmime.a \
-	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(MILTER_LIBS) -lpthread
-dist_man_MANS += milter/smime-milter.8
+	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(MILTER_LIBS) $(PTHREAD_LIBS)
+# Man pages: milter/*.[58].in with the configured paths (Makefile.am).
+MILTER_MANS = milter/smime-milter.8 milter/smime-enroll.8 \
+	milter/smime-milter.conf.5
+man_MANS += $(MILTER_MANS)
+CLEANFILES += $(MILTER_MANS)
+EXTRA_DIST += milter/smime-milter.8.in milter/smime-enroll.8.in \
+	milter/smime-milter.conf.5.in
+$(MILTER_MANS): Makefile
+	$(AM_V_GEN)$(MKDIR_P) milter && rm -f $@ $@.tmp && \
+	$(edit_paths) $(srcdir)/$@.in > $@.tmp && mv $@.tmp $@
+milter/smime-milter.8: $(srcdir)/milter/smime-milter.8.in
+milter/smime-enroll.8: $(srcdir)/milter/smime-enroll.8.in
+milter/smime-milter.conf.5: $(srcdir)/milter/smime-milter.conf.5.in
 # smime-enroll: the admin tool (owned by the enroll work)
 sbin_PROGRAMS += milter/smime-enroll
 milter_smime_enroll_SOURCES = milter/smime-enroll.c milter/enroll.h \
@@ -14,4 +26,3 @@ milter_smime_enroll_SOURCES = milter/smime-enroll.c milter/enroll.h \
 	milter/enroll-check.c milter/enroll-retitle.c
 milter_smime_enroll_LDADD = smime/libsmime.a conf/libsmimeconf.a \
 	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS)
-dist_man_MANS += milter/smime-enroll.8

@@ -1,3 +1,3 @@
 # identity: file list owned by the identity work
-smime_libsmime_a_SOURCES += smime/identity.c smime/identity-int.h \
+smime_libsmime_a_SOURCES += smime/identity.h smime/identity.c smime/identity-int.h \
 	smime/idstore_dir.c smime/idstore_crl.c

@@ -7,7 +7,7 @@ check_PROGRAMS += test/bench/bench
 test_bench_bench_SOURCES = test/bench/bench.c test/client/mclient.c \
 	test/client/mclient.h
 test_bench_bench_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
-test_bench_bench_LDADD = $(OPENSSL_LIBS) -lpthread
+test_bench_bench_LDADD = $(OPENSSL_LIBS) $(PTHREAD_LIBS)
 EXTRA_DIST += test/bench/PERFORMANCE.md
 CLEANFILES += bench-results.json
 

@@ -6,7 +6,7 @@ test_client_milterclient_SOURCES = test/client/milterclient.c \
 test_client_milterclient_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 test_client_testfilter_SOURCES = test/client/testfilter.c
 test_client_testfilter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
-test_client_testfilter_LDADD = $(MILTER_LIBS) -lpthread
+test_client_testfilter_LDADD = $(MILTER_LIBS) $(PTHREAD_LIBS)
 # Daemon tests (skipped while milter/smime-milter is not built): feature
 # checks, load (LOAD_SECONDS, default 20), limits, secrets.
 CLIENT_DAEMON_TESTS = test/client/milterclient.sh test/client/load.sh \

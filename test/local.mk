@@ -2,6 +2,15 @@
 # Each area keeps its own tests in test/<area>.mk.
 CHECK_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 CHECK_TEST_LIBS = smime/libsmime.a $(OPENSSL_LIBS) $(CHECK_LIBS)
+# The test PKI is generated at test time (never committed), with validity
+# counted from the moment it is made; test/pki/stamp.sh checks that a
+# stale one is rebuilt.
+EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh
+TESTS += test/pki/stamp.sh
+clean-local: clean-test-pki
+clean-test-pki:
+	rm -rf test/tmp-pki test/tmp-pki.lock
+.PHONY: clean-test-pki
 include $(top_srcdir)/test/core.mk
 include $(top_srcdir)/test/conf.mk
 include $(top_srcdir)/test/mime.mk

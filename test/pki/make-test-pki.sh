@@ -19,13 +19,33 @@
 #   noeku     RSA-2048 noeku@example.jp, EKU serverAuth only
 #   untrusted RSA-2048 untrusted@example.jp, issued by other-root
 #
-# The leaves are issued by the intermediate unless stated.  Re-running on
-# an existing OUTDIR is a no-op (stamp file), so tests may share it.
+# The leaves are issued by the intermediate unless stated; every good
+# certificate and CRL is valid from the moment this script runs (only
+# "expired" and "notyet" have fixed dates).  Nothing generated here is
+# committed: the PKI is made at test time in the build tree.
+#
+# Re-running on an existing OUTDIR is a no-op (stamp file), so tests may
+# share it, as long as the stamp names this version of the script and the
+# PKI is valid for at least 30 more days; otherwise OUTDIR is rebuilt, so a
+# build tree kept for years never runs on an expired PKI.
 set -eu
 
 out=${1:?usage: make-test-pki.sh OUTDIR}
 OPENSSL=${OPENSSL:-openssl}
-[ -f "$out/.complete" ] && exit 0
+here=$(cd "$(dirname "$0")" && pwd)
+version=$(cksum < "$here/make-test-pki.sh")
+if [ -f "$out/.complete" ] &&
+    [ "$(cat "$out/.complete")" = "$version" ] &&
+    "$OPENSSL" x509 -checkend 2592000 -noout -in "$out/taro.crt" >/dev/null 2>&1 &&
+    "$OPENSSL" x509 -checkend 2592000 -noout -in "$out/inter-ca.crt" >/dev/null 2>&1; then
+	exit 0
+fi
+if [ -d "$out" ]; then
+	# Stale or partial: start again (only our own file names).
+	rm -rf "$out/newcerts"
+	rm -f "$out"/*.crt "$out"/*.key "$out"/*.pem "$out"/*.csr "$out"/*.index* \
+	    "$out"/*.serial* "$out"/*.crlnumber* "$out/ca.cnf" "$out/.complete"
+fi
 mkdir -p "$out"
 cd "$out"
 umask 077
@@ -151,4 +171,4 @@ cp root-ca.crt trust.pem
 cp inter-ca.crt chain.pem
 chmod 644 ./*.crt trust.pem chain.pem crl.pem root-crl.pem
 rm -f ./*.csr
-touch .complete
+echo "$version" > .complete

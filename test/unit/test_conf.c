@@ -712,7 +712,7 @@ START_TEST(every_key_documented)
 
 	if (srcdir == NULL)
 		srcdir = ".";
-	ck_assert_int_ne(asprintf(&man_path, "%s/milter/smime-milter.conf.5",
+	ck_assert_int_ne(asprintf(&man_path, "%s/milter/smime-milter.conf.5.in",
 	    srcdir), -1);
 	ck_assert_int_ne(asprintf(&sample_path, "%s/conf/smime-milter.conf",
 	    srcdir), -1);
