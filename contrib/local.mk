@@ -16,7 +16,7 @@ systemdsystemunit_DATA = $(CONTRIB_UNITS) \
 	contrib/systemd/smime-enroll-renew.timer
 endif
 EXTRA_DIST += \
-	README.md \
+	README.md NEWS \
 	contrib/quickstart \
 	contrib/install-deps \
 	contrib/configure-build \
@@ -48,3 +48,9 @@ contrib-units: $(CONTRIB_UNITS)
 check-readme:
 	top_srcdir=$(abs_top_srcdir) $(SHELL) $(top_srcdir)/test/readme.sh
 .PHONY: check-readme
+
+# The Debian package: build, lintian, install, sign/verify, purge.  Root
+# only (it installs a package); CI runs it from .ci/run.
+check-deb:
+	top_srcdir=$(abs_top_srcdir) bash $(top_srcdir)/test/debian/package.sh
+.PHONY: check-deb

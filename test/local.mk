@@ -5,7 +5,8 @@ CHECK_TEST_LIBS = smime/libsmime.a $(OPENSSL_LIBS) $(CHECK_LIBS)
 # The test PKI is generated at test time (never committed), with validity
 # counted from the moment it is made; test/pki/stamp.sh checks that a
 # stale one is rebuilt.
-EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh
+EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh \
+	test/debian/package.sh
 TESTS += test/pki/stamp.sh
 clean-local: clean-test-pki
 clean-test-pki:

@@ -1,0 +1,196 @@
+#!/bin/bash
+# package.sh - the Debian package, as a mail admin would get it:
+#   1. dpkg-buildpackage -us -uc -b on a copy of this tree (tracked files);
+#   2. lintian: no errors (warnings are printed; the kept ones are listed
+#      in debian/README.source);
+#   3. apt-get install ./smime-milter_*.deb;
+#   4. the smime-milter user and group, files, modes, conffile, units,
+#      man pages; smime-milter -V and -n with the installed configuration;
+#      the installed daemon, as user smime-milter with the installed
+#      (verify-only) configuration, passes a message and adds its
+#      Authentication-Results field;
+#   5. contrib/quickstart with the installed smime-milter and smime-enroll
+#      (demo CA, identity, sign, openssl cms -verify, verify -> smime=pass);
+#   6. apt-get purge leaves no file behind (the system user stays, as
+#      Debian practice wants: files may still belong to it).
+# It installs and removes a system package: root only, not part of
+# "make check" (CI runs it from .ci/run; "make check-deb" by hand).
+# Exit: 0 pass, 77 skip (not root, or no dpkg-buildpackage), 1 fail.
+set -u
+srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (installs a package)"; exit 77; }
+for t in dpkg-buildpackage lintian apt-get; do
+	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t missing"; exit 77; }
+done
+[ -f "$srcdir/debian/control" ] || { echo "SKIP: no debian/ (a release tarball)"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/debpkg-test.XXXXXX") || exit 1
+milter_pid=
+cleanup() {
+	[ -n "$milter_pid" ] && kill "$milter_pid" 2>/dev/null
+	if dpkg-query -W -f='${Status}' smime-milter 2>/dev/null | grep -q installed; then
+		apt-get purge -y -qq smime-milter >/dev/null 2>&1
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+if dpkg-query -W -f='${Status}' smime-milter 2>/dev/null | grep -q 'ok installed'; then
+	fail "smime-milter is already installed here; remove it first"
+fi
+
+# 1. Build from the tracked files (a clean tree, as CI's clone).
+mkdir "$work/src"
+if git -C "$srcdir" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$srcdir" && git ls-files -z | tar --null -T - -cf -) |
+	    tar -C "$work/src" -xf - || fail "copying the tree"
+else
+	(cd "$srcdir" && tar --exclude='./build*' -cf - .) |
+	    tar -C "$work/src" -xf - || fail "copying the tree"
+fi
+echo "==> dpkg-buildpackage -us -uc -b"
+(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc) ${DEB_BUILD_OPTIONS:-}" \
+    dpkg-buildpackage -us -uc -b) > "$work/build.log" 2>&1 ||
+	{ tail -n 60 "$work/build.log"; fail "dpkg-buildpackage"; }
+deb=$(ls "$work"/smime-milter_*.deb 2>/dev/null | head -n 1)
+[ -n "$deb" ] || fail "no .deb built"
+echo "built $(basename "$deb")"
+
+# 2. lintian
+echo "==> lintian"
+lintian --pedantic --info "$work"/smime-milter_*.changes > "$work/lintian.log" 2>&1
+sed 's/^/    /' "$work/lintian.log" | grep -E '^    [EWIP]:' || true
+if grep -q '^E:' "$work/lintian.log"; then
+	fail "lintian reports errors"
+fi
+
+# 3. install (what carries our names before it, to compare after purge)
+ours() {
+	find /etc /lib /usr /var /run /srv /opt \( -name '*smime-milter*' -o \
+	    -name '*smime-enroll*' \) 2>/dev/null | grep -v '^/var/lib/dpkg/\|^/var/cache/' | sort
+}
+ours > "$work/before"
+echo "==> apt-get install $(basename "$deb")"
+cp "$deb" "$work/pkg.deb"
+(cd "$work" && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends ./pkg.deb) > "$work/install.log" 2>&1 ||
+	{ cat "$work/install.log"; fail "apt-get install"; }
+
+# 4. what got installed
+echo "==> user, files, permissions"
+pw=$(getent passwd smime-milter) || fail "no smime-milter user"
+getent group smime-milter >/dev/null || fail "no smime-milter group"
+uid=$(echo "$pw" | cut -d: -f3)
+[ "$uid" -lt 1000 ] || fail "smime-milter is not a system user (uid $uid)"
+case $pw in
+*:/usr/sbin/nologin) ;;
+*) fail "smime-milter has a login shell: $pw" ;;
+esac
+[ "$(id -gn smime-milter)" = smime-milter ] || fail "primary group of smime-milter"
+check_mode() { # check_mode PATH OWNER:GROUP MODE
+	got=$(stat -c '%U:%G %a' "$1" 2>/dev/null) || fail "$1 missing"
+	[ "$got" = "$2 $3" ] || fail "$1 is $got, want $2 $3"
+}
+check_mode /usr/sbin/smime-milter root:root 755
+check_mode /usr/sbin/smime-enroll root:root 755
+check_mode /etc/smime-milter.conf root:root 644
+check_mode /etc/smime-milter root:smime-milter 750
+check_mode /etc/smime-milter/store root:smime-milter 750
+for f in /lib/systemd/system/smime-milter.service \
+    /lib/systemd/system/smime-enroll-renew.service \
+    /lib/systemd/system/smime-enroll-renew.timer \
+    /usr/share/man/man8/smime-milter.8.gz /usr/share/man/man8/smime-enroll.8.gz \
+    /usr/share/man/man5/smime-milter.conf.5.gz \
+    /usr/share/doc/smime-milter/README.Debian \
+    /usr/share/doc/smime-milter/NEWS.gz \
+    /usr/share/doc/smime-milter/examples/smime-milter.conf; do
+	[ -f "$f" ] || fail "$f not installed"
+done
+dpkg-query -W -f='${Conffiles}\n' smime-milter | grep -q '^ /etc/smime-milter.conf ' ||
+	fail "/etc/smime-milter.conf is not a conffile"
+# The man pages name the Debian paths (configured, not /usr/local).
+zcat /usr/share/man/man8/smime-milter.8.gz | grep -q '^\.IR\? /etc/smime-milter.conf' ||
+	fail "smime-milter(8) does not name /etc/smime-milter.conf"
+! zcat /usr/share/man/man*/smime-*.gz | grep -q '/usr/local\|@[a-z]*@' ||
+	fail "man pages carry /usr/local or unsubstituted paths"
+grep -q '^ExecStart=/usr/sbin/smime-milter -f -c /etc/smime-milter.conf$' \
+    /lib/systemd/system/smime-milter.service || fail "unit paths"
+# dh_installsystemd enabled the daemon and the renewal timer.
+for u in multi-user.target.wants/smime-milter.service \
+    timers.target.wants/smime-enroll-renew.timer; do
+	[ -L "/etc/systemd/system/$u" ] || fail "${u#*/} not enabled"
+done
+if command -v systemd-analyze >/dev/null 2>&1; then
+	systemd-analyze verify /lib/systemd/system/smime-milter.service \
+	    /lib/systemd/system/smime-enroll-renew.timer > "$work/analyze.log" 2>&1 ||
+		{ cat "$work/analyze.log"; fail "systemd-analyze verify"; }
+fi
+
+echo "==> smime-milter -V, -n"
+version=$(sed -n 's/^smime-milter (\([^-]*\)-.*/\1/p;q' "$srcdir/debian/changelog")
+/usr/sbin/smime-milter -V | grep -q "^smime-milter $version " ||
+	fail "smime-milter -V does not say $version: $(/usr/sbin/smime-milter -V)"
+/usr/sbin/smime-milter -n > "$work/n.log" 2>&1 || { cat "$work/n.log"; fail "smime-milter -n"; }
+grep -q '/etc/smime-milter.conf: configuration OK (0 signing identities)' "$work/n.log" ||
+	fail "installed configuration: $(cat "$work/n.log")"
+/usr/sbin/smime-milter -T | grep -q '^mode = "v";' ||
+	fail "installed configuration does not verify only"
+# As the unit runs it: user smime-milter, reading the store through its group.
+runuser -u smime-milter -- /usr/sbin/smime-milter -n >/dev/null 2>&1 ||
+	fail "smime-milter -n as user smime-milter"
+runuser -u smime-milter -- /usr/sbin/smime-enroll list >/dev/null 2>&1 ||
+	fail "smime-enroll list as user smime-milter"
+
+builddir=$work/src/debian/build
+client=$builddir/test/client/milterclient
+[ -x "$client" ] || make -C "$builddir" test/client/milterclient >/dev/null 2>&1 ||
+	fail "building the milter client"
+
+# The installed daemon with the installed configuration (on a free port).
+port=$(( 20000 + $$ % 10000 ))
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done 2>/dev/null
+runuser -u smime-milter -- /usr/sbin/smime-milter -f -p "inet:$port@127.0.0.1" \
+    > "$work/milter.log" 2>&1 &
+milter_pid=$!
+n=0
+while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+	n=$((n + 1))
+	[ $n -lt 100 ] && kill -0 "$milter_pid" 2>/dev/null ||
+		{ cat "$work/milter.log"; fail "installed smime-milter did not start"; }
+	sleep 0.1
+done
+printf 'From: taro@example.jp\r\nTo: voter@example.org\r\nSubject: hello\r\nMessage-ID: <pkg@example.jp>\r\n\r\nunsigned\r\n' \
+    > "$work/plain.eml"
+"$client" -s "inet:$port@127.0.0.1" -A taro -C 192.0.2.10 -F taro@example.jp \
+    -R voter@example.org -o "$work/out.eml" "$work/plain.eml" ||
+	{ cat "$work/milter.log"; fail "installed daemon refused a message"; }
+grep -q '^Authentication-Results: .*smime=none' "$work/out.eml" ||
+	{ cat "$work/out.eml"; fail "installed daemon did not report smime=none"; }
+grep -q '^Content-Type: multipart/signed' "$work/out.eml" &&
+	fail "the installed configuration signed a message"
+kill "$milter_pid"
+wait "$milter_pid" 2>/dev/null
+milter_pid=
+
+# 5. sign and verify with the installed binaries, as the quickstart does.
+echo "==> contrib/quickstart with /usr/sbin/smime-milter and /usr/sbin/smime-enroll"
+SMIME_MILTER=/usr/sbin/smime-milter SMIME_ENROLL=/usr/sbin/smime-enroll \
+    SMIME_BUILDDIR=$builddir bash "$srcdir/contrib/quickstart" --no-deps --no-build \
+    > "$work/qs.log" 2>&1 || { cat "$work/qs.log"; fail "quickstart with the installed binaries"; }
+grep -q 'CMS Verification successful' "$work/qs.log" || fail "openssl did not verify"
+grep -q 'smime=pass' "$work/qs.log" || fail "installed smime-milter did not verify"
+
+# 6. purge
+echo "==> apt-get purge smime-milter"
+DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq smime-milter > "$work/purge.log" 2>&1 ||
+	{ cat "$work/purge.log"; fail "apt-get purge"; }
+st=$(dpkg-query -W -f='${db:Status-Status}' smime-milter 2>/dev/null) || st=not-installed
+[ "$st" = not-installed ] || fail "after purge dpkg says $st"
+ours > "$work/after"
+left=$(comm -13 "$work/before" "$work/after")
+[ -z "$left" ] || fail "purge left: $left"
+echo "ok Debian package builds, passes lintian, installs, signs, verifies, purges"
+exit 0
