@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "conf/conf-int.h"
+#include "smime/safefs.h"
 
 #define OFF(m)	offsetof(struct smime_conf, m)
 #define KIB	1024ULL
@@ -82,8 +83,10 @@ const struct conf_row conf_rows[] = {
 	  .cr_off = OFF(cf_on_error), .cr_default = "tempfail",
 	  .cr_words = words_on_error },
 	{ .cr_name = "internal_hosts", .cr_type = CT_SPECIAL,
-	  .cr_default = "127.0.0.0/8 ::1", .cr_apply = conf_apply_hosts,
+	  .cr_default = "", .cr_apply = conf_apply_hosts,
 	  .cr_print = conf_print_hosts, .cr_free = conf_free_hosts },
+	{ .cr_name = "strict_modes", .cr_type = CT_BOOL,
+	  .cr_off = OFF(cf_strict_modes), .cr_default = "true" },
 	{ .cr_name = "log_level", .cr_type = CT_LEVEL,
 	  .cr_off = OFF(cf_log_level), .cr_default = "info",
 	  .cr_words = words_level },
@@ -756,6 +759,66 @@ conf_check_semantics(struct conf_ctx *ctx, const config_t *cfg,
 	return true;
 }
 
+/* StrictModes check of one configured file (NULL or missing: fine). */
+static bool
+conf_check_file_mode(struct conf_ctx *ctx, const config_t *cfg,
+    const char *key, const char *path, bool want_dir)
+{
+	struct smime_fs_policy pol = { .fp_strict = true };
+	struct smime_err err;
+	bool missing;
+
+	if (path == NULL || smime_fs_check_path(&pol, path, want_dir,
+	    &missing, &err) == SMIME_OK)
+		return true;
+	conf_error(ctx, cfg != NULL ? config_lookup(cfg, key) : NULL, key,
+	    "%s", smime_err_get0(&err));
+	return false;
+}
+
+/*
+ * strict_modes: the configuration file and the files it names must not
+ * be reachable through a link of somebody else's, nor writable by anyone
+ * but root or us, nor lie in a directory that is (smime/safefs.h).
+ */
+static bool
+conf_check_modes(struct conf_ctx *ctx, const config_t *cfg,
+    const struct smime_conf *conf)
+{
+	const struct conf_identity *ci;
+	size_t i;
+
+	if (!conf->cf_strict_modes)
+		return true;
+	if (!conf_check_file_mode(ctx, NULL, "configuration file",
+	    conf->cf_path, false) ||
+	    !conf_check_file_mode(ctx, cfg, "verify.trust_anchors",
+	    conf->cf_verify_trust_anchors, false) ||
+	    !conf_check_file_mode(ctx, cfg, "verify.intermediates",
+	    conf->cf_verify_intermediates, false) ||
+	    !conf_check_file_mode(ctx, cfg, "sign.crl", conf->cf_sign_crl,
+	    false) ||
+	    !conf_check_file_mode(ctx, cfg, "enroll.cmp_trusted",
+	    conf->cf_enroll_cmp_trusted, false) ||
+	    !conf_check_file_mode(ctx, cfg, "enroll.intermediates",
+	    conf->cf_enroll_intermediates, false))
+		return false;
+	for (i = 0; i < conf->cf_verify_ncrls; i++)
+		if (!conf_check_file_mode(ctx, cfg, "verify.crl",
+		    conf->cf_verify_crls[i], false))
+			return false;
+	for (i = 0; i < conf->cf_nidentities; i++) {
+		ci = &conf->cf_identities[i];
+		if (!conf_check_file_mode(ctx, cfg, "sign.identities",
+		    ci->ci_cert, false) || !conf_check_file_mode(ctx, cfg,
+		    "sign.identities", ci->ci_key, false) ||
+		    !conf_check_file_mode(ctx, cfg, "sign.identities",
+		    ci->ci_chain, false))
+			return false;
+	}
+	return true;
+}
+
 /* Read the file with libconfig; syntax errors carry libconfig's line. */
 static bool
 conf_read(struct conf_ctx *ctx, config_t *cfg)
@@ -838,7 +901,8 @@ conf_load(const char *path, char *errbuf, size_t errlen,
 		    config_lookup(&cfg, conf_rows[i].cr_name), conf))
 			goto out;
 	}
-	if (!conf_check_semantics(&ctx, &cfg, conf))
+	if (!conf_check_semantics(&ctx, &cfg, conf) ||
+	    !conf_check_modes(&ctx, &cfg, conf))
 		goto out;
 	ret = conf;
 	conf = NULL;

@@ -56,6 +56,7 @@ struct smime_conf {
 	enum conf_action	 cf_on_error;
 	struct conf_cidr	*cf_internal_hosts;
 	size_t			 cf_ninternal_hosts;
+	bool			 cf_strict_modes;	/* owner/mode checks */
 	int			 cf_log_level;	/* syslog priority, LOG_INFO */
 	char			*cf_tmpdir;	/* spool directory */
 	size_t			 cf_spool_memory; /* bytes kept in RAM */

@@ -4,11 +4,14 @@
  * directory sign.store (an address configured by hand wins, with a
  * warning), then the revocation marks from sign.crl.
  */
+#include <pwd.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf/conf.h"
 #include "smime/err.h"
 #include "smime/identity.h"
+#include "smime/safefs.h"
 
 /* Copy "PREFIX" + the library's text into errbuf. */
 static void
@@ -25,6 +28,8 @@ conf_load_identities(const struct smime_conf *conf,
     char *errbuf, size_t errlen)
 {
 	struct smime_idstore *store = NULL;
+	struct smime_fs_policy pol;
+	struct passwd *pw;
 	const struct conf_identity *ci;
 	struct smime_err err;
 	char origin[1200], prefix[1200];
@@ -39,6 +44,14 @@ conf_load_identities(const struct smime_conf *conf,
 		snprintf(errbuf, errlen, "%s: out of memory", conf->cf_path);
 		goto out;
 	}
+	/* A store from before the ownership model belongs to the user. */
+	memset(&pol, 0, sizeof(pol));
+	pol.fp_strict = conf->cf_strict_modes;
+	if (conf->cf_user != NULL && (pw = getpwnam(conf->cf_user)) != NULL) {
+		pol.fp_has_user = true;
+		pol.fp_user = pw->pw_uid;
+	}
+	smime_idstore_set_policy(store, &pol);
 	for (i = 0; i < conf->cf_nidentities; i++) {
 		ci = &conf->cf_identities[i];
 		if (ci->ci_pending)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,22 +55,104 @@ smf_daemonize(void)
 }
 
 int
-smf_pidfile_write(const char *path)
+smf_pidfile_write(const char *path, const char *user, char *errbuf,
+    size_t errlen)
 {
+	struct passwd *pw = NULL;
+	struct stat st;
+	char dir[PATH_MAX], *slash;
 	FILE *fp;
 	int fd;
 
-	(void)unlink(path);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL) {
+		snprintf(errbuf, errlen, "pidfile %s: not an absolute path",
+		    path);
 		return -1;
+	}
+	slash[slash == dir ? 1 : 0] = '\0';
+	if (user != NULL && *user != '\0' && geteuid() == 0 &&
+	    (pw = getpwnam(user)) == NULL) {
+		snprintf(errbuf, errlen, "user %s: no such user", user);
+		return -1;
+	}
+	/*
+	 * After dropping privileges we must still be able to remove the
+	 * file, so its directory belongs to the user (systemd's
+	 * RuntimeDirectory=); it is created so when missing.
+	 */
+	if (lstat(dir, &st) != 0 && errno == ENOENT && pw != NULL) {
+		if (mkdir(dir, 0755) != 0 ||
+		    chown(dir, pw->pw_uid, pw->pw_gid) != 0) {
+			snprintf(errbuf, errlen, "pidfile directory %s: %s",
+			    dir, strerror(errno));
+			return -1;
+		}
+	}
+	if (lstat(dir, &st) != 0) {
+		snprintf(errbuf, errlen, "pidfile directory %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errlen, "pidfile directory %s: not a "
+		    "directory (symbolic links are not followed)", dir);
+		return -1;
+	}
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+		snprintf(errbuf, errlen, "pidfile directory %s is writable by "
+		    "everybody; refusing it", dir);
+		return -1;
+	}
+	if (pw != NULL && pw->pw_uid != 0 && st.st_uid != pw->pw_uid) {
+		snprintf(errbuf, errlen, "pidfile directory %s does not belong "
+		    "to user %s, who could not remove the pid file at exit; "
+		    "use a directory of its own (e.g. /run/smime-milter, "
+		    "systemd RuntimeDirectory=)", dir, user);
+		return -1;
+	}
+	(void)unlink(path);
+	/* O_EXCL|O_NOFOLLOW: never write through a planted link. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
+		snprintf(errbuf, errlen, "pid file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
 	/* Readable by all whatever the socket umask: scripts signal us. */
 	(void)fchmod(fd, 0644);
 	if ((fp = fdopen(fd, "w")) == NULL) {
+		snprintf(errbuf, errlen, "pid file %s: %s", path,
+		    strerror(errno));
 		close(fd);
 		return -1;
 	}
 	fprintf(fp, "%ld\n", (long)getpid());
-	return fclose(fp) == 0 ? 0 : -1;
+	if (fclose(fp) != 0) {
+		snprintf(errbuf, errlen, "pid file %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void
+smf_pidfile_remove(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	/* Only our own: a newer instance may have replaced the file. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (strtol(buf, NULL, 10) == (long)getpid())
+		(void)unlink(path);
 }
 
 int

@@ -7,8 +7,18 @@
 /* Detach from the terminal (double fork, setsid). 0 or -1 with errno. */
 int smf_daemonize(void);
 
-/* Write our pid to path (replacing a stale file). 0 or -1 with errno. */
-int smf_pidfile_write(const char *path);
+/*
+ * Write our pid to path (replacing a stale file, never following a
+ * link).  When we run as root and will become user, the file's
+ * directory must belong to user (it is created so when missing) so that
+ * the file can still be removed at exit.  0, or -1 with the reason in
+ * errbuf.
+ */
+int smf_pidfile_write(const char *path, const char *user, char *errbuf,
+    size_t errlen);
+
+/* Remove path if it still holds our pid (works after dropping root). */
+void smf_pidfile_remove(const char *path);
 
 /*
  * Become user (no-op when NULL/empty or already that user); a unix

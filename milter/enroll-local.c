@@ -35,7 +35,8 @@ enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 		goto out;
 	}
 	smime_store_path(ec->ec_store, address, "key.pem", path, sizeof(path));
-	if (!ec->ec_opts.eo_force && access(path, F_OK) == 0) {
+	if (!ec->ec_opts.eo_force && smime_store_has(ec->ec_store, address,
+	    "key.pem")) {
 		rc = ENR_EX_EXISTS;
 		enr_error(address, "%s exists; use --force to replace it", path);
 		goto out;
@@ -58,8 +59,7 @@ enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 	}
 	smime_key_describe(key, desc, sizeof(desc));
 	printf("generated %s key %s\n", desc, path);
-	smime_store_path(ec->ec_store, address, "cert.pem", path, sizeof(path));
-	if (access(path, F_OK) == 0)
+	if (smime_store_has(ec->ec_store, address, "cert.pem"))
 		enr_error(address, "warning: the installed certificate does "
 		    "not match the new key; import or enroll a new one "
 		    "(rollback restores key.pem.prev)");
@@ -389,22 +389,25 @@ int
 enr_cmd_senders(struct enr_ctx *ec, const char *address, char **logins,
     int nlogins)
 {
-	char path[PATH_MAX], line[512];
-	FILE *fp;
+	char *text = NULL, *line, *save = NULL;
 	int i;
 
-	if (nlogins == 0) {	/* show */
-		smime_store_path(ec->ec_store, address, "senders", path,
-		    sizeof(path));
-		if ((fp = fopen(path, "r")) == NULL) {
+	if (nlogins == 0) {	/* show, never through a planted link */
+		if (smime_store_get_senders(ec->ec_store, address,
+		    &ec->ec_owner, &text, &ec->ec_err) != SMIME_OK) {
+			enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+			return ENR_EX_FAIL;
+		}
+		if (text == NULL) {
 			printf("%s: no senders file: no login may send as it\n",
 			    address);
 			return ENR_EX_OK;
 		}
-		while (fgets(line, sizeof(line), fp) != NULL)
-			if (line[0] != '#' && line[0] != '\n')
-				fputs(line, stdout);
-		fclose(fp);
+		for (line = strtok_r(text, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			if (line[0] != '#')
+				printf("%s\n", line);
+		free(text);
 		return ENR_EX_OK;
 	}
 	if (ec->ec_opts.eo_dry_run) {

@@ -60,6 +60,32 @@ enr_address(const char *in, char *buf, size_t buflen)
 	return true;
 }
 
+/*
+ * As root, bring a store written before the ownership model (owned by the
+ * milter's user) to it, saying so once; refuse to go on when it holds
+ * something planted.  Exit code.
+ */
+static int
+enr_migrate(struct enr_ctx *ec)
+{
+	size_t changed = 0;
+
+	if (ec->ec_store == NULL || !ec->ec_owner.so_set ||
+	    ec->ec_opts.eo_dry_run)
+		return ENR_EX_OK;
+	if (smime_store_migrate(ec->ec_store, &ec->ec_owner, &changed,
+	    &ec->ec_err) != SMIME_OK) {
+		enr_error(NULL, "sign.store: %s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_FAIL;
+	}
+	if (changed > 0)
+		enr_error(NULL, "migrated %s to the ownership model of "
+		    "smime-enroll(8): owned by root, group of the milter, "
+		    "directories 0750, keys 0640 (%zu entries changed)",
+		    ec->ec_store, changed);
+	return ENR_EX_OK;
+}
+
 /* Load the configuration and the store owner; exit code on failure. */
 int
 enr_load_conf(struct enr_ctx *ec, bool need_store)
@@ -83,7 +109,8 @@ enr_load_conf(struct enr_ctx *ec, bool need_store)
 		    smime_err_get0(&ec->ec_err));
 		return ENR_EX_CONF;
 	}
-	return ENR_EX_OK;
+	ec->ec_owner.so_strict = ec->ec_conf->cf_strict_modes;
+	return need_store ? enr_migrate(ec) : ENR_EX_OK;
 }
 
 /* Fill a profile from options, defaults from the enroll group. */
@@ -197,7 +224,8 @@ enr_notify(struct enr_ctx *ec)
 	if (!ec->ec_changed || ec->ec_opts.eo_dry_run)
 		return ENR_EX_OK;
 	if (smime_store_notify(ec->ec_conf->cf_enroll_reload_command,
-	    ec->ec_conf->cf_pidfile, done, sizeof(done), &ec->ec_err) !=
+	    ec->ec_conf->cf_pidfile, &ec->ec_owner, done, sizeof(done),
+	    &ec->ec_err) !=
 	    SMIME_OK) {
 		enr_error(NULL, "installed, but the milter was not reloaded: "
 		    "%s", smime_err_get0(&ec->ec_err));

@@ -143,8 +143,9 @@ smf_msg_is_submission(const struct smf_msg *msg)
 
 /*
  * Find the address signing would be for: the single mailbox of the single
- * From field, and no Sender naming somebody else.  NULL with a reason in
- * why when there is none; the caller frees the result.
+ * From field, and every Sender field (RFC 5322 allows one, readers show
+ * any) naming that address.  NULL with a reason in why when there is
+ * none; the caller frees the result.
  */
 static char *
 smf_msg_signing_address(const struct smf_msg *msg, const char **why)
@@ -153,6 +154,7 @@ smf_msg_signing_address(const struct smf_msg *msg, const char **why)
 	char *from = NULL, *sender = NULL;
 	const char *value;
 	struct smime_err err;
+	size_t i;
 
 	*why = NULL;
 	if (smime_headers_count(hs, "From") != 1) {
@@ -164,7 +166,9 @@ smf_msg_signing_address(const struct smf_msg *msg, const char **why)
 		*why = "From is not a single mailbox";
 		return NULL;
 	}
-	if ((value = smime_headers_get0(hs, "Sender", 0)) != NULL) {
+	/* Readers may show any of several Sender fields: check them all. */
+	for (i = 0; (value = smime_headers_get0(hs, "Sender", i)) != NULL;
+	    i++) {
 		if (smime_address_from_header(value, &sender, &err) != SMIME_OK ||
 		    !smime_address_match(sender, from)) {
 			*why = "Sender differs from From";
@@ -172,6 +176,9 @@ smf_msg_signing_address(const struct smf_msg *msg, const char **why)
 			from = NULL;
 		}
 		free(sender);
+		sender = NULL;
+		if (from == NULL)
+			break;
 	}
 	return from;
 }

@@ -97,6 +97,22 @@ enr_usage(FILE *fp)
 	    "See smime-enroll(8).\n");
 }
 
+/*
+ * Report an unknown option or one without its value, showing only the
+ * option name: the text after '=' may be a password.
+ */
+static void
+enr_bad_option(const char *arg, bool missing)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (n > 64)
+		n = 64;
+	enr_error(NULL, "%s option \"%.*s\"%s", missing ? "missing value "
+	    "for" : "unknown", (int)n, arg, arg[n] == '=' ? " (value not "
+	    "shown)" : "");
+}
+
 /* Store one option; false on a bad value. */
 static bool
 enr_set_opt(struct enr_opts *o, int ch, char *arg)
@@ -216,8 +232,14 @@ main(int argc, char *argv[])
 	ec.ec_opts.eo_conf = ENR_DEFAULT_CONF;
 	ec.ec_opts.eo_within = -1;
 	ec.ec_opts.eo_days = -1;
+	opterr = 0;	/* getopt would echo "--pass=SECRET" misspelt */
 	while ((ch = getopt_long(argc, argv, "c:h", enr_longopts, NULL)) !=
 	    -1) {
+		if (ch == '?' || ch == ':') {
+			enr_bad_option(argv[optind - 1], ch == ':');
+			enr_usage(stderr);
+			goto out;
+		}
 		if (ch == 'h') {
 			enr_usage(stdout);
 			rc = ENR_EX_OK;

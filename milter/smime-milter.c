@@ -3,6 +3,7 @@
  * check (-n, -T) and test mode (-t).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@
 #define SMF_DEFAULT_CONF SYSCONFDIR "/smime-milter.conf"
 
 struct smf_options {
-	const char		*opt_conf;
+	const char		*opt_conf;	/* as given, for messages */
+	char			 opt_conf_abs[PATH_MAX];	/* to load */
 	const char		*opt_socket;
 	bool			 opt_check;
 	bool			 opt_print;
@@ -49,6 +51,30 @@ smf_usage(FILE *out)
 	    "sender, recipient for -t\n"
 	    "  -V         print the version\n", SMF_PROGNAME, SMF_PROGNAME,
 	    SMF_DEFAULT_CONF);
+}
+
+/*
+ * Make path absolute against the current directory into buf (not
+ * resolving symlinks): the daemon changes to / when it detaches, and a
+ * SIGHUP reload must find the same file.  False with errno on failure.
+ */
+static bool
+smf_absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(buf, len, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return false;
+	else
+		n = snprintf(buf, len, "%s/%s", cwd, path);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	return true;
 }
 
 /* Parse argv; returns -1 to exit with the code in *exitcode. */
@@ -92,6 +118,13 @@ smf_parse_options(int argc, char **argv, struct smf_options *opt,
 		*exitcode = SMF_EX_USAGE;
 		return -1;
 	}
+	if (!smf_absolute(opt->opt_conf, opt->opt_conf_abs,
+	    sizeof(opt->opt_conf_abs))) {
+		fprintf(stderr, "%s: %s: %s\n", SMF_PROGNAME, opt->opt_conf,
+		    strerror(errno));
+		*exitcode = SMF_EX_CONFIG;
+		return -1;
+	}
 	return 0;
 }
 
@@ -117,6 +150,7 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 	    conf->cf_socket;
 	const char *unix_path = smf_unix_path(spec);
 	char errbuf[512];
+	bool wrote_pid = false;
 	int ret = SMF_EX_OSERR;
 
 	if (smfi_setconn((char *)spec) != MI_SUCCESS ||
@@ -134,12 +168,12 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 		smf_log(LOG_ERR, NULL, "cannot detach: %s", strerror(errno));
 		goto out;
 	}
-	if (conf->cf_pidfile != NULL && smf_pidfile_write(conf->cf_pidfile)
-	    != 0) {
-		smf_log(LOG_ERR, NULL, "pid file %s: %s", conf->cf_pidfile,
-		    strerror(errno));
+	if (conf->cf_pidfile != NULL && smf_pidfile_write(conf->cf_pidfile,
+	    conf->cf_user, errbuf, sizeof(errbuf)) != 0) {
+		smf_log(LOG_ERR, NULL, "%s", errbuf);
 		goto out;
 	}
+	wrote_pid = conf->cf_pidfile != NULL;
 	if (smf_drop_privileges(conf->cf_user, unix_path, errbuf,
 	    sizeof(errbuf)) != 0) {
 		smf_log(LOG_ERR, NULL, "%s", errbuf);
@@ -150,12 +184,12 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 	    PACKAGE_VERSION, spec, (long)getuid(),
 	    smime_idstore_count(rt->rt_ids), conf->cf_mode_sign ? "s" : "",
 	    conf->cf_mode_verify ? "v" : "");
-	ret = smf_run(opt->opt_conf) == 0 ? SMF_EX_OK : SMF_EX_SOFTWARE;
+	ret = smf_run(opt->opt_conf_abs) == 0 ? SMF_EX_OK : SMF_EX_SOFTWARE;
 out:
 	if (unix_path != NULL)
 		(void)unlink(unix_path);
-	if (conf->cf_pidfile != NULL)
-		(void)unlink(conf->cf_pidfile);
+	if (wrote_pid)
+		smf_pidfile_remove(conf->cf_pidfile);
 	smf_log(LOG_INFO, NULL, "stopped");
 	return ret;
 }
@@ -172,7 +206,7 @@ main(int argc, char **argv)
 		return exitcode;
 	smf_log_open(opt.opt_foreground || opt.opt_check || opt.opt_print ||
 	    opt.opt_test.ta_msgfile != NULL);
-	if ((rt = smf_runtime_load(opt.opt_conf, errbuf, sizeof(errbuf)))
+	if ((rt = smf_runtime_load(opt.opt_conf_abs, errbuf, sizeof(errbuf)))
 	    == NULL) {
 		fprintf(stderr, "%s: %s\n", SMF_PROGNAME, errbuf);
 		if (!opt.opt_foreground && !opt.opt_check)

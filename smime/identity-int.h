@@ -6,6 +6,7 @@
 #define SMIME_IDENTITY_INT_H
 
 #include "smime/identity.h"
+#include "smime/safefs.h"
 
 /* Free one identity and all it owns; accepts NULL. */
 void smime_identity_free(struct smime_identity *id);
@@ -18,6 +19,22 @@ smime_status smime_identity_load(const char *origin, const char *address,
     const char *cert_path, const char *key_path, const char *chain_path,
     char *const *senders, size_t nsenders, smime_warn_fn *warn,
     void *warnarg, struct smime_identity **out, struct smime_err *err);
+
+/*
+ * The same from parts already read: cert_bio and chain_bio (may be NULL)
+ * hold PEM, keybuf the key's PEM (keylen bytes); the paths only name them
+ * in messages.  NULL parts are read from their paths instead.
+ */
+smime_status smime_identity_load_src(const char *origin,
+    const char *address, const char *cert_path, BIO *cert_bio,
+    const char *key_path, const char *keybuf, size_t keylen,
+    const char *chain_path, BIO *chain_bio, char *const *senders,
+    size_t nsenders, smime_warn_fn *warn, void *warnarg,
+    struct smime_identity **out, struct smime_err *err);
+
+/* The safefs policy smime_idstore_add_dir() applies. */
+const struct smime_fs_policy *smime_idstore_get0_policy(
+    const struct smime_idstore *store);
 
 /* Hand id to the store (SMIME_SYNTAX if its address is already there). */
 smime_status smime_idstore_add0(struct smime_idstore *store,

@@ -35,12 +35,30 @@ struct smime_idstore {
 	struct smime_identity	**is_ids;
 	size_t			  is_count;
 	size_t			  is_cap;
+	struct smime_fs_policy	  is_pol;	/* for sign.store */
 };
 
 struct smime_idstore *
 smime_idstore_new(void)
 {
-	return calloc(1, sizeof(struct smime_idstore));
+	struct smime_idstore *store = calloc(1, sizeof(*store));
+
+	if (store != NULL)
+		store->is_pol.fp_strict = true;
+	return store;
+}
+
+void
+smime_idstore_set_policy(struct smime_idstore *store,
+    const struct smime_fs_policy *p)
+{
+	store->is_pol = *p;
+}
+
+const struct smime_fs_policy *
+smime_idstore_get0_policy(const struct smime_idstore *store)
+{
+	return &store->is_pol;
 }
 
 /* Free one identity and everything it owns; accepts NULL. */
@@ -168,9 +186,9 @@ smime_idstore_add0(struct smime_idstore *store, struct smime_identity *id,
 	return SMIME_OK;
 }
 
-/* Read one PEM certificate from path. */
+/* Read one PEM certificate from in (NULL: the file path). */
 static smime_status
-smime_read_cert(const char *origin, const char *path, X509 **out,
+smime_read_cert(const char *origin, const char *path, BIO *in, X509 **out,
     struct smime_err *err)
 {
 	BIO *bio = NULL;
@@ -178,7 +196,9 @@ smime_read_cert(const char *origin, const char *path, X509 **out,
 
 	*out = NULL;
 	ERR_clear_error();
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
+	if (in != NULL)
+		bio = in;
+	else if ((bio = BIO_new_file(path, "r")) == NULL) {
 		smime_err_set(err, "%s: cert %s: %s", origin, path,
 		    strerror(errno));
 		ERR_clear_error();
@@ -191,13 +211,15 @@ smime_read_cert(const char *origin, const char *path, X509 **out,
 	}
 	ret = SMIME_OK;
 out:
-	BIO_free(bio);
+	if (bio != in)
+		BIO_free(bio);
 	return ret;
 }
 
-/* Read every PEM certificate of path into a new stack (at least one). */
+/* Read every PEM certificate of in (NULL: the file path) into a new
+ * stack (at least one). */
 static smime_status
-smime_read_chain(const char *origin, const char *path,
+smime_read_chain(const char *origin, const char *path, BIO *in,
     STACK_OF(X509) **out, struct smime_err *err)
 {
 	STACK_OF(X509_INFO) *infos = NULL;
@@ -208,7 +230,9 @@ smime_read_chain(const char *origin, const char *path,
 
 	*out = NULL;
 	ERR_clear_error();
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
+	if (in != NULL)
+		bio = in;
+	else if ((bio = BIO_new_file(path, "r")) == NULL) {
 		smime_err_set(err, "%s: chain %s: %s", origin, path,
 		    strerror(errno));
 		ERR_clear_error();
@@ -247,7 +271,8 @@ out:
 		*out = NULL;
 	}
 	sk_X509_INFO_pop_free(infos, X509_INFO_free);
-	BIO_free(bio);
+	if (bio != in)
+		BIO_free(bio);
 	return ret;
 }
 
@@ -257,6 +282,30 @@ smime_no_passphrase(char *buf, int size, int rwflag, void *u)
 {
 	(void)buf, (void)size, (void)rwflag, (void)u;
 	return -1;
+}
+
+/* Parse the PEM private key in buf (len bytes); path is for messages. */
+static smime_status
+smime_parse_key(const char *origin, const char *path, const char *buf,
+    size_t len, EVP_PKEY **out, struct smime_err *err)
+{
+	BIO *bio;
+	smime_status ret = SMIME_BADKEY;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
+		smime_err_openssl(err, "%s: key %s", origin, path);
+		return SMIME_NORESOURCE;
+	}
+	*out = PEM_read_bio_PrivateKey(bio, NULL, smime_no_passphrase, NULL);
+	if (*out == NULL)
+		smime_err_openssl(err, "%s: key %s: no usable PEM private key "
+		    "(encrypted keys are not supported)", origin, path);
+	else
+		ret = SMIME_OK;
+	BIO_free(bio);
+	return ret;
 }
 
 /*
@@ -269,7 +318,6 @@ smime_read_key(const char *origin, const char *path, EVP_PKEY **out,
     struct smime_err *err)
 {
 	struct stat st;
-	BIO *bio = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 	ssize_t n;
@@ -311,21 +359,8 @@ smime_read_key(const char *origin, const char *path, EVP_PKEY **out,
 		}
 		len += (size_t)n;
 	}
-	ERR_clear_error();
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		ret = SMIME_NORESOURCE;
-		smime_err_openssl(err, "%s: key %s", origin, path);
-		goto out;
-	}
-	*out = PEM_read_bio_PrivateKey(bio, NULL, smime_no_passphrase, NULL);
-	if (*out == NULL) {
-		smime_err_openssl(err, "%s: key %s: no usable PEM private key "
-		    "(encrypted keys are not supported)", origin, path);
-		goto out;
-	}
-	ret = SMIME_OK;
+	ret = smime_parse_key(origin, path, buf, len, out, err);
 out:
-	BIO_free(bio);
 	if (buf != NULL)
 		OPENSSL_clear_free(buf, (size_t)st.st_size + 1);
 	if (fd != -1)
@@ -455,14 +490,19 @@ smime_address_copy(const char *address)
 }
 
 /*
- * Load and check one identity; on success *out is a new identity the
- * caller owns (not yet in any store).  Messages start with origin.
+ * Load and check one identity from its parts: cert_bio / chain_bio (may
+ * be NULL: no chain) hold PEM, keybuf the key's PEM, or, when they are
+ * NULL, the files are read from the paths (which name them in messages
+ * either way).  On success *out is a new identity the caller owns (not
+ * yet in any store).  Messages start with origin.
  */
 smime_status
-smime_identity_load(const char *origin, const char *address,
-    const char *cert_path, const char *key_path, const char *chain_path,
-    char *const *senders, size_t nsenders, smime_warn_fn *warn,
-    void *warnarg, struct smime_identity **out, struct smime_err *err)
+smime_identity_load_src(const char *origin, const char *address,
+    const char *cert_path, BIO *cert_bio, const char *key_path,
+    const char *keybuf, size_t keylen, const char *chain_path,
+    BIO *chain_bio, char *const *senders, size_t nsenders,
+    smime_warn_fn *warn, void *warnarg, struct smime_identity **out,
+    struct smime_err *err)
 {
 	struct smime_identity *id = NULL;
 	char have[512];
@@ -486,14 +526,16 @@ smime_identity_load(const char *origin, const char *address,
 		}
 		id->id_nsenders++;
 	}
-	if ((ret = smime_read_cert(origin, cert_path, &id->id_cert, err)) !=
-	    SMIME_OK)
+	if ((ret = smime_read_cert(origin, cert_path, cert_bio, &id->id_cert,
+	    err)) != SMIME_OK)
 		goto out;
-	if ((ret = smime_read_key(origin, key_path, &id->id_key, err)) !=
-	    SMIME_OK)
+	if ((ret = keybuf != NULL ? smime_parse_key(origin, key_path, keybuf,
+	    keylen, &id->id_key, err) : smime_read_key(origin, key_path,
+	    &id->id_key, err)) != SMIME_OK)
 		goto out;
 	if (chain_path != NULL)
-		ret = smime_read_chain(origin, chain_path, &id->id_chain, err);
+		ret = smime_read_chain(origin, chain_path, chain_bio,
+		    &id->id_chain, err);
 	else if ((id->id_chain = sk_X509_new_null()) == NULL)
 		ret = SMIME_NORESOURCE;
 	if (ret != SMIME_OK)
@@ -521,6 +563,17 @@ smime_identity_load(const char *origin, const char *address,
 out:
 	smime_identity_free(id);
 	return ret;
+}
+
+smime_status
+smime_identity_load(const char *origin, const char *address,
+    const char *cert_path, const char *key_path, const char *chain_path,
+    char *const *senders, size_t nsenders, smime_warn_fn *warn,
+    void *warnarg, struct smime_identity **out, struct smime_err *err)
+{
+	return smime_identity_load_src(origin, address, cert_path, NULL,
+	    key_path, NULL, 0, chain_path, NULL, senders, nsenders, warn,
+	    warnarg, out, err);
 }
 
 smime_status

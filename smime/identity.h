@@ -53,11 +53,23 @@ smime_status smime_idstore_add_files(struct smime_idstore *store,
 /*
  * Load every identity under dir laid out by smime-enroll as
  * ADDRESS/{cert.pem,key.pem,chain.pem[,senders][,revoked]}; the address
- * comes from the certificate.  A missing dir is not an error.
+ * comes from the certificate.  A missing dir is not an error.  Nothing
+ * is followed: a link, a file with several links, an entry of a foreign
+ * owner or a group/world-writable one fails the load (SMIME_POLICY), as
+ * smime/safefs.h describes.
  */
 smime_status smime_idstore_add_dir(struct smime_idstore *store,
     const char *dir, smime_warn_fn *warn, void *warnarg,
     struct smime_err *err);
+
+/*
+ * Set who may own store files and whether modes are checked
+ * (strict_modes) for smime_idstore_add_dir(); the default is strict with
+ * no milter user.  p is copied.
+ */
+struct smime_fs_policy;
+void smime_idstore_set_policy(struct smime_idstore *store,
+    const struct smime_fs_policy *p);
 
 /*
  * Mark identities whose certificate crl_path (PEM) lists as revoked,

@@ -10,6 +10,10 @@
  *
  * Other files (cert.pem.prev, CSRs) are ignored, as are names starting
  * with a dot, which smime-enroll uses while it writes a new entry.
+ * The store is opened once and read through directory descriptors;
+ * nothing is followed and every file is checked on its descriptor
+ * (smime/safefs.h), so whoever runs this (root at start-up) reads only
+ * what root or the store's owner wrote.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -43,62 +48,43 @@ smime_senders_clear(struct smime_senders *ss)
 }
 
 /*
- * Read a senders file: one login per line, blank lines and lines that
- * start with '#' skipped, surrounding white space dropped.  A missing
- * file leaves ss empty.
+ * Parse a senders file (text, NUL-terminated): one login per line, blank
+ * lines and lines that start with '#' skipped, surrounding white space
+ * dropped.  NULL text leaves ss empty.
  */
 static smime_status
-smime_read_senders(const char *path, struct smime_senders *ss,
+smime_parse_senders(const char *path, char *text, struct smime_senders *ss,
     struct smime_err *err)
 {
-	FILE *fp = NULL;
-	char *line = NULL, *p, *end, **grown;
-	size_t cap = 0;
-	smime_status ret = SMIME_SYNTAX;
+	char *line, *save = NULL, *p, *end, **grown;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (errno == ENOENT)
-			ret = SMIME_OK;
-		else
-			smime_err_set(err, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	while (getline(&line, &cap, fp) != -1) {
+	for (line = text != NULL ? strtok_r(text, "\n", &save) : NULL;
+	    line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		for (p = line; *p == ' ' || *p == '\t'; p++)
 			;
 		end = p + strlen(p);
-		while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
-		    end[-1] == ' ' || end[-1] == '\t'))
+		while (end > p && (end[-1] == '\r' || end[-1] == ' ' ||
+		    end[-1] == '\t'))
 			*--end = '\0';
 		if (*p == '\0' || *p == '#')
 			continue;
 		if (ss->ss_count >= SENDERS_MAX) {
 			smime_err_set(err, "%s: more than %d logins", path,
 			    SENDERS_MAX);
-			goto out;
+			return SMIME_SYNTAX;
 		}
 		grown = reallocarray(ss->ss_names, ss->ss_count + 1,
 		    sizeof(char *));
 		if (grown == NULL || (grown[ss->ss_count] = strdup(p)) == NULL) {
 			if (grown != NULL)
 				ss->ss_names = grown;
-			ret = SMIME_NORESOURCE;
 			smime_err_set(err, "%s: out of memory", path);
-			goto out;
+			return SMIME_NORESOURCE;
 		}
 		ss->ss_names = grown;
 		ss->ss_count++;
 	}
-	if (ferror(fp)) {
-		smime_err_set(err, "%s: read error", path);
-		goto out;
-	}
-	ret = SMIME_OK;
-out:
-	free(line);
-	if (fp != NULL)
-		fclose(fp);
-	return ret;
+	return SMIME_OK;
 }
 
 /*
@@ -108,7 +94,8 @@ out:
  */
 static smime_status
 smime_store_address(const char *entry, const char *name,
-    const char *cert_path, char **out, struct smime_err *err)
+    const char *cert_path, const char *pem, size_t pemlen, char **out,
+    struct smime_err *err)
 {
 	STACK_OF(OPENSSL_STRING) *emails = NULL;
 	X509 *cert = NULL;
@@ -118,7 +105,7 @@ smime_store_address(const char *entry, const char *name,
 	int i;
 
 	*out = NULL;
-	if ((bio = BIO_new_file(cert_path, "r")) == NULL ||
+	if ((bio = BIO_new_mem_buf(pem, (int)pemlen)) == NULL ||
 	    (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
 		smime_err_openssl(err, "%s: cert %s: unreadable PEM "
 		    "certificate", entry, cert_path);
@@ -159,46 +146,107 @@ smime_join(char *buf, size_t len, const char *dir, const char *name)
 	return n > 0 && (size_t)n < len;
 }
 
-/* True when path exists (any type). */
-static bool
-smime_exists(const char *path)
-{
-	struct stat st;
+/* A file of the entry as read by smime_fs_read(); NULL when missing. */
+struct smime_part {
+	char	*sp_buf;
+	size_t	 sp_len;
+};
 
-	return stat(path, &st) == 0;
+static void
+smime_part_clear(struct smime_part *sp)
+{
+	if (sp->sp_buf != NULL)
+		OPENSSL_clear_free(sp->sp_buf, sp->sp_len + 1);
+	sp->sp_buf = NULL;
+	sp->sp_len = 0;
 }
 
-/* Load one STORE/NAME entry; entry is its path. */
+/* Read name of the entry directory fd (path entry) into sp. */
 static smime_status
-smime_store_entry(struct smime_idstore *store, const char *entry,
+smime_part_read(const struct smime_idstore *store, int fd, const char *entry,
+    const char *name, bool secret, struct smime_part *sp,
+    struct smime_err *err)
+{
+	bool missing;
+
+	return smime_fs_read(smime_idstore_get0_policy(store), fd, entry, name,
+	    secret, &sp->sp_buf, &sp->sp_len, &missing, err);
+}
+
+/* Build the identity of entry from its parts and add it. */
+static smime_status
+smime_store_build(struct smime_idstore *store, const char *entry,
+    const char *address, struct smime_part *parts, bool revoked,
+    struct smime_senders *ss, smime_warn_fn *warn, void *warnarg,
+    struct smime_err *err)
+{
+	struct smime_identity *id = NULL;
+	char cert[4096], key[4096], chain[4096];
+	BIO *cbio = NULL, *chbio = NULL;
+	smime_status ret = SMIME_NORESOURCE;
+
+	snprintf(cert, sizeof(cert), "%.4000s/cert.pem", entry);
+	snprintf(key, sizeof(key), "%.4000s/key.pem", entry);
+	snprintf(chain, sizeof(chain), "%.4000s/chain.pem", entry);
+	if (parts[1].sp_buf == NULL) {
+		ret = SMIME_BADKEY;
+		smime_err_set(err, "%s: key %s: %s", entry, key,
+		    strerror(ENOENT));
+		goto out;
+	}
+	if ((cbio = BIO_new_mem_buf(parts[0].sp_buf, (int)parts[0].sp_len)) ==
+	    NULL || (parts[2].sp_buf != NULL && (chbio = BIO_new_mem_buf(
+	    parts[2].sp_buf, (int)parts[2].sp_len)) == NULL)) {
+		smime_err_set(err, "%s: out of memory", entry);
+		goto out;
+	}
+	ret = smime_identity_load_src(entry, address, cert, cbio, key,
+	    parts[1].sp_buf, parts[1].sp_len, chbio != NULL ? chain : NULL,
+	    chbio, ss->ss_names, ss->ss_count, warn, warnarg, &id, err);
+	if (ret != SMIME_OK)
+		goto out;
+	id->id_revoked = revoked;
+	if ((ret = smime_idstore_add0(store, id, err)) == SMIME_OK)
+		id = NULL;
+out:
+	smime_identity_free(id);
+	BIO_free(cbio);
+	BIO_free(chbio);
+	return ret;
+}
+
+/* Load one STORE/NAME entry (open as fd); entry is its path. */
+static smime_status
+smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
     const char *name, smime_warn_fn *warn, void *warnarg,
     struct smime_err *err)
 {
+	static const char *const files[] = { "cert.pem", "key.pem",
+	    "chain.pem", "senders" };
 	struct smime_senders ss = { NULL, 0 };
-	struct smime_identity *id = NULL;
+	struct smime_part parts[4];
 	const struct smime_identity *old;
-	char cert[4096], key[4096], chain[4096], file[4096], msg[1024];
-	char *address = NULL;
-	smime_status ret = SMIME_SYNTAX;
+	char msg[1024], *address = NULL;
+	smime_status ret = SMIME_OK;
+	size_t i;
 
-	if (!smime_join(cert, sizeof(cert), entry, "cert.pem") ||
-	    !smime_join(key, sizeof(key), entry, "key.pem") ||
-	    !smime_join(chain, sizeof(chain), entry, "chain.pem") ||
-	    !smime_join(file, sizeof(file), entry, "senders")) {
-		smime_err_set(err, "%s: path too long", entry);
+	memset(parts, 0, sizeof(parts));
+	for (i = 0; i < 4 && ret == SMIME_OK; i++)
+		ret = smime_part_read(store, fd, entry, files[i], i == 1,
+		    &parts[i], err);
+	if (ret != SMIME_OK)
 		goto out;
-	}
-	if (!smime_exists(cert)) {
+	if (parts[0].sp_buf == NULL) {
 		if (warn != NULL) {
 			snprintf(msg, sizeof(msg), "%.900s: no cert.pem "
 			    "(enrollment pending?); skipped", entry);
 			warn(warnarg, msg);
 		}
-		ret = SMIME_OK;
 		goto out;
 	}
-	if ((ret = smime_store_address(entry, name, cert, &address, err)) !=
-	    SMIME_OK)
+	snprintf(msg, sizeof(msg), "%.900s/cert.pem", entry);
+	if ((ret = smime_store_address(entry, name, msg, parts[0].sp_buf,
+	    parts[0].sp_len, &address, err)) != SMIME_OK)
 		goto out;
 	if ((old = smime_idstore_find(store, address)) != NULL) {
 		if (warn != NULL) {
@@ -207,26 +255,18 @@ smime_store_entry(struct smime_idstore *store, const char *entry,
 			    address, old->id_origin);
 			warn(warnarg, msg);
 		}
-		ret = SMIME_OK;
 		goto out;
 	}
-	if ((ret = smime_read_senders(file, &ss, err)) != SMIME_OK)
+	snprintf(msg, sizeof(msg), "%.900s/senders", entry);
+	if ((ret = smime_parse_senders(msg, parts[3].sp_buf, &ss, err)) !=
+	    SMIME_OK)
 		goto out;
-	ret = smime_identity_load(entry, address, cert, key,
-	    smime_exists(chain) ? chain : NULL, ss.ss_names, ss.ss_count,
-	    warn, warnarg, &id, err);
-	if (ret != SMIME_OK)
-		goto out;
-	if (!smime_join(file, sizeof(file), entry, "revoked")) {
-		ret = SMIME_SYNTAX;
-		smime_err_set(err, "%s: path too long", entry);
-		goto out;
-	}
-	id->id_revoked = smime_exists(file);
-	if ((ret = smime_idstore_add0(store, id, err)) == SMIME_OK)
-		id = NULL;
+	/* Anything called "revoked", even a link, stops signing. */
+	ret = smime_store_build(store, entry, address, parts,
+	    smime_fs_kind(fd, "revoked", NULL) != 0, &ss, warn, warnarg, err);
 out:
-	smime_identity_free(id);
+	for (i = 0; i < 4; i++)
+		smime_part_clear(&parts[i]);
 	smime_senders_clear(&ss);
 	free(address);
 	return ret;
@@ -236,19 +276,24 @@ smime_status
 smime_idstore_add_dir(struct smime_idstore *store, const char *dir,
     smime_warn_fn *warn, void *warnarg, struct smime_err *err)
 {
+	const struct smime_fs_policy *pol = smime_idstore_get0_policy(store);
 	struct dirent **names = NULL;
 	struct stat st;
 	char entry[4096];
-	smime_status ret = SMIME_SYNTAX;
-	int i, n;
+	int root = -1, sub = -1, i, n = 0, kind;
+	bool missing = false;
+	smime_status ret;
 
 	smime_err_clear(err);
+	/* Opened once; every entry below is reached from this descriptor. */
+	if ((ret = smime_fs_open_dir(pol, dir, false, 0, false, 0, 0, &root,
+	    &missing, err)) != SMIME_OK || root == -1)
+		goto out;
+	ret = SMIME_TEMPFAIL;
 	/* sorted, so that messages and duplicates come out the same way */
-	if ((n = scandir(dir, &names, NULL, alphasort)) < 0) {
-		if (errno == ENOENT)
-			ret = SMIME_OK;
-		else
-			smime_err_set(err, "%s: %s", dir, strerror(errno));
+	snprintf(entry, sizeof(entry), "/proc/self/fd/%d", root);
+	if ((n = scandir(entry, &names, NULL, alphasort)) < 0) {
+		smime_err_set(err, "%s: %s", dir, strerror(errno));
 		n = 0;
 		goto out;
 	}
@@ -256,13 +301,29 @@ smime_idstore_add_dir(struct smime_idstore *store, const char *dir,
 		if (names[i]->d_name[0] == '.')
 			continue;
 		if (!smime_join(entry, sizeof(entry), dir, names[i]->d_name)) {
+			ret = SMIME_SYNTAX;
 			smime_err_set(err, "%s: path too long", dir);
 			goto out;
 		}
-		if (stat(entry, &st) != 0 || !S_ISDIR(st.st_mode))
+		if ((kind = smime_fs_kind(root, names[i]->d_name, &st)) ==
+		    'l') {
+			ret = SMIME_POLICY;
+			smime_err_set(err, "%s is a symbolic link (owned by uid "
+			    "%lu); links are never followed in the store: "
+			    "remove it", entry, (unsigned long)st.st_uid);
+			goto out;
+		}
+		if (kind != 'd')
 			continue;	/* README, lock files */
-		if ((ret = smime_store_entry(store, entry, names[i]->d_name,
-		    warn, warnarg, err)) != SMIME_OK)
+		if ((ret = smime_fs_open_subdir(pol, root, dir,
+		    names[i]->d_name, false, 0, false, 0, 0, &sub, NULL, err))
+		    != SMIME_OK)
+			goto out;
+		ret = smime_store_entry(store, sub, entry, names[i]->d_name,
+		    warn, warnarg, err);
+		close(sub);
+		sub = -1;
+		if (ret != SMIME_OK)
 			goto out;
 	}
 	ret = SMIME_OK;
@@ -270,5 +331,7 @@ out:
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	if (root != -1)
+		close(root);
 	return ret;
 }

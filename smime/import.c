@@ -61,8 +61,9 @@ smime_secret_read(const char *spec, char **out, struct smime_err *err)
 	} else if (strcmp(spec, "stdin") == 0)
 		*out = smime_secret_line(stdin);
 	else {
-		smime_err_set(err, "secret \"%s\": use env:VAR, file:PATH or "
-		    "stdin", spec);
+		/* The argument may be the secret itself: never echo it. */
+		smime_err_set(err, "secret given in an unknown form (not "
+		    "shown): use env:VAR, file:PATH or stdin");
 		goto out;
 	}
 	if (*out == NULL) {

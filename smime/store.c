@@ -1,18 +1,18 @@
 /*
  * store.c - atomic installation of keys and certificates into the
- * signing store, rollback, the revoked marker, listing and the reload
- * notification of a running milter.
+ * signing store, rollback, senders, the revoked marker, listing and the
+ * migration of old stores.  Every file operation goes through safefs.c:
+ * the store is opened once and walked with directory descriptors, no
+ * link is ever followed (smime-enroll runs as root; see store.h).
  */
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +31,18 @@ static const char *const smime_store_names[SF_COUNT] = {
 	"key.pem", "chain.pem", "cert.pem"
 };
 
+/* An open identity directory and how to create things in it. */
+struct store_dir {
+	struct smime_fs_policy	sd_pol;
+	int			sd_root;	/* the store */
+	int			sd_dir;		/* STORE/ADDRESS, or -1 */
+	char			sd_where[PATH_MAX];	/* for messages */
+	bool			sd_chown;
+	uid_t			sd_uid;
+	gid_t			sd_gid;
+	mode_t			sd_dmode, sd_kmode, sd_fmode;
+};
+
 smime_status
 smime_store_owner_lookup(const char *user, struct smime_store_owner *owner,
     struct smime_err *err)
@@ -38,7 +50,13 @@ smime_store_owner_lookup(const char *user, struct smime_store_owner *owner,
 	struct passwd *pw;
 	smime_status ret = SMIME_SYNTAX;
 
-	owner->so_set = false;
+	memset(owner, 0, sizeof(*owner));
+	owner->so_strict = true;
+	if (geteuid() == 0) {
+		owner->so_set = true;
+		owner->so_uid = 0;
+		owner->so_gid = 0;
+	}
 	if (user == NULL || geteuid() != 0) {
 		ret = SMIME_OK;
 		goto out;
@@ -47,12 +65,25 @@ smime_store_owner_lookup(const char *user, struct smime_store_owner *owner,
 		smime_err_set(err, "user \"%s\" does not exist", user);
 		goto out;
 	}
-	owner->so_set = true;
-	owner->so_uid = pw->pw_uid;
+	owner->so_has_user = true;
+	owner->so_user_uid = pw->pw_uid;
 	owner->so_gid = pw->pw_gid;
+	owner->so_has_group = true;
 	ret = SMIME_OK;
 out:
 	return ret;
+}
+
+void
+smime_store_policy(const struct smime_store_owner *owner,
+    struct smime_fs_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->fp_strict = owner == NULL || owner->so_strict;
+	if (owner != NULL && owner->so_has_user) {
+		p->fp_has_user = true;
+		p->fp_user = owner->so_user_uid;
+	}
 }
 
 bool
@@ -68,178 +99,233 @@ smime_store_path(const char *store, const char *address, const char *name,
 	return n >= 0 && (size_t)n < buflen;
 }
 
-/* mkdir path 0700 unless it exists; chown to owner.  false + err on error. */
-static bool
-smime_store_mkdir(const char *path, const struct smime_store_owner *owner,
+static void
+store_close(struct store_dir *sd)
+{
+	if (sd->sd_dir != -1)
+		close(sd->sd_dir);
+	if (sd->sd_root != -1)
+		close(sd->sd_root);
+	sd->sd_dir = sd->sd_root = -1;
+}
+
+/*
+ * Open STORE (and STORE/ADDRESS unless address is NULL), creating them
+ * when create.  A missing store or entry without create is SMIME_OK with
+ * sd_dir (or sd_root) -1 and *missing true (missing may be NULL).
+ */
+static smime_status
+store_open(const char *store, const char *address,
+    const struct smime_store_owner *owner, bool create, struct store_dir *sd,
+    bool *missing, struct smime_err *err)
+{
+	struct stat st;
+	bool gone = false;
+	smime_status ret;
+
+	memset(sd, 0, sizeof(*sd));
+	sd->sd_root = sd->sd_dir = -1;
+	if (missing != NULL)
+		*missing = false;
+	smime_store_policy(owner, &sd->sd_pol);
+	sd->sd_chown = owner != NULL && owner->so_set;
+	sd->sd_uid = sd->sd_chown ? owner->so_uid : geteuid();
+	sd->sd_gid = sd->sd_chown ? owner->so_gid : getegid();
+	/* As root the milter reads through its group; else we are it. */
+	sd->sd_dmode = sd->sd_chown && sd->sd_gid != 0 ? 0750 : 0700;
+	sd->sd_kmode = sd->sd_chown && sd->sd_gid != 0 ? 0640 : 0600;
+	sd->sd_fmode = 0644;
+	snprintf(sd->sd_where, sizeof(sd->sd_where), "%s", store);
+	ret = smime_fs_open_dir(&sd->sd_pol, store, create, sd->sd_dmode,
+	    sd->sd_chown, sd->sd_uid, sd->sd_gid, &sd->sd_root, &gone, err);
+	if (ret != SMIME_OK || sd->sd_root == -1)
+		goto out;
+	/* No user configured: the store root's group is the milter's. */
+	if (sd->sd_chown && !owner->so_has_group &&
+	    fstat(sd->sd_root, &st) == 0)
+		sd->sd_gid = st.st_gid;
+	/* Group access only for a milter's group, never for root's. */
+	sd->sd_dmode = sd->sd_chown && sd->sd_gid != 0 ? 0750 : 0700;
+	sd->sd_kmode = sd->sd_chown && sd->sd_gid != 0 ? 0640 : 0600;
+	if (address == NULL)
+		goto out;
+	if (!smime_store_path(store, address, NULL, sd->sd_where,
+	    sizeof(sd->sd_where))) {
+		ret = SMIME_SYNTAX;
+		smime_err_set(err, "%s/%s: path too long", store, address);
+		goto out;
+	}
+	ret = smime_fs_open_subdir(&sd->sd_pol, sd->sd_root, store, address,
+	    create, sd->sd_dmode, sd->sd_chown, sd->sd_uid, sd->sd_gid,
+	    &sd->sd_dir, &gone, err);
+out:
+	if (missing != NULL)
+		*missing = gone;
+	if (ret != SMIME_OK)
+		store_close(sd);
+	return ret;
+}
+
+/* Read name of the identity directory (missing: *buf NULL). */
+static smime_status
+store_read(struct store_dir *sd, const char *name, bool secret, char **buf,
+    size_t *len, struct smime_err *err)
+{
+	bool missing;
+
+	return smime_fs_read(&sd->sd_pol, sd->sd_dir, sd->sd_where, name,
+	    secret, buf, len, &missing, err);
+}
+
+/* Replace name with data, with the mode for its kind. */
+static smime_status
+store_write(struct store_dir *sd, const char *name, const void *data,
+    size_t len, bool secret, struct smime_err *err)
+{
+	return smime_fs_write(sd->sd_dir, sd->sd_where, name, data, len,
+	    secret ? sd->sd_kmode : sd->sd_fmode, sd->sd_chown, sd->sd_uid,
+	    sd->sd_gid, err);
+}
+
+/* PEM of key (when not NULL) or cert and chain, in a new memory BIO. */
+static BIO *
+store_pem(EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain,
     struct smime_err *err)
 {
-	if (mkdir(path, 0700) == -1) {
-		if (errno == EEXIST)
-			return true;
-		smime_err_set(err, "mkdir %s: %s", path, strerror(errno));
-		return false;
-	}
-	if (owner != NULL && owner->so_set &&
-	    chown(path, owner->so_uid, owner->so_gid) == -1) {
-		smime_err_set(err, "chown %s: %s", path, strerror(errno));
-		return false;
-	}
-	return true;
-}
+	BIO *bio;
+	int i;
 
-/* Create STORE and STORE/ADDRESS (0700) as needed. */
-static bool
-smime_store_mkdirs(const char *store, const char *address,
-    const struct smime_store_owner *owner, struct smime_err *err)
-{
-	char path[PATH_MAX];
-
-	if (!smime_store_path(store, address, NULL, path, sizeof(path))) {
-		smime_err_set(err, "%s/%s: path too long", store, address);
-		return false;
-	}
-	return smime_store_mkdir(store, owner, err) &&
-	    smime_store_mkdir(path, owner, err);
-}
-
-/* fsync a directory so that renames in it are durable. */
-static bool
-smime_store_sync_dir(const char *path, struct smime_err *err)
-{
-	int fd;
-	bool ok;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) == -1) {
-		smime_err_set(err, "open %s: %s", path, strerror(errno));
-		return false;
-	}
-	ok = fsync(fd) == 0;
-	if (!ok)
-		smime_err_set(err, "fsync %s: %s", path, strerror(errno));
-	close(fd);
-	return ok;
-}
-
-/*
- * Write a temporary file in dir holding key (when not NULL) or cert and
- * chain as PEM, fsync it and set mode/owner.  tmp (PATH_MAX) receives its
- * name.  Returns false with err set; nothing is left behind then.
- */
-static bool
-smime_store_write_tmp(const char *dir, EVP_PKEY *key, X509 *cert,
-    STACK_OF(X509) *chain, mode_t mode, const struct smime_store_owner *owner,
-    char *tmp, struct smime_err *err)
-{
-	BIO *bio = NULL;
-	int fd = -1, i;
-	bool ok = false;
-
-	snprintf(tmp, PATH_MAX, "%s/.new.XXXXXX", dir);
-	if ((fd = mkstemp(tmp)) == -1) {
-		smime_err_set(err, "mkstemp %s: %s", tmp, strerror(errno));
-		tmp[0] = '\0';
-		goto out;
-	}
-	if ((bio = BIO_new_fd(fd, BIO_NOCLOSE)) == NULL)
-		goto openssl;
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
+		goto fail;
 	if (key != NULL && !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
 	    NULL, NULL))
-		goto openssl;
+		goto fail;
 	if (cert != NULL && !PEM_write_bio_X509(bio, cert))
-		goto openssl;
+		goto fail;
 	for (i = 0; chain != NULL && i < sk_X509_num(chain); i++)
 		if (!PEM_write_bio_X509(bio, sk_X509_value(chain, i)))
-			goto openssl;
-	if (BIO_flush(bio) != 1)
-		goto openssl;
-	if (fchmod(fd, mode) == -1 || (owner != NULL && owner->so_set &&
-	    fchown(fd, owner->so_uid, owner->so_gid) == -1) || fsync(fd) == -1) {
-		smime_err_set(err, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	ok = true;
-	goto out;
-openssl:
-	smime_err_openssl(err, "cannot write %s", tmp);
-out:
+			goto fail;
+	return bio;
+fail:
+	smime_err_openssl(err, "cannot encode PEM");
 	BIO_free(bio);
-	if (fd != -1 && close(fd) == -1 && ok) {
-		smime_err_set(err, "close %s: %s", tmp, strerror(errno));
-		ok = false;
-	}
-	if (!ok && tmp[0] != '\0') {
-		unlink(tmp);
-		tmp[0] = '\0';
-	}
-	return ok;
+	return NULL;
+}
+
+/* Write the PEM in bio as name. */
+static smime_status
+store_write_bio(struct store_dir *sd, const char *name, BIO *bio, bool secret,
+    struct smime_err *err)
+{
+	char *data = NULL;
+	long len = BIO_get_mem_data(bio, &data);
+
+	return store_write(sd, name, data, len > 0 ? (size_t)len : 0, secret,
+	    err);
 }
 
 /*
- * Make NAME.prev a hard link to NAME (replacing an older .prev) so that
- * NAME itself never disappears.  *had tells whether NAME existed.
+ * Copy name to name.prev (a new file, never a link: a store file has
+ * exactly one).  *had tells whether name existed.
  */
-static bool
-smime_store_keep_prev(const char *path, bool *had, struct smime_err *err)
+static smime_status
+store_keep_prev(struct store_dir *sd, const char *name, bool secret,
+    bool *had, struct smime_err *err)
 {
-	char prev[PATH_MAX + 16];
+	char prev[NAME_MAX + 1], *buf = NULL;
+	size_t len = 0;
+	smime_status ret;
 
 	*had = false;
-	snprintf(prev, sizeof(prev), "%s.prev", path);
-	if (access(path, F_OK) == -1)
-		return true;
+	snprintf(prev, sizeof(prev), "%s.prev", name);
+	if ((ret = store_read(sd, name, secret, &buf, &len, err)) != SMIME_OK ||
+	    buf == NULL)
+		goto out;
 	*had = true;
-	if ((unlink(prev) == -1 && errno != ENOENT) || link(path, prev) == -1) {
-		smime_err_set(err, "keep %s: %s", prev, strerror(errno));
-		return false;
-	}
-	return true;
+	ret = store_write(sd, prev, buf, len, secret, err);
+out:
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
+	return ret;
 }
 
-/* Put NAME.prev back as NAME (or remove NAME when there was none). */
+/* Put name.prev back as name (or remove name when there was none). */
 static void
-smime_store_restore(const char *path, bool had)
+store_restore(struct store_dir *sd, const char *name, bool secret, bool had)
 {
-	char prev[PATH_MAX + 16], tmp[PATH_MAX + 16];
+	char prev[NAME_MAX + 1], *buf = NULL;
+	size_t len = 0;
 
-	snprintf(prev, sizeof(prev), "%s.prev", path);
-	snprintf(tmp, sizeof(tmp), "%s.restore", path);
 	if (!had) {
-		unlink(path);
+		(void)smime_fs_remove(sd->sd_dir, sd->sd_where, name, NULL);
 		return;
 	}
-	unlink(tmp);
-	if (link(prev, tmp) == 0 && rename(tmp, path) == -1)
-		unlink(tmp);
+	snprintf(prev, sizeof(prev), "%s.prev", name);
+	if (store_read(sd, prev, secret, &buf, &len, NULL) == SMIME_OK &&
+	    buf != NULL)
+		(void)store_write(sd, name, buf, len, secret, NULL);
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
 }
 
 smime_status
 smime_store_load_key(const char *store, const char *address, EVP_PKEY **out,
     bool *missing, struct smime_err *err)
 {
-	char path[PATH_MAX];
+	struct store_dir sd;
+	char *buf = NULL;
+	size_t len = 0;
 	BIO *bio = NULL;
+	bool gone = false;
 	smime_status ret = SMIME_BADKEY;
 
 	*out = NULL;
-	if (missing != NULL)
-		*missing = false;
-	if (!smime_store_path(store, address, "key.pem", path, sizeof(path))) {
-		smime_err_set(err, "%s/%s: path too long", store, address);
+	if (store_open(store, address, NULL, false, &sd, &gone, err) !=
+	    SMIME_OK)
+		goto out;
+	if (gone || store_read(&sd, "key.pem", true, &buf, &len, err) !=
+	    SMIME_OK || buf == NULL) {
+		gone = gone || (buf == NULL && smime_fs_kind(sd.sd_dir,
+		    "key.pem", NULL) == 0);
+		if (gone)
+			smime_err_set(err, "%s/%s/key.pem: %s", store, address,
+			    strerror(ENOENT));
 		goto out;
 	}
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		if (missing != NULL)
-			*missing = errno == ENOENT;
-		smime_err_set(err, "%s: %s", path, strerror(errno));
-		ERR_clear_error();
-		goto out;
-	}
-	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s: cannot read private key", path);
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
+		smime_err_openssl(err, "%s/%s/key.pem: cannot read private "
+		    "key", store, address);
 		goto out;
 	}
 	ret = SMIME_OK;
 out:
+	if (missing != NULL)
+		*missing = gone;
+	BIO_free(bio);
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
+	store_close(&sd);
+	return ret;
+}
+
+/* Parse every PEM certificate of buf onto chain. */
+static smime_status
+store_parse_certs(const char *buf, size_t len, STACK_OF(X509) *chain)
+{
+	BIO *bio;
+	X509 *x;
+	smime_status ret = SMIME_OK;
+
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return SMIME_NORESOURCE;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(chain, x)) {
+			X509_free(x);
+			ret = SMIME_NORESOURCE;
+			break;
+		}
+	ERR_clear_error();	/* end of file shows up as an error */
 	BIO_free(bio);
 	return ret;
 }
@@ -248,26 +334,34 @@ smime_status
 smime_store_load_cert(const char *store, const char *address, X509 **cert,
     STACK_OF(X509) **chain, struct smime_err *err)
 {
-	char path[PATH_MAX];
+	struct store_dir sd;
+	char *buf = NULL;
+	size_t len = 0;
 	BIO *bio = NULL;
-	X509 *x;
+	bool gone = false;
 	smime_status ret = SMIME_SYNTAX;
 
 	*cert = NULL;
 	if (chain != NULL)
 		*chain = NULL;
-	if (!smime_store_path(store, address, "cert.pem", path, sizeof(path)) ||
-	    (bio = BIO_new_file(path, "r")) == NULL) {
-		smime_err_set(err, "%s: %s", path, strerror(errno));
-		ERR_clear_error();
+	if (store_open(store, address, NULL, false, &sd, &gone, err) !=
+	    SMIME_OK)
+		goto out;
+	if (gone || store_read(&sd, "cert.pem", false, &buf, &len, err) !=
+	    SMIME_OK || buf == NULL) {
+		if (gone || buf == NULL)
+			smime_err_set(err, "%s/%s/cert.pem: %s", store,
+			    address, strerror(ENOENT));
 		goto out;
 	}
-	if ((*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s: cannot read certificate", path);
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
+	    (*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+		smime_err_openssl(err, "%s/%s/cert.pem: cannot read "
+		    "certificate", store, address);
 		goto out;
 	}
-	BIO_free(bio);
-	bio = NULL;
+	OPENSSL_clear_free(buf, len + 1);
+	buf = NULL;
 	if (chain == NULL) {
 		ret = SMIME_OK;
 		goto out;
@@ -276,22 +370,14 @@ smime_store_load_cert(const char *store, const char *address, X509 **cert,
 		ret = SMIME_NORESOURCE;
 		goto out;
 	}
-	smime_store_path(store, address, "chain.pem", path, sizeof(path));
-	if ((bio = BIO_new_file(path, "r")) == NULL) {
-		ERR_clear_error();	/* no chain file: empty chain */
-		ret = SMIME_OK;
+	if (store_read(&sd, "chain.pem", false, &buf, &len, err) != SMIME_OK)
 		goto out;
-	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(*chain, x)) {
-			X509_free(x);
-			ret = SMIME_NORESOURCE;
-			goto out;
-		}
-	ERR_clear_error();	/* end of file shows up as an error */
-	ret = SMIME_OK;
+	ret = buf == NULL ? SMIME_OK : store_parse_certs(buf, len, *chain);
 out:
 	BIO_free(bio);
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
+	store_close(&sd);
 	if (ret != SMIME_OK) {
 		X509_free(*cert);
 		*cert = NULL;
@@ -307,36 +393,32 @@ smime_status
 smime_store_save_key(const char *store, const char *address, EVP_PKEY *key,
     bool force, const struct smime_store_owner *owner, struct smime_err *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+	struct store_dir sd;
+	BIO *bio = NULL;
 	bool had;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	tmp[0] = '\0';
-	if (!smime_store_path(store, address, "key.pem", path, sizeof(path)) ||
-	    !smime_store_path(store, address, NULL, dir, sizeof(dir))) {
-		smime_err_set(err, "%s/%s: path too long", store, address);
+	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
+	    SMIME_OK) {
+		ret = ret == SMIME_POLICY ? SMIME_TEMPFAIL : ret;
 		goto out;
 	}
-	if (!force && access(path, F_OK) == 0) {
+	ret = SMIME_TEMPFAIL;
+	if (!force && smime_fs_kind(sd.sd_dir, "key.pem", NULL) != 0) {
 		ret = SMIME_POLICY;
-		smime_err_set(err, "%s exists; use --force to replace it", path);
+		smime_err_set(err, "%s/key.pem exists; use --force to replace "
+		    "it", sd.sd_where);
 		goto out;
 	}
-	if (!smime_store_mkdirs(store, address, owner, err) ||
-	    !smime_store_write_tmp(dir, key, NULL, NULL, 0600, owner, tmp,
-	    err) || !smime_store_keep_prev(path, &had, err))
-		goto out;
-	if (rename(tmp, path) == -1) {
-		smime_err_set(err, "rename %s: %s", path, strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';
-	if (!smime_store_sync_dir(dir, err))
+	if ((bio = store_pem(key, NULL, NULL, err)) == NULL ||
+	    store_keep_prev(&sd, "key.pem", true, &had, err) != SMIME_OK ||
+	    store_write_bio(&sd, "key.pem", bio, true, err) != SMIME_OK ||
+	    smime_fs_sync(sd.sd_dir, sd.sd_where, err) != SMIME_OK)
 		goto out;
 	ret = SMIME_OK;
 out:
-	if (tmp[0] != '\0')
-		unlink(tmp);
+	BIO_free(bio);
+	store_close(&sd);
 	return ret;
 }
 
@@ -345,67 +427,50 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
     X509 *cert, STACK_OF(X509) *chain, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	char dir[PATH_MAX], path[SF_COUNT][PATH_MAX], tmp[SF_COUNT][PATH_MAX];
-	char marker[PATH_MAX];
+	struct store_dir sd;
+	BIO *pem[SF_COUNT] = { NULL, NULL, NULL };
 	bool had[SF_COUNT] = { false }, done[SF_COUNT] = { false };
-	bool ok;
 	int f;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	for (f = 0; f < SF_COUNT; f++) {
-		tmp[f][0] = '\0';
-		if (!smime_store_path(store, address, smime_store_names[f],
-		    path[f], sizeof(path[f]))) {
-			smime_err_set(err, "%s/%s: path too long", store,
-			    address);
-			goto out;
-		}
-	}
-	smime_store_path(store, address, NULL, dir, sizeof(dir));
-	if (!smime_store_mkdirs(store, address, owner, err))
+	if (store_open(store, address, owner, true, &sd, NULL, err) !=
+	    SMIME_OK)
 		goto out;
-	/* Everything is written and synced before anything is replaced. */
-	if ((newkey != NULL && !smime_store_write_tmp(dir, newkey, NULL, NULL,
-	    0600, owner, tmp[SF_KEY], err)) ||
-	    (chain != NULL && sk_X509_num(chain) > 0 &&
-	    !smime_store_write_tmp(dir, NULL, NULL, chain, 0644, owner,
-	    tmp[SF_CHAIN], err)) ||
-	    !smime_store_write_tmp(dir, NULL, cert, NULL, 0644, owner,
-	    tmp[SF_CERT], err))
+	/* Everything is encoded before anything is replaced. */
+	if ((newkey != NULL && (pem[SF_KEY] = store_pem(newkey, NULL, NULL,
+	    err)) == NULL) || (chain != NULL && sk_X509_num(chain) > 0 &&
+	    (pem[SF_CHAIN] = store_pem(NULL, NULL, chain, err)) == NULL) ||
+	    (pem[SF_CERT] = store_pem(NULL, cert, NULL, err)) == NULL)
 		goto out;
 	for (f = 0; f < SF_COUNT; f++) {
 		if (f == SF_KEY && newkey == NULL)
 			continue;
-		if (!smime_store_keep_prev(path[f], &had[f], err))
+		if (store_keep_prev(&sd, smime_store_names[f], f == SF_KEY,
+		    &had[f], err) != SMIME_OK)
 			goto out;
-		if (tmp[f][0] != '\0')
-			ok = rename(tmp[f], path[f]) == 0;
-		else	/* no chain this time: the old one must not stay */
-			ok = unlink(path[f]) == 0 || errno == ENOENT;
-		if (!ok) {
-			smime_err_set(err, "install %s: %s", path[f],
-			    strerror(errno));
-			goto out;
-		}
-		tmp[f][0] = '\0';
 		done[f] = true;
+		if (pem[f] != NULL) {
+			if (store_write_bio(&sd, smime_store_names[f], pem[f],
+			    f == SF_KEY, err) != SMIME_OK)
+				goto out;
+		} else if (smime_fs_remove(sd.sd_dir, sd.sd_where,
+		    smime_store_names[f], err) != SMIME_OK)
+			goto out;	/* no chain this time: no old one */
 	}
 	/* The marker was about the certificate just replaced. */
-	if (smime_store_path(store, address, "revoked", marker,
-	    sizeof(marker)) && unlink(marker) == -1 && errno != ENOENT) {
-		smime_err_set(err, "%s: %s", marker, strerror(errno));
-		goto out;
-	}
-	if (!smime_store_sync_dir(dir, err))
+	if (smime_fs_remove(sd.sd_dir, sd.sd_where, "revoked", err) !=
+	    SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where, err) !=
+	    SMIME_OK)
 		goto out;
 	ret = SMIME_OK;
 out:
 	for (f = 0; f < SF_COUNT; f++) {
-		if (tmp[f][0] != '\0')
-			unlink(tmp[f]);
 		if (ret != SMIME_OK && done[f])
-			smime_store_restore(path[f], had[f]);
+			store_restore(&sd, smime_store_names[f], f == SF_KEY,
+			    had[f]);
+		BIO_free(pem[f]);
 	}
+	store_close(&sd);
 	return ret;
 }
 
@@ -413,23 +478,31 @@ smime_status
 smime_store_rollback(const char *store, const char *address,
     struct smime_err *err)
 {
-	char path[PATH_MAX], prev[PATH_MAX + 16];
-	int f, n = 0;
+	struct store_dir sd;
+	char prev[NAME_MAX + 1];
+	struct stat st;
+	int f, n = 0, kind;
+	bool gone = false;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	for (f = 0; f < SF_COUNT; f++) {
-		if (!smime_store_path(store, address, smime_store_names[f],
-		    path, sizeof(path))) {
-			smime_err_set(err, "%s/%s: path too long", store,
-			    address);
+	if ((ret = store_open(store, address, NULL, false, &sd, &gone, err)) !=
+	    SMIME_OK)
+		goto out;
+	ret = SMIME_TEMPFAIL;
+	for (f = 0; !gone && f < SF_COUNT; f++) {
+		snprintf(prev, sizeof(prev), "%s.prev", smime_store_names[f]);
+		if ((kind = smime_fs_kind(sd.sd_dir, prev, &st)) == 0)
+			continue;
+		if (kind != 'f' || st.st_nlink != 1) {
+			ret = SMIME_POLICY;
+			smime_err_set(err, "%s/%s: not a regular file with one "
+			    "link; refusing it", sd.sd_where, prev);
 			goto out;
 		}
-		snprintf(prev, sizeof(prev), "%s.prev", path);
-		if (access(prev, F_OK) == -1)
-			continue;
-		if (rename(prev, path) == -1) {
-			smime_err_set(err, "rename %s: %s", prev,
-			    strerror(errno));
+		if (renameat(sd.sd_dir, prev, sd.sd_dir, smime_store_names[f])
+		    == -1) {
+			smime_err_set(err, "rename %s/%s: %s", sd.sd_where,
+			    prev, strerror(errno));
 			goto out;
 		}
 		n++;
@@ -440,11 +513,11 @@ smime_store_rollback(const char *store, const char *address,
 		    store, address);
 		goto out;
 	}
-	smime_store_path(store, address, NULL, path, sizeof(path));
-	if (!smime_store_sync_dir(path, err))
+	if (smime_fs_sync(sd.sd_dir, sd.sd_where, err) != SMIME_OK)
 		goto out;
 	ret = SMIME_OK;
 out:
+	store_close(&sd);
 	return ret;
 }
 
@@ -453,14 +526,13 @@ smime_store_set_senders(const char *store, const char *address,
     char *const *logins, size_t nlogins,
     const struct smime_store_owner *owner, struct smime_err *err)
 {
-	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 32];
+	struct store_dir sd = { .sd_root = -1, .sd_dir = -1 };
 	const unsigned char *c;
-	FILE *fp = NULL;
-	int fd = -1;
-	size_t i;
+	char *text = NULL;
+	size_t i, len, used;
 	smime_status ret = SMIME_SYNTAX;
 
-	tmp[0] = '\0';
+	len = strlen(address) + 64;
 	for (i = 0; i < nlogins; i++) {
 		for (c = (const unsigned char *)logins[i]; *c != '\0'; c++)
 			if (*c <= 0x20 || *c >= 0x7f)
@@ -471,42 +543,58 @@ smime_store_set_senders(const char *store, const char *address,
 			    logins[i]);
 			goto out;
 		}
+		len += strlen(logins[i]) + 1;
 	}
-	ret = SMIME_TEMPFAIL;
-	if (!smime_store_path(store, address, "senders", path, sizeof(path)) ||
-	    !smime_store_path(store, address, NULL, dir, sizeof(dir))) {
-		smime_err_set(err, "%s/%s: path too long", store, address);
+	ret = SMIME_NORESOURCE;
+	if ((text = malloc(len)) == NULL) {
+		smime_err_set(err, "out of memory");
 		goto out;
 	}
-	if (!smime_store_mkdirs(store, address, owner, err))
-		goto out;
-	snprintf(tmp, sizeof(tmp), "%s/.senders.XXXXXX", dir);
-	if ((fd = mkstemp(tmp)) == -1 || (fp = fdopen(fd, "w")) == NULL) {
-		smime_err_set(err, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	fprintf(fp, "# SMTP AUTH logins allowed to send as %s\n", address);
+	used = (size_t)snprintf(text, len, "# SMTP AUTH logins allowed to "
+	    "send as %s\n", address);
 	for (i = 0; i < nlogins; i++)
-		fprintf(fp, "%s\n", logins[i]);
-	if (fflush(fp) != 0 || fchmod(fileno(fp), 0644) == -1 ||
-	    (owner != NULL && owner->so_set && fchown(fileno(fp),
-	    owner->so_uid, owner->so_gid) == -1) || fsync(fileno(fp)) == -1 ||
-	    rename(tmp, path) == -1) {
-		smime_err_set(err, "%s: %s", path, strerror(errno));
+		used += (size_t)snprintf(text + used, len - used, "%s\n",
+		    logins[i]);
+	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
+	    SMIME_OK || (ret = store_write(&sd, "senders", text, used, false,
+	    err)) != SMIME_OK || (ret = smime_fs_sync(sd.sd_dir, sd.sd_where,
+	    err)) != SMIME_OK) {
+		ret = ret == SMIME_SYNTAX ? SMIME_TEMPFAIL : ret;
 		goto out;
 	}
-	tmp[0] = '\0';
-	if (!smime_store_sync_dir(dir, err))
-		goto out;
 	ret = SMIME_OK;
 out:
-	if (fp != NULL)
-		fclose(fp);
-	if (fd != -1)
-		close(fd);
-	if (tmp[0] != '\0')
-		unlink(tmp);
+	free(text);
+	store_close(&sd);
+	return ret;
+}
+
+smime_status
+smime_store_get_senders(const char *store, const char *address,
+    const struct smime_store_owner *owner, char **text,
+    struct smime_err *err)
+{
+	struct store_dir sd;
+	char *buf = NULL;
+	size_t len = 0;
+	bool gone = false;
+	smime_status ret;
+
+	*text = NULL;
+	if ((ret = store_open(store, address, owner, false, &sd, &gone,
+	    err)) != SMIME_OK || gone)
+		goto out;
+	if ((ret = store_read(&sd, "senders", false, &buf, &len, err)) !=
+	    SMIME_OK || buf == NULL)
+		goto out;
+	if ((*text = strdup(buf)) == NULL) {
+		ret = SMIME_NORESOURCE;
+		smime_err_set(err, "out of memory");
+	}
+out:
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
+	store_close(&sd);
 	return ret;
 }
 
@@ -515,49 +603,55 @@ smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	char path[PATH_MAX], stamp[32];
+	struct store_dir sd;
+	char text[256], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
-	FILE *fp = NULL;
-	int fd;
+	int n;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	if (!smime_store_path(store, address, "revoked", path, sizeof(path))) {
-		smime_err_set(err, "%s/%s: path too long", store, address);
-		goto out;
-	}
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1 ||
-	    (fp = fdopen(fd, "w")) == NULL) {
-		smime_err_set(err, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(fp, "reason=%s\ndate=%s\n", reason, stamp);
-	if (owner != NULL && owner->so_set)
-		(void)fchown(fd, owner->so_uid, owner->so_gid);
-	if (fflush(fp) != 0 || fsync(fd) == -1) {
-		smime_err_set(err, "%s: %s", path, strerror(errno));
+	n = snprintf(text, sizeof(text), "reason=%.100s\ndate=%s\n", reason,
+	    stamp);
+	if (store_open(store, address, owner, true, &sd, NULL, err) !=
+	    SMIME_OK)
 		goto out;
-	}
+	/* A new file renamed over the name: a planted link is replaced. */
+	if (store_write(&sd, "revoked", text, (size_t)n, false, err) !=
+	    SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where, err) !=
+	    SMIME_OK)
+		goto out;
 	ret = SMIME_OK;
 out:
-	if (fp != NULL && fclose(fp) != 0 && ret == SMIME_OK) {
-		smime_err_set(err, "%s: %s", path, strerror(errno));
-		ret = SMIME_TEMPFAIL;
-	}
+	store_close(&sd);
 	return ret;
+}
+
+bool
+smime_store_has(const char *store, const char *address, const char *name)
+{
+	struct store_dir sd;
+	bool gone = true, has = false;
+
+	if (store_open(store, address, NULL, false, &sd, &gone, NULL) ==
+	    SMIME_OK && !gone)
+		has = smime_fs_kind(sd.sd_dir, name, NULL) != 0;
+	store_close(&sd);
+	return has;
 }
 
 bool
 smime_store_is_revoked(const char *store, const char *address)
 {
-	char path[PATH_MAX];
+	struct store_dir sd;
+	bool gone = true, revoked = false;
 
-	return smime_store_path(store, address, "revoked", path,
-	    sizeof(path)) && access(path, F_OK) == 0;
+	if (store_open(store, address, NULL, false, &sd, &gone, NULL) ==
+	    SMIME_OK && !gone)
+		revoked = smime_fs_kind(sd.sd_dir, "revoked", NULL) != 0;
+	store_close(&sd);
+	return revoked;
 }
 
 static int
@@ -567,31 +661,65 @@ smime_store_entry_cmp(const void *a, const void *b)
 	    ((const struct smime_store_entry *)b)->se_address);
 }
 
+/* Fill e from the open identity directory sd. */
+static void
+store_scan_entry(struct store_dir *sd, struct smime_store_entry *e)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	BIO *bio;
+
+	e->se_has_key = smime_fs_kind(sd->sd_dir, "key.pem", NULL) == 'f';
+	e->se_revoked = smime_fs_kind(sd->sd_dir, "revoked", NULL) != 0;
+	if (store_read(sd, "cert.pem", false, &buf, &len, NULL) == SMIME_OK &&
+	    buf != NULL && (bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
+		e->se_cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
+}
+
 smime_status
 smime_store_scan(const char *store, struct smime_store_entry **out,
     size_t *n, struct smime_err *err)
 {
 	struct smime_store_entry *list = NULL, *grown, *e;
 	size_t count = 0, cap = 0;
-	char path[PATH_MAX];
+	struct store_dir sd;
 	struct dirent *de;
 	struct stat st;
 	DIR *dir = NULL;
-	smime_status ret = SMIME_TEMPFAIL;
+	bool gone = false;
+	int fd, kind;
+	smime_status ret;
 
 	*out = NULL;
 	*n = 0;
-	if ((dir = opendir(store)) == NULL) {
-		if (errno == ENOENT)
-			ret = SMIME_OK;
-		else
-			smime_err_set(err, "%s: %s", store, strerror(errno));
+	if ((ret = store_open(store, NULL, NULL, false, &sd, &gone, err)) !=
+	    SMIME_OK || gone)
+		goto out;
+	ret = SMIME_TEMPFAIL;
+	if ((fd = dup(sd.sd_root)) == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		smime_err_set(err, "%s: %s", store, strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] == '.' || !smime_store_path(store,
-		    de->d_name, NULL, path, sizeof(path)) ||
-		    stat(path, &st) == -1 || !S_ISDIR(st.st_mode))
+		if (de->d_name[0] == '.')
+			continue;
+		if ((kind = smime_fs_kind(sd.sd_root, de->d_name, &st)) ==
+		    'l') {
+			ret = SMIME_POLICY;
+			smime_err_set(err, "%s/%s is a symbolic link (owned by "
+			    "uid %lu); links are never followed in the store: "
+			    "remove it", store, de->d_name,
+			    (unsigned long)st.st_uid);
+			goto out;
+		}
+		if (kind != 'd')
 			continue;
 		if (count == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -609,13 +737,15 @@ smime_store_scan(const char *store, struct smime_store_entry **out,
 			goto out;
 		}
 		count++;
-		smime_store_path(store, de->d_name, "key.pem", path,
-		    sizeof(path));
-		e->se_has_key = access(path, F_OK) == 0;
-		e->se_revoked = smime_store_is_revoked(store, de->d_name);
-		if (smime_store_load_cert(store, de->d_name, &e->se_cert, NULL,
-		    NULL) != SMIME_OK)
-			e->se_cert = NULL;
+		snprintf(sd.sd_where, sizeof(sd.sd_where), "%s/%s", store,
+		    de->d_name);
+		if ((ret = smime_fs_open_subdir(&sd.sd_pol, sd.sd_root, store,
+		    de->d_name, false, 0, false, 0, 0, &sd.sd_dir, NULL, err))
+		    != SMIME_OK)
+			goto out;
+		store_scan_entry(&sd, e);
+		close(sd.sd_dir);
+		sd.sd_dir = -1;
 	}
 	if (count > 0)
 		qsort(list, count, sizeof(*list), smime_store_entry_cmp);
@@ -626,6 +756,7 @@ smime_store_scan(const char *store, struct smime_store_entry **out,
 out:
 	if (dir != NULL)
 		closedir(dir);
+	store_close(&sd);
 	if (ret == SMIME_NORESOURCE)
 		smime_err_set(err, "out of memory");
 	smime_store_entries_free(list, count);
@@ -644,74 +775,4 @@ smime_store_entries_free(struct smime_store_entry *entries, size_t n)
 		X509_free(entries[i].se_cert);
 	}
 	free(entries);
-}
-
-/* Run command via /bin/sh -c; true when it exits 0. */
-static bool
-smime_store_run(const char *command, struct smime_err *err)
-{
-	pid_t pid;
-	int status;
-
-	if ((pid = fork()) == -1) {
-		smime_err_set(err, "fork: %s", strerror(errno));
-		return false;
-	}
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			smime_err_set(err, "waitpid: %s", strerror(errno));
-			return false;
-		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		smime_err_set(err, "reload command \"%s\" failed (status %d)",
-		    command, status);
-		return false;
-	}
-	return true;
-}
-
-smime_status
-smime_store_notify(const char *command, const char *pidfile, char *done,
-    size_t donelen, struct smime_err *err)
-{
-	FILE *fp = NULL;
-	long pid = 0;
-	smime_status ret = SMIME_TEMPFAIL;
-
-	snprintf(done, donelen, "no running milter to notify");
-	if (command != NULL && command[0] != '\0') {
-		if (!smime_store_run(command, err))
-			goto out;
-		snprintf(done, donelen, "ran reload command \"%s\"", command);
-		ret = SMIME_OK;
-		goto out;
-	}
-	ret = SMIME_OK;
-	if (pidfile == NULL || (fp = fopen(pidfile, "r")) == NULL)
-		goto out;	/* no pid file: the milter is not running */
-	if (fscanf(fp, "%ld", &pid) != 1 || pid <= 1 || pid > INT_MAX) {
-		ret = SMIME_TEMPFAIL;
-		smime_err_set(err, "%s: no process id in pid file", pidfile);
-		goto out;
-	}
-	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
-		snprintf(done, donelen, "milter (pid %ld in %s) not running",
-		    pid, pidfile);
-		goto out;
-	}
-	if (kill((pid_t)pid, SIGHUP) == -1) {
-		ret = SMIME_TEMPFAIL;
-		smime_err_set(err, "SIGHUP to pid %ld: %s", pid,
-		    strerror(errno));
-		goto out;
-	}
-	snprintf(done, donelen, "sent SIGHUP to milter pid %ld", pid);
-out:
-	if (fp != NULL)
-		fclose(fp);
-	return ret;
 }

@@ -1,10 +1,13 @@
 /*
  * store.h - the signing-key store that smime-enroll writes and
  * smime-milter reads: STORE/ADDRESS/{key.pem,cert.pem,chain.pem}, plus
- * cert.pem.prev, chain.pem.prev and key.pem.prev for rollback and an
- * optional "revoked" marker.  Directories are 0700, keys 0600; files are
- * replaced by write-to-temp, fsync, rename so that a reader sees either
- * the old or the new file, never a torn one.
+ * cert.pem.prev, chain.pem.prev and key.pem.prev for rollback, senders
+ * and an optional "revoked" marker.  Run as root, the tree belongs to
+ * root with the milter's group, directories 0750, keys 0640, other files
+ * 0644; otherwise to us, 0700/0600/0644.  Every operation is symlink-safe
+ * (safefs.h): the store is opened once, walked with O_NOFOLLOW, files are
+ * replaced by write-to-temp (O_EXCL), fsync, rename within the directory,
+ * so that a reader sees either the old or the new file, never a torn one.
  */
 #ifndef SMIME_STORE_H
 #define SMIME_STORE_H
@@ -15,13 +18,22 @@
 #include <openssl/x509.h>
 
 #include "smime/err.h"
+#include "smime/safefs.h"
 #include "smime/smime.h"
 
-/* Who should own what we create (the milter's user when we run as root). */
+/*
+ * Who owns what we create and whom we trust (ownership model in
+ * safefs.h and smime-enroll(8)): as root, everything belongs to root with
+ * the milter's group; otherwise to us.
+ */
 struct smime_store_owner {
-	bool	so_set;
-	uid_t	so_uid;
-	gid_t	so_gid;
+	bool	so_set;		/* we run as root: chown to so_uid:so_gid */
+	uid_t	so_uid;		/* owner of what we create: root */
+	gid_t	so_gid;		/* its group: the milter's */
+	bool	so_has_group;	/* so_gid is known (user or store root) */
+	bool	so_has_user;	/* a milter user is configured: */
+	uid_t	so_user_uid;	/* its uid (may own a store from before) */
+	bool	so_strict;	/* strict_modes (default true) */
 };
 
 /* One identity directory as found by smime_store_scan(). */
@@ -33,8 +45,9 @@ struct smime_store_entry {
 };
 
 /*
- * Fill owner for user: set only when we run as root and user is not NULL.
- * Returns SMIME_OK or SMIME_SYNTAX (unknown user).
+ * Fill owner for the milter's user (may be NULL): root-owned with that
+ * user's group when we run as root, strict_modes on.  Returns SMIME_OK
+ * or SMIME_SYNTAX (unknown user).
  */
 smime_status smime_store_owner_lookup(const char *user,
     struct smime_store_owner *owner, struct smime_err *err);
@@ -99,8 +112,38 @@ smime_status smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err);
 
-/* True when the "revoked" marker exists. */
+/* True when STORE/ADDRESS/NAME exists (not following a link). */
+bool smime_store_has(const char *store, const char *address,
+    const char *name);
+
+/* True when the "revoked" marker exists (anything of that name). */
 bool smime_store_is_revoked(const char *store, const char *address);
+
+/*
+ * Read STORE/ADDRESS/senders into a new NUL-terminated buffer *text (free
+ * with free()); NULL when there is none.  owner may be NULL.  Returns
+ * SMIME_OK, SMIME_POLICY (a link, a hard link, a foreign owner) or
+ * SMIME_TEMPFAIL.
+ */
+smime_status smime_store_get_senders(const char *store, const char *address,
+    const struct smime_store_owner *owner, char **text,
+    struct smime_err *err);
+
+/*
+ * Bring a store from before the ownership model (owned by the milter's
+ * user) to it: root:GROUP, directories 0750, keys 0640, other files 0644,
+ * never following a link.  Only as root (owner->so_set); anything that
+ * is a link, has several hard links, belongs to someone else or is
+ * group/world-writable stops it with a message.  *changed counts what
+ * was fixed.  Returns SMIME_OK, SMIME_POLICY or SMIME_TEMPFAIL.
+ */
+smime_status smime_store_migrate(const char *store,
+    const struct smime_store_owner *owner, size_t *changed,
+    struct smime_err *err);
+
+/* The safefs policy for owner (NULL: strict, no milter user). */
+void smime_store_policy(const struct smime_store_owner *owner,
+    struct smime_fs_policy *p);
 
 /*
  * List the identity directories of store, sorted by address.  *out is a
@@ -115,11 +158,15 @@ void smime_store_entries_free(struct smime_store_entry *entries, size_t n);
 
 /*
  * Tell a running milter to reload: run command through /bin/sh when not
- * NULL, else send SIGHUP to the pid in pidfile if that process is alive.
- * done (buflen bytes) says what happened.  Returns SMIME_OK (also when
- * no milter runs) or SMIME_TEMPFAIL (command failed, kill failed).
+ * NULL, else send SIGHUP to the pid in pidfile, but only when the file is
+ * no link, belongs to root, owner's user (may be NULL) or us and nobody
+ * else may write it, and the process is smime-milter running as one of
+ * those (notify.c).  done (donelen bytes) says what happened.  Returns
+ * SMIME_OK (also when no milter runs) or SMIME_TEMPFAIL (command failed,
+ * pid file or process not trusted, kill failed).
  */
 smime_status smime_store_notify(const char *command, const char *pidfile,
-    char *done, size_t donelen, struct smime_err *err);
+    const struct smime_store_owner *owner, char *done, size_t donelen,
+    struct smime_err *err);
 
 #endif /* SMIME_STORE_H */

@@ -80,6 +80,7 @@ smime_verifier_free(struct smime_verifier *v)
 	smime_crlset_free(v->v_crls);
 	smime_ocsp_cache_free(v->v_ocsp);
 	free(v->v_authserv_id);
+	free(v->v_tmpdir);
 	free(v);
 }
 
@@ -129,6 +130,12 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 		smime_err_set(err, "out of memory");
 		goto bad;
 	}
+	if (opts->vo_tmpdir != NULL &&
+	    (v->v_tmpdir = strdup(opts->vo_tmpdir)) == NULL) {
+		smime_err_set(err, "out of memory");
+		goto bad;
+	}
+	v->v_spool_memory = opts->vo_spool_memory;
 	v->v_ocsp_timeout = opts->vo_ocsp_timeout ? opts->vo_ocsp_timeout : 10;
 	v->v_signer_header = opts->vo_signer_header;
 	v->v_max_depth = opts->vo_max_depth ? opts->vo_max_depth :
@@ -295,34 +302,69 @@ out:
 	return ret;
 }
 
-/* Verify an application/(x-)pkcs7-mime entity p. */
+/*
+ * Verify an application/(x-)pkcs7-mime entity p.  The SignedData is
+ * split while it is read (vopaque.c): its content goes to a spool of its
+ * own and is digested from there, so memory stays flat however large the
+ * message is.
+ */
 static smime_status
 vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
     const char *from)
 {
+	const struct smime_verifier *v = vw->vw_vc->vc_v;
 	const char *type = smime_mime_get0_param(p, "smime-type");
 	CMS_ContentInfo *cms = NULL;
-	smime_status ret = SMIME_OK;
-	int nid;
+	struct smime_spool *content = NULL;
+	BIO *src = NULL, *b64 = NULL, *cbio = NULL;
+	smime_status ret = SMIME_OK, st;
+	int nid = NID_undef;
 
 	/* Only what can carry a signature interests us. */
 	if (type != NULL && (smime_mime_strcasecmp(type, "certs-only") == 0 ||
 	    smime_mime_strcasecmp(type, "compressed-data") == 0))
 		goto out;
-	if ((cms = vfy_read_cms(vw, p)) == NULL) {
-		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
-		    "malformed signature", p->mp_number, from);
+	ret = SMIME_NORESOURCE;
+	if ((src = smime_spool_new_read_bio(vw->vw_spool, p->mp_body_start,
+	    p->mp_body_end - p->mp_body_start)) == NULL ||
+	    (content = smime_spool_new(v->v_spool_memory, v->v_tmpdir)) ==
+	    NULL)
+		goto out;
+	if (strcmp(p->mp_cte, "base64") == 0) {
+		if ((b64 = BIO_new(BIO_f_base64())) == NULL)
+			goto out;
+		BIO_push(b64, src);
+		st = smime_opaque_split(b64, content, &nid, &cms, vw->vw_err);
+	} else if (strcmp(p->mp_cte, "binary") == 0 ||
+	    strcmp(p->mp_cte, "7bit") == 0 || strcmp(p->mp_cte, "8bit") == 0)
+		st = smime_opaque_split(src, content, &nid, &cms, vw->vw_err);
+	else
+		st = SMIME_SYNTAX;
+	if (st == SMIME_TEMPFAIL || st == SMIME_NORESOURCE) {
+		ret = st;
 		goto out;
 	}
-	nid = OBJ_obj2nid(CMS_get0_type(cms));
-	if (nid == NID_pkcs7_enveloped || nid == NID_id_smime_ct_authEnvelopedData)
+	if (nid == NID_pkcs7_enveloped ||
+	    nid == NID_id_smime_ct_authEnvelopedData)
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
 		    "encrypted: signature not verifiable", p->mp_number, from);
-	else if (nid == NID_pkcs7_signed)
-		ret = smime_vcms_verify(vw->vw_vc, cms, NULL, p->mp_number,
+	else if (st != SMIME_OK || (nid == NID_pkcs7_signed && cms == NULL))
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
+		    "malformed signature", p->mp_number, from);
+	else if (cms == NULL)	/* other types carry no signature */
+		ret = SMIME_OK;
+	else if ((cbio = smime_spool_new_read_bio(content, 0, UINT64_MAX)) ==
+	    NULL)
+		ret = SMIME_NORESOURCE;
+	else
+		ret = smime_vcms_verify(vw->vw_vc, cms, cbio, p->mp_number,
 		    from, vw->vw_err);
-	/* Other content types (compressed, certs-only) carry no signature. */
 out:
+	ERR_clear_error();
+	BIO_free(cbio);
+	BIO_free(b64);
+	BIO_free(src);
+	smime_spool_free(content);
 	CMS_ContentInfo_free(cms);
 	return ret;
 }

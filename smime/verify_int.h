@@ -88,6 +88,8 @@ struct smime_verifier {
 	bool			 v_signer_header;
 	unsigned int		 v_max_depth;
 	unsigned int		 v_max_parts;
+	char			*v_tmpdir;	/* spool of opaque content */
+	size_t			 v_spool_memory;
 };
 
 /*
@@ -96,6 +98,18 @@ struct smime_verifier {
  * of signers cannot buy unbounded path validations.
  */
 #define SMIME_VERIFY_MAX_RESULTS	16
+
+/*
+ * Split an opaque SignedData read from src (DER or BER) into a detached
+ * *cms (new, caller frees) and its encapsulated content octets, appended
+ * to content, in memory that does not grow with the content (vopaque.c).
+ * *nid is the ContentInfo's type; for anything but signedData the call
+ * returns SMIME_OK with *cms NULL.  Returns SMIME_OK, SMIME_SYNTAX
+ * (malformed, or no encapsulated content), SMIME_TEMPFAIL (reading or
+ * spooling failed) or SMIME_NORESOURCE.
+ */
+smime_status smime_opaque_split(BIO *src, struct smime_spool *content,
+    int *nid, CMS_ContentInfo **cms, struct smime_err *err);
 
 /* Per-message state handed to the CMS layer. */
 struct smime_vctx {

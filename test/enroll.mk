@@ -8,7 +8,7 @@ test_unit_test_enroll_LDADD = $(CHECK_TEST_LIBS)
 endif
 TESTS += test/enroll/csr.sh test/enroll/import.sh test/enroll/cmp.sh \
 	test/enroll/reload.sh test/enroll/check.sh test/enroll/pending.sh \
-	test/enroll/retitle.sh
+	test/enroll/retitle.sh test/enroll/privsep.sh
 EXTRA_DIST += test/enroll/common.sh test/enroll/csr.sh test/enroll/import.sh \
 	test/enroll/cmp.sh test/enroll/reload.sh test/enroll/check.sh \
-	test/enroll/pending.sh test/enroll/retitle.sh
+	test/enroll/pending.sh test/enroll/retitle.sh test/enroll/privsep.sh

@@ -10,8 +10,10 @@ write_conf "cmp_trusted = \"$pki/root-ca.crt\"; intermediates = \"$pki/chain.pem
 E="$ENROLL -c $work/enroll.conf"
 CMP_SECRET=s3cret; export CMP_SECRET
 
-# A stand-in for the running milter: records each SIGHUP.
-sh -c "trap 'echo hup >> \"$work/hups\"' HUP; i=0; while [ \$i -lt 3000 ]; do sleep 0.2; i=\$((i+1)); done" &
+# A stand-in for the running milter: records each SIGHUP.  It is a shell
+# called smime-milter: smime-enroll signals nothing else (notify.c).
+cp "$(command -v sh)" "$work/smime-milter" || fail "copy sh"
+"$work/smime-milter" -c "trap 'echo hup >> \"$work/hups\"' HUP; i=0; while [ \$i -lt 3000 ]; do sleep 0.2; i=\$((i+1)); done" &
 fake_pid=$!
 echo "$fake_pid" > "$work/milter.pid"
 trap 'kill $fake_pid 2>/dev/null; cleanup' EXIT INT TERM

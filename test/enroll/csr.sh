@@ -83,12 +83,16 @@ expect_rc 3 "" "$ENROLL" -c "$work/missing.conf" list
 	fail "senders show"
 expect_rc 4 'login "a b"' "$ENROLL" -c "$work/enroll.conf" senders "$a" "a b"
 
-# Run as root, files go to the milter's user.
+# Run as root: files stay root's, readable through the milter's group
+# (smime-enroll(8), ownership model); the milter's user writes nothing.
 if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
 	sed -i '1i user = "nobody";' "$work/enroll.conf"
 	"$ENROLL" -c "$work/enroll.conf" keygen own@example.jp > /dev/null || fail "keygen as root"
-	[ "$(stat -c %U "$store/own@example.jp")" = nobody ] || fail "directory not given to user"
-	[ "$(stat -c %U "$store/own@example.jp/key.pem")" = nobody ] || fail "key not given to user"
+	g=$(id -gn nobody)
+	[ "$(stat -c %U:%G:%a "$store/own@example.jp")" = "root:$g:750" ] ||
+		fail "directory is $(stat -c %U:%G:%a "$store/own@example.jp")"
+	[ "$(stat -c %U:%G:%a "$store/own@example.jp/key.pem")" = "root:$g:640" ] ||
+		fail "key is $(stat -c %U:%G:%a "$store/own@example.jp/key.pem")"
 	sed -i 's/^user = "nobody";/user = "no-such-user-x";/' "$work/enroll.conf"
 	expect_rc 3 'user "no-such-user-x" does not exist' "$ENROLL" -c "$work/enroll.conf" list
 fi

@@ -15,7 +15,9 @@
 #      is signed;
 #   6. milter stopped: SMTP gets 4xx, sendmail(1) mail stays queued and
 #      nothing leaves unsigned; milter back + queue flush: delivered signed;
-#   7. a message with a 2 MiB attachment arrives signed and intact.
+#   7. a message with a 2 MiB attachment arrives signed and intact;
+#   8. with the default internal_hosts (none), a local sendmail(1)
+#      submission claiming taro's From (127.0.0.1, no login) is NOT signed.
 # Queue ids in the milter log match Postfix's (macro i).
 # Exit: 0 pass, 77 skip (not root, or smime-milter not built), 1 fail.
 
@@ -138,4 +140,19 @@ ndeliv=$((ndeliv + 1))
 pf_wait_delivered $ndeliv 120 || it_die "7: not delivered"
 it_expect_big_signed pf-big
 echo "ok 7 a 2 MiB attachment arrives signed, verifies and decodes unchanged"
+
+# 8. the shipped default: no internal host, so any local account that runs
+#    sendmail(1) must not get the candidate's signature
+it_milter_stop
+sed -i '/^internal_hosts/d' "$IT_WORK/milter.conf"
+"$IT_MILTER_BIN" -c "$IT_WORK/milter.conf" -T | grep -q '^internal_hosts = \[ *\];' ||
+    it_die "8: default internal_hosts is not empty"
+it_milter_start
+it_campaign_msg "$IT_WORK/m9" pf-local-default taro@example.jp
+pf_sendmail taro@example.jp voter@example.org "$IT_WORK/m9" ||
+    it_die "sendmail(1) with default internal_hosts"
+ndeliv=$((ndeliv + 1))
+pf_wait_delivered $ndeliv 60 || it_die "8: not delivered"
+it_expect_unsigned pf-local-default
+echo "ok 8 default internal_hosts: a local sendmail(1) submission is not signed"
 exit 0

@@ -52,6 +52,36 @@ verify_signed "$work/auth.out" "authorized login"
 "$SMF" -c "$work/smf.conf" -t "$work/lf.eml" -C 10.1.2.3 > "$work/internal.out" ||
 	fail "internal host: exit $?"
 verify_signed "$work/internal.out" "internal host"
+# Default internal_hosts is empty: a loopback client without a login (what
+# Postfix's non_smtpd_milters shows for sendmail(1)) gets nothing signed.
+sed '/^internal_hosts/d' "$work/smf.conf" > "$work/default-hosts.conf"
+for c in 127.0.0.1 ::1 10.1.2.3; do
+	"$SMF" -c "$work/default-hosts.conf" -t "$work/lf.eml" -C "$c" \
+		> "$work/default-hosts.out" || fail "default internal_hosts $c: exit $?"
+	cmp -s "$work/lf.eml" "$work/default-hosts.out" ||
+		fail "default internal_hosts: client $c without login got a signature"
+done
+"$SMF" -c "$work/default-hosts.conf" -t "$work/lf.eml" -A taro > "$work/auth2.out" ||
+	fail "default internal_hosts, login: exit $?"
+verify_signed "$work/auth2.out" "default internal_hosts, authorized login"
+
+# Every Sender field must name the From address, not just the first one.
+for senders in 'Sender: taro@example.jp\nSender: mallory@evil.example\n' \
+    'Sender: mallory@evil.example\nSender: taro@example.jp\n' \
+    'Sender: Taro <taro@example.jp>\nsender:mallory@evil.example\n'; do
+	{ printf 'From: Taro <taro@example.jp>\n'; printf "$senders"
+	  printf 'Subject: s\n\nbody\n'; } > "$work/sender.eml"
+	"$SMF" -c "$work/smf.conf" -t "$work/sender.eml" -A taro > "$work/sender.out" ||
+		fail "two Sender fields: exit $?"
+	cmp -s "$work/sender.eml" "$work/sender.out" ||
+		fail "signed with two Sender fields: $senders"
+done
+printf 'From: Taro <taro@example.jp>\nSender: taro@Example.JP\nSender: <taro@example.jp>\nSubject: s\n\nbody\n' > "$work/sender1.eml"
+"$SMF" -c "$work/smf.conf" -t "$work/sender1.eml" -A taro > "$work/sender1.out" ||
+	fail "one matching Sender: exit $?"
+grep -q '^Content-Type: multipart/signed' "$work/sender1.out" ||
+	fail "Sender fields all equal to From: not signed"
+
 # Signing the signed result again must not happen.
 "$SMF" -c "$work/smf.conf" -t "$work/auth.out" -A taro > "$work/twice.out" ||
 	fail "already signed: exit $?"

@@ -292,10 +292,11 @@ START_TEST(defaults)
 	ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
 	ck_assert_str_eq(conf->cf_authserv_id, host);
 	ck_assert_int_eq(conf->cf_on_error, CONF_ACTION_TEMPFAIL);
-	ck_assert_uint_eq(conf->cf_ninternal_hosts, 2);
-	ck_assert(conf_host_is_internal(conf, "127.0.0.1"));
-	ck_assert(conf_host_is_internal(conf, "127.255.0.9"));
-	ck_assert(conf_host_is_internal(conf, "::1"));
+	/* No host is trusted by default: only SMTP AUTH logins sign. */
+	ck_assert_uint_eq(conf->cf_ninternal_hosts, 0);
+	ck_assert(!conf_host_is_internal(conf, "127.0.0.1"));
+	ck_assert(!conf_host_is_internal(conf, "127.255.0.9"));
+	ck_assert(!conf_host_is_internal(conf, "::1"));
 	ck_assert(!conf_host_is_internal(conf, "10.0.0.1"));
 	ck_assert_int_eq(conf->cf_log_level, LOG_INFO);
 	ck_assert_str_eq(conf->cf_tmpdir, dir);
