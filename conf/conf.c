@@ -9,6 +9,7 @@
  * checks that involve more than one setting or the file system.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -759,14 +760,26 @@ conf_check_semantics(struct conf_ctx *ctx, const config_t *cfg,
 	return true;
 }
 
-/* StrictModes check of one configured file (NULL or missing: fine). */
+/*
+ * StrictModes check of one configured file (NULL or missing: fine).  The
+ * files the daemon reads may belong to its user; the configuration file
+ * itself may not (root runs its reload_command).
+ */
 static bool
 conf_check_file_mode(struct conf_ctx *ctx, const config_t *cfg,
-    const char *key, const char *path, bool want_dir)
+    const char *key, const char *path, bool want_dir,
+    const struct smime_conf *conf)
 {
 	struct smime_fs_policy pol = { .fp_strict = true };
 	struct smime_err err;
+	struct passwd *pw;
 	bool missing;
+
+	if (conf != NULL && conf->cf_user != NULL &&
+	    (pw = getpwnam(conf->cf_user)) != NULL) {
+		pol.fp_has_user = true;
+		pol.fp_user = pw->pw_uid;
+	}
 
 	if (path == NULL || smime_fs_check_path(&pol, path, want_dir,
 	    &missing, &err) == SMIME_OK)
@@ -791,29 +804,29 @@ conf_check_modes(struct conf_ctx *ctx, const config_t *cfg,
 	if (!conf->cf_strict_modes)
 		return true;
 	if (!conf_check_file_mode(ctx, NULL, "configuration file",
-	    conf->cf_path, false) ||
+	    conf->cf_path, false, NULL) ||
 	    !conf_check_file_mode(ctx, cfg, "verify.trust_anchors",
-	    conf->cf_verify_trust_anchors, false) ||
+	    conf->cf_verify_trust_anchors, false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "verify.intermediates",
-	    conf->cf_verify_intermediates, false) ||
+	    conf->cf_verify_intermediates, false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "sign.crl", conf->cf_sign_crl,
-	    false) ||
+	    false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "enroll.cmp_trusted",
-	    conf->cf_enroll_cmp_trusted, false) ||
+	    conf->cf_enroll_cmp_trusted, false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "enroll.intermediates",
-	    conf->cf_enroll_intermediates, false))
+	    conf->cf_enroll_intermediates, false, conf))
 		return false;
 	for (i = 0; i < conf->cf_verify_ncrls; i++)
 		if (!conf_check_file_mode(ctx, cfg, "verify.crl",
-		    conf->cf_verify_crls[i], false))
+		    conf->cf_verify_crls[i], false, conf))
 			return false;
 	for (i = 0; i < conf->cf_nidentities; i++) {
 		ci = &conf->cf_identities[i];
 		if (!conf_check_file_mode(ctx, cfg, "sign.identities",
-		    ci->ci_cert, false) || !conf_check_file_mode(ctx, cfg,
-		    "sign.identities", ci->ci_key, false) ||
+		    ci->ci_cert, false, conf) || !conf_check_file_mode(ctx, cfg,
+		    "sign.identities", ci->ci_key, false, conf) ||
 		    !conf_check_file_mode(ctx, cfg, "sign.identities",
-		    ci->ci_chain, false))
+		    ci->ci_chain, false, conf))
 			return false;
 	}
 	return true;

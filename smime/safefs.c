@@ -254,10 +254,12 @@ smime_fs_check_path(const struct smime_fs_policy *p, const char *path,
 	if (want_dir || S_ISDIR(st.st_mode)) {	/* a CA directory is fine */
 		if (!fs_dir_ok(p, &st, shown, false, err))
 			goto out;
-	} else if (p->fp_strict && !fs_trusted(st.st_uid)) {
+	} else if (p->fp_strict && !fs_trusted(st.st_uid) &&
+	    !(p->fp_has_user && st.st_uid == p->fp_user)) {
 		smime_err_set(err, "%s: owned by uid %lu, neither root nor "
-		    "us; refusing it (strict_modes)", shown,
-		    (unsigned long)st.st_uid);
+		    "us%s; refusing it (strict_modes)", shown,
+		    (unsigned long)st.st_uid, p->fp_has_user ? " nor the "
+		    "milter's user" : "");
 		goto out;
 	} else if (p->fp_strict && (st.st_mode & (S_IWGRP | S_IWOTH))) {
 		smime_err_set(err, "%s: writable by group or others (mode "

@@ -39,7 +39,8 @@ struct smime_fs_policy {
 
 /*
  * Check path (a file or a directory; want_dir: must be one) and every directory
- * leading to it as described above.  A missing path is SMIME_OK with
+ * leading to it as described above; a file may also belong to the
+ * milter's user (fp_user) when set.  A missing path is SMIME_OK with
  * *missing true (missing may be NULL: then it is an error).  Returns
  * SMIME_OK or SMIME_POLICY with "PATH: what is wrong" in err.
  */

@@ -32,6 +32,24 @@ chmod 750 "$store/taro@example.jp"
 "$SMF" -c "$work/enroll.conf" -n > "$work/out" 2>&1 && fail "5c: senders planted by nobody trusted"
 grep -q "owned by\|owner" "$work/out" || fail "5c: owner message: $(cat "$work/out")"
 ok "5b world-writable store or entry and files planted by others are refused"
+# Files the configuration names: the milter's user may own them (it reads
+# them anyway), anybody else may not.
+mkdir -m 755 "$work/ids"
+cp "$pki/taro.crt" "$pki/chain.pem" "$work/ids/" && cp "$pki/taro.key" "$work/ids/k.key"
+chmod 600 "$work/ids/k.key"
+sed -e '/^sign = /d' "$work/enroll.conf" > "$work/ids.conf"
+cat >> "$work/ids.conf" <<CONF
+sign = { identities = ( { address = "taro@example.jp"; cert = "ids/taro.crt";
+	key = "ids/k.key"; chain = "ids/chain.pem"; senders = [ "taro" ]; } ); };
+CONF
+chown nobody "$work/ids/k.key"
+"$SMF" -c "$work/ids.conf" -n > "$work/out" 2>&1 || fail "5e: key owned by the milter's user refused: $(cat "$work/out")"
+chown 12345 "$work/ids/k.key"
+"$SMF" -c "$work/ids.conf" -n > "$work/out" 2>&1 && fail "5e: key owned by another user loads"
+grep -q "owned by uid 12345" "$work/out" || fail "5e: message: $(cat "$work/out")"
+chown 0 "$work/ids/k.key"; chmod 666 "$work/ids/chain.pem"
+"$SMF" -c "$work/ids.conf" -n > "$work/out" 2>&1 && fail "5e: world-writable chain loads"
+ok "5e files the configuration names: the milter's user's are fine, others' and writable ones refused"
 printf 'strict_modes = false;\n' >> "$work/ww.conf"
 chmod 666 "$work/ww.conf"
 "$SMF" -c "$work/ww.conf" -n > "$work/out" 2>&1 || fail "5d: strict_modes = false: $(cat "$work/out")"
