@@ -26,4 +26,23 @@ grep -q "migrat" "$work/err" || fail "no migration message: $(cat "$work/err")"
 $E list > "$work/out" 2> "$work/err" || fail "list after migration"
 grep -q "migrat" "$work/err" && fail "migrated twice"
 ok "an old store owned by the milter's user is migrated with a message"
+
+# As the Debian package sets it up: no user (systemd starts the daemon as
+# its user), the store directory made root:GROUP 0750 by the packaging;
+# smime-enroll keeps that group and the daemon, run as nobody, loads it.
+rm -rf "$store"
+install -d -o root -g "$ngid" -m 0750 "$store"
+sed '/^user = /d' "$work/enroll.conf" > "$work/nouser.conf"
+$ENROLL -c "$work/nouser.conf" keygen hanako@example.jp > /dev/null || fail "keygen without user"
+[ "$(stat -c %U:%g:%a "$store/hanako@example.jp")" = "root:$ngid:750" ] ||
+	fail "no user: identity dir is $(stat -c %U:%g:%a "$store/hanako@example.jp")"
+[ "$(stat -c %U:%g:%a "$store/hanako@example.jp/key.pem")" = "root:$ngid:640" ] ||
+	fail "no user: key is $(stat -c %U:%g:%a "$store/hanako@example.jp/key.pem")"
+import_taro
+sed '/^user = /d; /^enroll = /,$d' "$work/enroll.conf" > "$work/daemon.conf"
+chmod 644 "$work/daemon.conf"
+as_nobody "$SMF" -c "$work/daemon.conf" -n > "$work/out" 2>&1 ||
+	fail "the daemon as nobody cannot load a root:GROUP store: $(cat "$work/out")"
+grep -q "1 signing identit" "$work/out" || fail "no user: $(cat "$work/out")"
+ok "without user the store's group is kept; the daemon as its user loads the store"
 exit 0
