@@ -272,12 +272,71 @@ out:
 	return ret;
 }
 
+static int
+smime_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The names in the directory fd (path dir), without those starting with
+ * a dot, sorted, into a new array *out of *n strings (free each and the
+ * array).  Reads through the descriptor: no path is looked up again.
+ */
+static smime_status
+smime_dir_names(int fd, const char *dir, char ***out, int *n,
+    struct smime_err *err)
+{
+	struct dirent *de;
+	char **list = NULL, **grown;
+	DIR *d = NULL;
+	int dfd, count = 0;
+	smime_status ret = SMIME_TEMPFAIL;
+
+	*out = NULL;
+	*n = 0;
+	if ((dfd = dup(fd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		smime_err_set(err, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((grown = reallocarray(list, (size_t)count + 1,
+		    sizeof(*list))) == NULL || (grown[count] =
+		    strdup(de->d_name)) == NULL) {
+			if (grown != NULL)
+				list = grown;
+			ret = SMIME_NORESOURCE;
+			smime_err_set(err, "%s: out of memory", dir);
+			goto out;
+		}
+		list = grown;
+		count++;
+	}
+	if (count > 0)
+		qsort(list, (size_t)count, sizeof(*list), smime_name_cmp);
+	*out = list;
+	*n = count;
+	list = NULL;
+	ret = SMIME_OK;
+out:
+	while (list != NULL && count > 0)
+		free(list[--count]);
+	free(list);
+	if (d != NULL)
+		closedir(d);
+	return ret;
+}
+
 smime_status
 smime_idstore_add_dir(struct smime_idstore *store, const char *dir,
     smime_warn_fn *warn, void *warnarg, struct smime_err *err)
 {
 	const struct smime_fs_policy *pol = smime_idstore_get0_policy(store);
-	struct dirent **names = NULL;
+	char **names = NULL;
 	struct stat st;
 	char entry[4096];
 	int root = -1, sub = -1, i, n = 0, kind;
@@ -289,23 +348,17 @@ smime_idstore_add_dir(struct smime_idstore *store, const char *dir,
 	if ((ret = smime_fs_open_dir(pol, dir, false, 0, false, 0, 0, &root,
 	    &missing, err)) != SMIME_OK || root == -1)
 		goto out;
-	ret = SMIME_TEMPFAIL;
 	/* sorted, so that messages and duplicates come out the same way */
-	snprintf(entry, sizeof(entry), "/proc/self/fd/%d", root);
-	if ((n = scandir(entry, &names, NULL, alphasort)) < 0) {
-		smime_err_set(err, "%s: %s", dir, strerror(errno));
-		n = 0;
+	if ((ret = smime_dir_names(root, dir, &names, &n, err)) != SMIME_OK)
 		goto out;
-	}
+	ret = SMIME_TEMPFAIL;
 	for (i = 0; i < n; i++) {
-		if (names[i]->d_name[0] == '.')
-			continue;
-		if (!smime_join(entry, sizeof(entry), dir, names[i]->d_name)) {
+		if (!smime_join(entry, sizeof(entry), dir, names[i])) {
 			ret = SMIME_SYNTAX;
 			smime_err_set(err, "%s: path too long", dir);
 			goto out;
 		}
-		if ((kind = smime_fs_kind(root, names[i]->d_name, &st)) ==
+		if ((kind = smime_fs_kind(root, names[i], &st)) ==
 		    'l') {
 			ret = SMIME_POLICY;
 			smime_err_set(err, "%s is a symbolic link (owned by uid "
@@ -316,10 +369,10 @@ smime_idstore_add_dir(struct smime_idstore *store, const char *dir,
 		if (kind != 'd')
 			continue;	/* README, lock files */
 		if ((ret = smime_fs_open_subdir(pol, root, dir,
-		    names[i]->d_name, false, 0, false, 0, 0, &sub, NULL, err))
+		    names[i], false, 0, false, 0, 0, &sub, NULL, err))
 		    != SMIME_OK)
 			goto out;
-		ret = smime_store_entry(store, sub, entry, names[i]->d_name,
+		ret = smime_store_entry(store, sub, entry, names[i],
 		    warn, warnarg, err);
 		close(sub);
 		sub = -1;

@@ -440,6 +440,54 @@ START_TEST(store_key_mode)
 }
 END_TEST
 
+/*
+ * Nothing in the store is followed: a symlinked entry or senders file and
+ * a hard-linked file stop the load with a message naming them (issue 12).
+ */
+START_TEST(store_links_refused)
+{
+	struct smime_idstore *store;
+	struct smime_err err;
+	char *dir = make_tmpdir(), *a, *b;
+
+	store_entry(dir, "taro@example.jp", "taro");
+	ck_assert_int_ne(asprintf(&a, "%s/taro@example.jp", dir), -1);
+	ck_assert_int_ne(asprintf(&b, "%s/hanako@example.jp", dir), -1);
+	ck_assert_int_eq(symlink(a, b), 0);
+	store = smime_idstore_new();
+	ck_assert_int_eq(smime_idstore_add_dir(store, dir, NULL, NULL, &err),
+	    SMIME_POLICY);
+	ck_assert_msg(strstr(smime_err_get0(&err), "hanako@example.jp is a "
+	    "symbolic link") != NULL, "%s", smime_err_get0(&err));
+	smime_idstore_free(store);
+	ck_assert_int_eq(unlink(b), 0);
+	free(a);
+	free(b);
+
+	ck_assert_int_ne(asprintf(&a, "%s/taro@example.jp/senders", dir), -1);
+	ck_assert_int_eq(symlink("/etc/passwd", a), 0);
+	store = smime_idstore_new();
+	ck_assert_int_eq(smime_idstore_add_dir(store, dir, NULL, NULL, &err),
+	    SMIME_POLICY);
+	ck_assert_ptr_nonnull(strstr(smime_err_get0(&err), "senders is a "
+	    "symbolic link"));
+	smime_idstore_free(store);
+	ck_assert_int_eq(unlink(a), 0);
+
+	write_text(dir, "outside", "taro\n");
+	ck_assert_int_ne(asprintf(&b, "%s/outside", dir), -1);
+	ck_assert_int_eq(link(b, a), 0);
+	store = smime_idstore_new();
+	ck_assert_int_eq(smime_idstore_add_dir(store, dir, NULL, NULL, &err),
+	    SMIME_POLICY);
+	ck_assert_ptr_nonnull(strstr(smime_err_get0(&err), "hard links"));
+	smime_idstore_free(store);
+	free(a);
+	free(b);
+	remove_tmpdir(dir);
+}
+END_TEST
+
 START_TEST(address_equal)
 {
 	ck_assert(smime_address_equal("a@b.jp", "a@B.JP"));
@@ -576,6 +624,7 @@ main(void)
 	tcase_add_test(tc, chain_and_bad_files);
 	tcase_add_test(tc, store_layout);
 	tcase_add_test(tc, store_key_mode);
+	tcase_add_test(tc, store_links_refused);
 	tcase_add_test(tc, address_equal);
 	tcase_add_test(tc, conf_identities);
 	suite_add_tcase(s, tc);
