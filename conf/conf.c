@@ -23,6 +23,7 @@
 
 #include "conf/conf-int.h"
 #include "smime/safefs.h"
+#include "smime/verify.h"
 
 #define OFF(m)	offsetof(struct smime_conf, m)
 #define KIB	1024ULL
@@ -58,6 +59,18 @@ static const struct conf_word words_digest[] = {
 static const struct conf_word words_key_type[] = {
 	{ "rsa:2048", 0 }, { "rsa:3072", 0 }, { "rsa:4096", 0 },
 	{ "ec:P-256", 0 }, { "ec:P-384", 0 }, { NULL, 0 }
+};
+
+/* Values are enum smime_revocation_scope / _unavail (smime/verify.h). */
+static const struct conf_word words_revscope[] = {
+	{ "leaf", SMIME_REVSCOPE_LEAF }, { "chain", SMIME_REVSCOPE_CHAIN },
+	{ NULL, 0 }
+};
+
+static const struct conf_word words_revunavail[] = {
+	{ "temperror", SMIME_REVUNAVAIL_TEMPERROR },
+	{ "neutral", SMIME_REVUNAVAIL_NEUTRAL },
+	{ "pass", SMIME_REVUNAVAIL_PASS }, { NULL, 0 }
 };
 
 static conf_check_fn check_authserv_id;
@@ -138,6 +151,12 @@ const struct conf_row conf_rows[] = {
 	{ .cr_name = "verify.ocsp_timeout", .cr_type = CT_UINT,
 	  .cr_off = OFF(cf_verify_ocsp_timeout), .cr_default = "5",
 	  .cr_min = 1, .cr_max = 60 },
+	{ .cr_name = "verify.revocation_scope", .cr_type = CT_LEVEL,
+	  .cr_off = OFF(cf_verify_revocation_scope), .cr_default = "leaf",
+	  .cr_words = words_revscope },
+	{ .cr_name = "verify.revocation_unavailable", .cr_type = CT_LEVEL,
+	  .cr_off = OFF(cf_verify_revocation_unavailable),
+	  .cr_default = "temperror", .cr_words = words_revunavail },
 	{ .cr_name = "verify.reject_fail", .cr_type = CT_BOOL,
 	  .cr_off = OFF(cf_verify_reject_fail), .cr_default = "false" },
 	{ .cr_name = "verify.signer_header", .cr_type = CT_BOOL,

@@ -82,6 +82,8 @@ struct smime_conf {
 	size_t			 cf_verify_ncrls;
 	bool			 cf_verify_ocsp;
 	unsigned int		 cf_verify_ocsp_timeout;	/* seconds */
+	int			 cf_verify_revocation_scope;	/* SMIME_REVSCOPE_ */
+	int			 cf_verify_revocation_unavailable; /* _REVUNAVAIL_ */
 	bool			 cf_verify_reject_fail;
 	bool			 cf_verify_signer_header;	/* X-SMIME-Signer */
 

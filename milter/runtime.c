@@ -49,6 +49,9 @@ smf_runtime_verify_opts(const struct smime_conf *conf,
 	vo->vo_ncrls = conf->cf_verify_ncrls;
 	vo->vo_ocsp = conf->cf_verify_ocsp;
 	vo->vo_ocsp_timeout = conf->cf_verify_ocsp_timeout;
+	vo->vo_revocation_scope = conf->cf_verify_revocation_scope;
+	vo->vo_revocation_unavailable =
+	    conf->cf_verify_revocation_unavailable;
 	vo->vo_authserv_id = conf->cf_authserv_id;
 	vo->vo_signer_header = conf->cf_verify_signer_header;
 	vo->vo_tmpdir = conf->cf_tmpdir;

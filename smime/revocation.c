@@ -387,6 +387,16 @@ ocsp_url(X509 *cert)
 	return url;
 }
 
+bool
+smime_ocsp_has_responder(X509 *cert)
+{
+	char *url = ocsp_url(cert);
+	bool has = url != NULL;
+
+	free(url);
+	return has;
+}
+
 void
 smime_ocsp_check(struct smime_ocsp_cache *cache, X509_STORE *store,
     STACK_OF(X509) *chain, unsigned int timeout, enum smime_result *result,

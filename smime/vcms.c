@@ -13,6 +13,7 @@
  * claimed signingTime: that attribute is chosen by the signer, so trusting
  * it would let a stolen, since-expired key sign mail "in the past".
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,12 +230,15 @@ vcms_identity(struct smime_sigres *sr, X509 *cert, const char *from, bool *ok)
 	return match;
 }
 
-/* Map a path validation error to a result and reason. */
+/* Map a failed path validation to a result and reason. */
 static void
-vcms_chain_error(int error, enum smime_result *result, const char **reason)
+vcms_chain_error(X509_STORE_CTX *ctx, enum smime_result *result,
+    const char **reason)
 {
+	int top;
+
 	*result = SMIME_RESULT_FAIL;
-	switch (error) {
+	switch (X509_STORE_CTX_get_error(ctx)) {
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		*reason = "expired";
 		break;
@@ -246,10 +250,20 @@ vcms_chain_error(int error, enum smime_result *result, const char **reason)
 		break;
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		/*
+		 * The path stops at a certificate whose issuer is unknown.
+		 * At the signer itself, its CA certificate is missing (the
+		 * sender left out the intermediate, or the admin did not
+		 * configure it); higher up, a CA certificate issued by a
+		 * root we do not trust.
+		 */
+		top = sk_X509_num(X509_STORE_CTX_get0_chain(ctx));
+		*reason = top <= 1 ? "missing intermediate" : "untrusted root";
+		break;
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_CERT_UNTRUSTED:
-	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
 		*reason = "untrusted root";
 		break;
 	case X509_V_ERR_INVALID_PURPOSE:
@@ -270,43 +284,181 @@ vcms_chain_error(int error, enum smime_result *result, const char **reason)
 	}
 }
 
+/* Apply the verifier's time (-D) and purpose to a fresh context. */
+static bool
+vcms_ctx_init(X509_STORE_CTX *ctx, const struct smime_verifier *v,
+    X509 *signer, STACK_OF(X509) *untrusted)
+{
+	if (!X509_STORE_CTX_init(ctx, v->v_store, signer, untrusted) ||
+	    !X509_STORE_CTX_set_default(ctx, "smime_sign"))
+		return false;
+	if (v->v_time != 0)
+		X509_STORE_CTX_set_time(ctx, 0, v->v_time);
+	return true;
+}
+
+/* What the CRL pass learnt, per chain depth (deeper ones share bit 63). */
+struct vcms_rev {
+	uint64_t	 vr_unavail;	/* no usable CRL for this depth */
+	uint64_t	 vr_revoked;	/* listed as revoked */
+};
+
+#define VCMS_BIT(depth)	((uint64_t)1 << ((depth) < 63 ? (depth) : 63))
+
 /*
- * Validate the signer's path now, for S/MIME signing, with the CRLs
- * when configured.  On success *chain receives the path (caller frees)
- * for OCSP.  Returns PASS or a failing result with *reason.
+ * Verify callback of the CRL pass.  The path itself was judged by the
+ * first pass; here only revocation is recorded, and validation goes on
+ * so that every depth is looked at.
+ */
+static int
+vcms_rev_cb(int ok, X509_STORE_CTX *ctx)
+{
+	struct vcms_rev *vr = X509_STORE_CTX_get_app_data(ctx);
+	int depth = X509_STORE_CTX_get_error_depth(ctx);
+
+	if (ok || vr == NULL || depth < 0)
+		return 1;
+	switch (X509_STORE_CTX_get_error(ctx)) {
+	case X509_V_ERR_CERT_REVOKED:
+		vr->vr_revoked |= VCMS_BIT(depth);
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+	case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+	case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+	case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+	case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+		vr->vr_unavail |= VCMS_BIT(depth);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* True when cert names an http:// CRL distribution point. */
+static bool
+vcms_has_http_cdp(X509 *cert)
+{
+	STACK_OF(DIST_POINT) *dps;
+	bool found = false;
+	int i, j;
+
+	dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	for (i = 0; !found && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *names;
+
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		names = dp->distpoint->name.fullname;
+		for (j = 0; !found && j < sk_GENERAL_NAME_num(names); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+
+			found = gn->type == GEN_URI &&
+			    gn->d.uniformResourceIdentifier->length > 7 &&
+			    OPENSSL_strncasecmp((const char *)gn->d.
+			    uniformResourceIdentifier->data, "http://", 7) == 0;
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	ERR_clear_error();
+	return found;
+}
+
+/*
+ * True when the verifier has some way to learn cert's revocation status:
+ * configured CRL files (the admin asked for CRL checks), a fetchable CDP,
+ * or (the signer only) an OCSP responder.  A certificate whose CA
+ * publishes nothing and that no configured CRL covers cannot be checked;
+ * that is not "unavailable".
+ */
+static bool
+vcms_rev_checkable(const struct smime_verifier *v, X509 *cert, int depth)
+{
+	return v->v_crls != NULL ||
+	    (v->v_fetch != NULL && vcms_has_http_cdp(cert)) ||
+	    (depth == 0 && v->v_ocsp != NULL &&
+	    smime_ocsp_has_responder(cert));
+}
+
+/*
+ * Revocation of a validated chain (signer first, trust anchor last):
+ * one CRL pass over every certificate (configured CRLs, fetched ones),
+ * then OCSP for the signer.  Returns FAIL ("certificate revoked") when
+ * any certificate is listed as revoked, else PASS; *unavail receives the
+ * reason when a certificate in scope (the signer; with scope "chain"
+ * every one below the anchor) has no usable status, else NULL.
  */
 static enum smime_result
-vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
-    STACK_OF(X509) **chain, const char **reason)
+vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
+    STACK_OF(X509) *chain, const char **reason, const char **unavail)
 {
 	const struct smime_verifier *v = vc->vc_v;
 	X509_STORE_CTX *ctx = NULL;
-	enum smime_result result = SMIME_RESULT_TEMPERROR;
+	struct vcms_rev vr = { 0, 0 };
+	enum smime_result result = SMIME_RESULT_PASS, ocsp = SMIME_RESULT_PASS;
+	const char *ocsp_reason = NULL;
+	bool crl_pass = v->v_crls != NULL || v->v_fetch != NULL;
+	int i, n = sk_X509_num(chain);
 
-	*chain = NULL;
-	*reason = "internal error";
-	if (v->v_crls != NULL && !vc->vc_crls_loaded) {
-		vc->vc_crls = smime_crlset_get1(v->v_crls);
-		vc->vc_crls_loaded = true;
-	}
-	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    !X509_STORE_CTX_init(ctx, v->v_store, signer, untrusted) ||
-	    !X509_STORE_CTX_set_default(ctx, "smime_sign"))
-		goto out;
-	if (v->v_crls != NULL) {
-		if (vc->vc_crls == NULL)
-			goto out;
-		X509_STORE_CTX_set0_crls(ctx, vc->vc_crls);
-		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
-		    X509_V_FLAG_CRL_CHECK_ALL);
-	}
-	if (X509_verify_cert(ctx) > 0) {
-		*chain = X509_STORE_CTX_get1_chain(ctx);
-		*reason = NULL;
-		result = SMIME_RESULT_PASS;
+	*reason = NULL;
+	*unavail = NULL;
+	if (crl_pass) {
+		if (v->v_crls != NULL && !vc->vc_crls_loaded) {
+			vc->vc_crls = smime_crlset_get1(v->v_crls);
+			vc->vc_crls_loaded = true;
+		}
+		if ((ctx = X509_STORE_CTX_new()) == NULL ||
+		    !vcms_ctx_init(ctx, v, signer, untrusted) ||
+		    (v->v_crls != NULL && vc->vc_crls == NULL)) {
+			vr.vr_unavail = ~(uint64_t)0;	/* nothing learnt */
+		} else {
+			if (vc->vc_crls != NULL)
+				X509_STORE_CTX_set0_crls(ctx, vc->vc_crls);
+			X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
+			    X509_V_FLAG_CRL_CHECK_ALL);
+			X509_STORE_CTX_set_app_data(ctx, &vr);
+			X509_STORE_CTX_set_verify_cb(ctx, vcms_rev_cb);
+			if (X509_verify_cert(ctx) <= 0)
+				vr.vr_unavail = ~(uint64_t)0;
+		}
 	} else
-		vcms_chain_error(X509_STORE_CTX_get_error(ctx), &result,
-		    reason);
+		vr.vr_unavail = ~(uint64_t)0;
+	/* The anchor (last) is trusted as configured, not checked. */
+	for (i = 0; i < n - 1; i++)
+		if (vr.vr_revoked & VCMS_BIT(i)) {
+			result = SMIME_RESULT_FAIL;
+			*reason = "certificate revoked";
+			goto out;
+		}
+	if (v->v_ocsp != NULL && n >= 2 &&
+	    smime_ocsp_has_responder(sk_X509_value(chain, 0))) {
+		smime_ocsp_check(v->v_ocsp, v->v_store, chain,
+		    v->v_ocsp_timeout, &ocsp, &ocsp_reason);
+		if (ocsp == SMIME_RESULT_FAIL) {
+			result = SMIME_RESULT_FAIL;
+			*reason = ocsp_reason;
+			goto out;
+		}
+		if (ocsp == SMIME_RESULT_PASS)
+			vr.vr_unavail &= ~VCMS_BIT(0);	/* OCSP: good */
+	}
+	for (i = 0; i < n - 1; i++) {
+		if (!(vr.vr_unavail & VCMS_BIT(i)) ||
+		    (i > 0 && v->v_revscope != SMIME_REVSCOPE_CHAIN) ||
+		    !vcms_rev_checkable(v, sk_X509_value(chain, i), i))
+			continue;
+		*unavail = i == 0 && ocsp_reason != NULL ? ocsp_reason :
+		    "CRL unavailable";
+		break;
+	}
 out:
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();
@@ -314,37 +466,88 @@ out:
 }
 
 /*
- * Judge one signer whose signature state is sig_ok: fills sr.  Checks
- * run from the most to the least fundamental so that the reason names
- * the first thing that is wrong.
+ * Validate the signer's path (at the verifier's time, for S/MIME
+ * signing) without revocation, so that a definitive answer (expired,
+ * untrusted...) is never hidden behind missing revocation data; then,
+ * when the path is good, its revocation.  Returns PASS or a failing
+ * result with *reason; *unavail as for vcms_revocation().
+ */
+static enum smime_result
+vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
+    const char **reason, const char **unavail)
+{
+	const struct smime_verifier *v = vc->vc_v;
+	X509_STORE_CTX *ctx = NULL;
+	STACK_OF(X509) *chain = NULL;
+	enum smime_result result = SMIME_RESULT_TEMPERROR;
+
+	*reason = "internal error";
+	*unavail = NULL;
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    !vcms_ctx_init(ctx, v, signer, untrusted))
+		goto out;
+	if (X509_verify_cert(ctx) <= 0) {
+		vcms_chain_error(ctx, &result, reason);
+		goto out;
+	}
+	if ((chain = X509_STORE_CTX_get1_chain(ctx)) == NULL)
+		goto out;
+	if (v->v_crls == NULL && v->v_fetch == NULL && v->v_ocsp == NULL) {
+		*reason = NULL;
+		result = SMIME_RESULT_PASS;
+		goto out;
+	}
+	result = vcms_revocation(vc, signer, untrusted, chain, reason,
+	    unavail);
+out:
+	sk_X509_pop_free(chain, X509_free);
+	X509_STORE_CTX_free(ctx);
+	ERR_clear_error();
+	return result;
+}
+
+/*
+ * Judge one signer whose signature state is sig_ok: fills sr.  A
+ * definitive answer always wins over missing revocation data: content
+ * altered, then the path (expired, not yet valid, untrusted, missing
+ * emailProtection...), revoked, the signer's address against From; only
+ * then does "revocation unavailable" count, as
+ * verify.revocation_unavailable says.
  */
 static bool
 vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
     bool sig_ok, STACK_OF(X509) *untrusted, const char *from)
 {
 	const struct smime_verifier *v = vc->vc_v;
-	STACK_OF(X509) *chain = NULL;
 	enum smime_result result;
-	const char *reason = NULL;
+	const char *reason = NULL, *unavail = NULL;
 	bool ok = true, match;
 
 	match = vcms_identity(sr, signer, from, &ok);
 	if (!sig_ok) {
 		result = SMIME_RESULT_FAIL;
 		reason = "content altered";
-	} else if ((result = vcms_chain(vc, signer, untrusted, &chain,
-	    &reason)) != SMIME_RESULT_PASS)
-		;
-	else if (v->v_ocsp != NULL &&
-	    (smime_ocsp_check(v->v_ocsp, v->v_store, chain, v->v_ocsp_timeout,
-	    &result, &reason), result != SMIME_RESULT_PASS))
+	} else if ((result = vcms_chain(vc, signer, untrusted, &reason,
+	    &unavail)) != SMIME_RESULT_PASS)
 		;
 	else if (!match) {
 		result = SMIME_RESULT_POLICY;
 		reason = from == NULL ? "no single From address" :
 		    "signer does not match From";
+	} else if (unavail != NULL) {
+		reason = unavail;
+		switch (v->v_revunavail) {
+		case SMIME_REVUNAVAIL_PASS:
+			result = SMIME_RESULT_PASS;
+			break;
+		case SMIME_REVUNAVAIL_NEUTRAL:
+			result = SMIME_RESULT_NEUTRAL;
+			break;
+		default:
+			result = SMIME_RESULT_TEMPERROR;
+			break;
+		}
 	}
-	sk_X509_pop_free(chain, X509_free);
 	return vcms_set(sr, result, reason) && ok;
 }
 

@@ -138,6 +138,9 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 	v->v_spool_memory = opts->vo_spool_memory;
 	v->v_ocsp_timeout = opts->vo_ocsp_timeout ? opts->vo_ocsp_timeout : 10;
 	v->v_signer_header = opts->vo_signer_header;
+	v->v_revscope = opts->vo_revocation_scope;
+	v->v_revunavail = opts->vo_revocation_unavailable;
+	v->v_time = opts->vo_time;
 	v->v_max_depth = opts->vo_max_depth ? opts->vo_max_depth :
 	    VFY_DEFAULT_DEPTH;
 	v->v_max_parts = opts->vo_max_parts ? opts->vo_max_parts :

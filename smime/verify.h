@@ -17,12 +17,14 @@
  *                    OCSP and signer address == From all good
  *   smime=fail       (content altered) (expired) (not yet valid)
  *                    (certificate revoked) (untrusted root)
- *                    (certificate invalid)
+ *                    (missing intermediate) (certificate invalid)
  *   smime=policy     (missing emailProtection) (signer does not match From)
  *                    (no single From address)
  *   smime=neutral    (malformed signature...) (signer certificate missing)
  *                    (encrypted: signature not verifiable)
- *   smime=temperror  (CRL unavailable) (OCSP responder unreachable)
+ *   smime=temperror  (CRL unavailable) [or neutral/pass, as
+ *                    vo_revocation_unavailable says; a definitive
+ *                    result above always wins] (OCSP responder unreachable)
  *                    (OCSP response invalid) (OCSP status unknown)
  *                    (OCSP check failed)
  *   smime=permerror  (malformed MIME structure) (MIME structure exceeds
@@ -35,12 +37,16 @@
  * itself), body.smime-serial (hex) and body.smime-issuer (RFC 4514).
  * Validity is checked at verification time; signingTime is the signer's
  * own claim and is not used.  OCSP is asked about the signer's
- * certificate only (CRLs cover the whole path).  vo_tmpdir and
+ * certificate only (CRLs cover the whole path); vo_revocation_scope says
+ * which certificates must have revocation data.  vo_tmpdir and
  * vo_spool_memory are accepted for symmetry but unused: nothing is
  * copied, the body spool is read in place.
  */
 #ifndef SMIME_VERIFY_H
 #define SMIME_VERIFY_H
+
+#include <stdbool.h>
+#include <time.h>
 
 #include "smime/edits.h"
 #include "smime/err.h"
@@ -60,6 +66,21 @@ struct smime_verify_opts {
 	size_t		  vo_spool_memory;
 	unsigned int	  vo_max_depth;
 	unsigned int	  vo_max_parts;
+	/* Revocation (see smime-milter.conf(5), verify.revocation_*). */
+	enum smime_revocation_scope {
+		SMIME_REVSCOPE_LEAF,	/* signer must be checked (default) */
+		SMIME_REVSCOPE_CHAIN	/* every certificate below the root */
+	}		  vo_revocation_scope;
+	enum smime_revocation_unavail {
+		SMIME_REVUNAVAIL_TEMPERROR,	/* default */
+		SMIME_REVUNAVAIL_NEUTRAL,
+		SMIME_REVUNAVAIL_PASS
+	}		  vo_revocation_unavailable;
+	bool		  vo_crl_fetch;		/* CRLs from CDP URLs */
+	const char	 *vo_crl_cache_dir;	/* NULL: memory only */
+	unsigned int	  vo_crl_fetch_timeout;	/* seconds, 0: 10 */
+	size_t		  vo_crl_max_size;	/* bytes, 0: 10 MiB */
+	time_t		  vo_time;		/* 0: now; else -D TIME */
 };
 
 /* RFC 7281 result keywords. */

@@ -84,6 +84,10 @@ struct smime_verifier {
 	struct smime_crlset	*v_crls;	/* NULL: no CRL checks */
 	struct smime_ocsp_cache	*v_ocsp;	/* NULL: no OCSP */
 	unsigned int		 v_ocsp_timeout;
+	struct smime_crlfetch	*v_fetch;	/* NULL: no CDP fetching */
+	enum smime_revocation_scope v_revscope;
+	enum smime_revocation_unavail v_revunavail;
+	time_t			 v_time;	/* 0: now */
 	char			*v_authserv_id;
 	bool			 v_signer_header;
 	unsigned int		 v_max_depth;
@@ -168,6 +172,9 @@ struct smime_ocsp_cache *smime_ocsp_cache_new(void);
 
 /* Free the cache; accepts NULL. */
 void smime_ocsp_cache_free(struct smime_ocsp_cache *c);
+
+/* True when cert's AIA names an OCSP responder (smime_ocsp_check asks it). */
+bool smime_ocsp_has_responder(X509 *cert);
 
 /*
  * Ask the leaf's OCSP responder (AIA) about chain[0] (issuer chain[1]),

@@ -14,6 +14,7 @@
 
 #include "conf/conf-int.h"
 #include "smime/identity.h"
+#include "smime/verify.h"
 
 /* A fresh directory per test, so tests do not depend on each other. */
 static char *
@@ -120,6 +121,8 @@ static const char full_config[] =
     "  crl = [ \"crl1.pem\", \"/PKI/crl.pem\" ];\n"
     "  ocsp = true;\n"
     "  ocsp_timeout = 9;\n"
+    "  revocation_scope = \"chain\";\n"
+    "  revocation_unavailable = \"pass\";\n"
     "  reject_fail = true;\n"
     "  signer_header = false;\n"
     "};\n"
@@ -242,6 +245,10 @@ START_TEST(full_config_every_key)
 	assert_path(conf->cf_verify_crls[1], dir, "crl.pem");
 	ck_assert(conf->cf_verify_ocsp);
 	ck_assert_uint_eq(conf->cf_verify_ocsp_timeout, 9);
+	ck_assert_int_eq(conf->cf_verify_revocation_scope,
+	    SMIME_REVSCOPE_CHAIN);
+	ck_assert_int_eq(conf->cf_verify_revocation_unavailable,
+	    SMIME_REVUNAVAIL_PASS);
 	ck_assert(conf->cf_verify_reject_fail);
 	ck_assert(!conf->cf_verify_signer_header);
 
@@ -314,6 +321,10 @@ START_TEST(defaults)
 	ck_assert_uint_eq(conf->cf_verify_ncrls, 0);
 	ck_assert(!conf->cf_verify_ocsp);
 	ck_assert_uint_eq(conf->cf_verify_ocsp_timeout, 5);
+	ck_assert_int_eq(conf->cf_verify_revocation_scope,
+	    SMIME_REVSCOPE_LEAF);
+	ck_assert_int_eq(conf->cf_verify_revocation_unavailable,
+	    SMIME_REVUNAVAIL_TEMPERROR);
 	ck_assert(!conf->cf_verify_reject_fail);
 	ck_assert(conf->cf_verify_signer_header);
 	ck_assert_str_eq(conf->cf_enroll_c, "JP");
@@ -541,6 +552,11 @@ static const struct bad_case bad_cases[] = {
 	  "found a string" },
 	{ HDR "max_mime_depth = \"deep\";\n",
 	  "F:3: max_mime_depth: expected an integer, found a string" },
+	{ HDR "verify = { revocation_scope = \"all\"; };\n",
+	  "F:3: verify.revocation_scope: \"all\" is not one of: leaf, chain" },
+	{ HDR "verify = { revocation_unavailable = \"fail\"; };\n",
+	  "F:3: verify.revocation_unavailable: \"fail\" is not one of: "
+	  "temperror, neutral, pass" },
 	{ HDR "verify = {\n ocsp_timeout = 61;\n};\n",
 	  "F:4: verify.ocsp_timeout: 61 is out of range (1..60)" },
 	{ HDR "max_mime_parts = -1;\n",

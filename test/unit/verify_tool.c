@@ -4,7 +4,8 @@
  *
  * usage: verify_tool [-A authserv-id] -t trust [-i intermediates]
  *            [-c crl]... [-o] [-T ocsp-timeout] [-s] [-d depth]
- *            [-m spool-memory] message...
+ *            [-m spool-memory] [-S leaf|chain]
+ *            [-U temperror|neutral|pass] [-D unix-time] message...
  *
  * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
  * (folding kept) for each field to prepend, then "worst: RESULT" and
@@ -213,7 +214,7 @@ main(int argc, char **argv)
 	o.vo_authserv_id = "mx.example.net";
 	o.vo_ocsp_timeout = 5;
 	o.vo_crls = crls;
-	while ((ch = getopt(argc, argv, "A:t:i:c:oT:sd:m:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:t:i:c:oT:sd:m:S:U:D:")) != -1) {
 		switch (ch) {
 		case 'A': o.vo_authserv_id = optarg; break;
 		case 't': o.vo_trust_anchors = optarg; break;
@@ -227,6 +228,17 @@ main(int argc, char **argv)
 		case 's': o.vo_signer_header = true; break;
 		case 'd': o.vo_max_depth = (unsigned)atoi(optarg); break;
 		case 'm': o.vo_spool_memory = (size_t)atol(optarg); break;
+		case 'S':
+			o.vo_revocation_scope = strcmp(optarg, "chain") == 0 ?
+			    SMIME_REVSCOPE_CHAIN : SMIME_REVSCOPE_LEAF;
+			break;
+		case 'U':
+			o.vo_revocation_unavailable =
+			    strcmp(optarg, "pass") == 0 ? SMIME_REVUNAVAIL_PASS :
+			    strcmp(optarg, "neutral") == 0 ?
+			    SMIME_REVUNAVAIL_NEUTRAL : SMIME_REVUNAVAIL_TEMPERROR;
+			break;
+		case 'D': o.vo_time = (time_t)atoll(optarg); break;
 		default:
 			fprintf(stderr, "bad usage\n");
 			return 1;

@@ -45,9 +45,13 @@ check reloaded "smime=fail (certificate revoked) header.from=taro@example.jp" "$
 check kept-after-garbage "smime=fail (certificate revoked) header.from=taro@example.jp" "$(part 3)"
 check kept-other "smime=fail (certificate revoked) header.from=revoked@example.jp" "$(part 4)"
 
-# CRL_CHECK_ALL: without the root's CRL the intermediate cannot be checked.
+# Scope "leaf" (default): the issuing CA's CRL alone is enough; the
+# intermediate is checked only when its CRL is there.  Scope "chain":
+# without the root's CRL the intermediate cannot be checked.
 out=$("$tool" -t trust.pem -i chain.pem -c crl.pem "$corpus/good-p256.eml" 2>&1)
-check no-root-crl "smime=temperror (CRL unavailable)" "$out"
+check no-root-crl-leaf "smime=pass header.from=hanako@example.jp" "$out"
+out=$("$tool" -S chain -t trust.pem -i chain.pem -c crl.pem "$corpus/good-p256.eml" 2>&1)
+check no-root-crl-chain "smime=temperror (CRL unavailable)" "$out"
 # An expired CRL (nextUpdate passed) cannot vouch for anything.
 CA_NAME=inter-ca LEAF_EMAIL=none "$OPENSSL" ca -batch -config ca.cnf \
     -cert inter-ca.crt -keyfile inter-ca.key -gencrl \
