@@ -82,6 +82,12 @@ struct smime_conf {
 	size_t			 cf_verify_ncrls;
 	bool			 cf_verify_ocsp;
 	unsigned int		 cf_verify_ocsp_timeout;	/* seconds */
+	bool			 cf_verify_crl_fetch;	/* CDP URLs */
+	char			*cf_verify_crl_cache_dir;
+	unsigned int		 cf_verify_crl_fetch_timeout;	/* seconds */
+	size_t			 cf_verify_crl_max_size;	/* bytes */
+	bool			 cf_verify_allow_sha1;
+	unsigned int		 cf_verify_min_rsa_bits;
 	int			 cf_verify_revocation_scope;	/* SMIME_REVSCOPE_ */
 	int			 cf_verify_revocation_unavailable; /* _REVUNAVAIL_ */
 	bool			 cf_verify_reject_fail;

@@ -49,6 +49,12 @@ smf_runtime_verify_opts(const struct smime_conf *conf,
 	vo->vo_ncrls = conf->cf_verify_ncrls;
 	vo->vo_ocsp = conf->cf_verify_ocsp;
 	vo->vo_ocsp_timeout = conf->cf_verify_ocsp_timeout;
+	vo->vo_crl_fetch = conf->cf_verify_crl_fetch;
+	vo->vo_crl_cache_dir = conf->cf_verify_crl_cache_dir;
+	vo->vo_crl_fetch_timeout = conf->cf_verify_crl_fetch_timeout;
+	vo->vo_crl_max_size = conf->cf_verify_crl_max_size;
+	vo->vo_allow_sha1 = conf->cf_verify_allow_sha1;
+	vo->vo_min_rsa_bits = conf->cf_verify_min_rsa_bits;
 	vo->vo_revocation_scope = conf->cf_verify_revocation_scope;
 	vo->vo_revocation_unavailable =
 	    conf->cf_verify_revocation_unavailable;
@@ -62,6 +68,12 @@ smf_runtime_verify_opts(const struct smime_conf *conf,
 
 struct smf_runtime *
 smf_runtime_load(const char *path, char *errbuf, size_t errlen)
+{
+	return smf_runtime_load_at(path, 0, errbuf, errlen);
+}
+
+struct smf_runtime *
+smf_runtime_load_at(const char *path, time_t at, char *errbuf, size_t errlen)
 {
 	struct smf_runtime *rt = NULL, *ret = NULL;
 	struct smime_verify_opts vo;
@@ -81,6 +93,7 @@ smf_runtime_load(const char *path, char *errbuf, size_t errlen)
 		goto out;
 	if (rt->rt_conf->cf_mode_verify) {
 		smf_runtime_verify_opts(rt->rt_conf, &vo);
+		vo.vo_time = at;
 		smime_err_clear(&err);
 		if ((rt->rt_verifier = smime_verifier_new(&vo, &err)) == NULL) {
 			snprintf(errbuf, errlen, "%s: verify: %s", path,

@@ -63,6 +63,13 @@ struct smf_runtime {
 struct smf_runtime *smf_runtime_load(const char *path, char *errbuf,
     size_t errlen);
 
+/*
+ * smf_runtime_load() with the verifier judging certificates as of at
+ * (seconds since 1970, UTC; 0: the time of each verification), for -t -D.
+ */
+struct smf_runtime *smf_runtime_load_at(const char *path, time_t at,
+    char *errbuf, size_t errlen);
+
 /* Make rt the current runtime (taking over the caller's reference). */
 void smf_runtime_publish(struct smf_runtime *rt);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -31,6 +32,7 @@ struct smf_options {
 	bool			 opt_print;
 	bool			 opt_foreground;
 	struct smf_testargs	 opt_test;
+	time_t			 opt_at;	/* -D: verify as of; 0: now */
 };
 
 static void
@@ -39,7 +41,7 @@ smf_usage(FILE *out)
 	fprintf(out,
 	    "usage: %s [-fnTV] [-c file] [-p socket]\n"
 	    "       %s [-c file] -t msgfile [-A authuser] [-C clientaddr] "
-	    "[-F envfrom] [-R rcpt]\n"
+	    "[-F envfrom] [-R rcpt] [-D time]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -n         check the configuration, keys included, and exit\n"
 	    "  -T         print the effective configuration and exit\n"
@@ -49,6 +51,8 @@ smf_usage(FILE *out)
 	    "and print it\n"
 	    "  -A -C -F -R  SMTP AUTH login, client address, envelope "
 	    "sender, recipient for -t\n"
+	    "  -D time    with -t, verify as of time (YYYY-MM-DD[THH:MM:SSZ] "
+	    "or seconds since 1970)\n"
 	    "  -V         print the version\n", SMF_PROGNAME, SMF_PROGNAME,
 	    SMF_DEFAULT_CONF);
 }
@@ -77,6 +81,41 @@ smf_absolute(const char *path, char *buf, size_t len)
 	return true;
 }
 
+/*
+ * Parse a -D time (UTC): seconds since 1970, YYYY-MM-DD (midnight) or
+ * YYYY-MM-DDTHH:MM:SS[Z].  False when it is none of them.
+ */
+static bool
+smf_parse_time(const char *text, time_t *out)
+{
+	static const char *const formats[] = {
+		"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+		"%Y-%m-%d"
+	};
+	struct tm tm;
+	const char *end;
+	char *num_end;
+	long long secs;
+	size_t i;
+
+	if (text[0] >= '0' && text[0] <= '9' && strchr(text, '-') == NULL) {
+		secs = strtoll(text, &num_end, 10);
+		if (*num_end != '\0' || secs <= 0)
+			return false;
+		*out = (time_t)secs;
+		return true;
+	}
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(text, formats[i], &tm)) != NULL &&
+		    *end == '\0') {
+			*out = timegm(&tm);
+			return *out > 0;
+		}
+	}
+	return false;
+}
+
 /* Parse argv; returns -1 to exit with the code in *exitcode. */
 static int
 smf_parse_options(int argc, char **argv, struct smf_options *opt,
@@ -86,11 +125,20 @@ smf_parse_options(int argc, char **argv, struct smf_options *opt,
 
 	memset(opt, 0, sizeof(*opt));
 	opt->opt_conf = SMF_DEFAULT_CONF;
-	while ((c = getopt(argc, argv, "A:c:C:fF:hnp:R:t:TV")) != -1) {
+	while ((c = getopt(argc, argv, "A:c:C:D:fF:hnp:R:t:TV")) != -1) {
 		switch (c) {
 		case 'A': opt->opt_test.ta_authuser = optarg; break;
 		case 'c': opt->opt_conf = optarg; break;
 		case 'C': opt->opt_test.ta_client_addr = optarg; break;
+		case 'D':
+			if (!smf_parse_time(optarg, &opt->opt_at)) {
+				fprintf(stderr, "%s: -D %s: not a time "
+				    "(YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or "
+				    "seconds)\n", SMF_PROGNAME, optarg);
+				*exitcode = SMF_EX_USAGE;
+				return -1;
+			}
+			break;
 		case 'f': opt->opt_foreground = true; break;
 		case 'F': opt->opt_test.ta_envfrom = optarg; break;
 		case 'n': opt->opt_check = true; break;
@@ -113,7 +161,8 @@ smf_parse_options(int argc, char **argv, struct smf_options *opt,
 			return -1;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc ||
+	    (opt->opt_at != 0 && opt->opt_test.ta_msgfile == NULL)) {
 		smf_usage(stderr);
 		*exitcode = SMF_EX_USAGE;
 		return -1;
@@ -206,8 +255,8 @@ main(int argc, char **argv)
 		return exitcode;
 	smf_log_open(opt.opt_foreground || opt.opt_check || opt.opt_print ||
 	    opt.opt_test.ta_msgfile != NULL);
-	if ((rt = smf_runtime_load(opt.opt_conf_abs, errbuf, sizeof(errbuf)))
-	    == NULL) {
+	if ((rt = smf_runtime_load_at(opt.opt_conf_abs, opt.opt_at, errbuf,
+	    sizeof(errbuf))) == NULL) {
 		fprintf(stderr, "%s: %s\n", SMF_PROGNAME, errbuf);
 		if (!opt.opt_foreground && !opt.opt_check)
 			syslog(LOG_ERR, "%s", errbuf);

@@ -9,8 +9,9 @@
  * keeps the old CRLs, so a half-written file cannot disable checking.
  *
  * OCSP: one request per leaf to the responder in its AIA extension, over
- * OSSL_HTTP_transfer() whose timeout bounds connect, send and receive
- * together, so a silent responder costs at most vo_ocsp_timeout seconds.
+ * smime_http_transfer() whose timeout bounds name lookup, connect, send
+ * and receive together, so a silent responder (or DNS server) costs at
+ * most vo_ocsp_timeout seconds.
  * Answers are cached by CertID until their nextUpdate (answers without
  * nextUpdate are not cached).  A nonce is sent; a responder that does not
  * echo it (pre-produced responses) is accepted, a wrong one is not.
@@ -25,6 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/http.h"
 #include "smime/verify_int.h"
 
 #define OCSP_CACHE_MAX		256
@@ -308,29 +310,21 @@ ocsp_cache_put(struct smime_ocsp_cache *c, const unsigned char *id,
 static OCSP_RESPONSE *
 ocsp_send(const char *url, OCSP_REQUEST *req, unsigned int timeout)
 {
-	char *host = NULL, *port = NULL, *path = NULL;
-	BIO *reqbio = NULL, *rsp = NULL;
+	unsigned char *der = NULL;
 	OCSP_RESPONSE *resp = NULL;
-	int use_ssl = 0;
+	BIO *rsp = NULL;
+	int len;
 
-	if (!OSSL_HTTP_parse_url(url, &use_ssl, NULL, &host, &port, NULL,
-	    &path, NULL, NULL) || use_ssl)
+	if ((len = i2d_OCSP_REQUEST(req, &der)) <= 0)
 		goto out;
-	if ((reqbio = ASN1_item_i2d_mem_bio(ASN1_ITEM_rptr(OCSP_REQUEST),
-	    (const ASN1_VALUE *)req)) == NULL)
-		goto out;
-	rsp = OSSL_HTTP_transfer(NULL, host, port, path, 0, NULL, NULL, NULL,
-	    NULL, NULL, NULL, 0, NULL, "application/ocsp-request", reqbio,
-	    "application/ocsp-response", 1, OCSP_MAX_RESPONSE,
-	    timeout > 0 ? (int)timeout : 10, 0);
+	rsp = smime_http_transfer(url, "application/ocsp-request", der,
+	    (size_t)len, "application/ocsp-response", OCSP_MAX_RESPONSE,
+	    timeout > 0 ? timeout : 10);
 	if (rsp != NULL)
 		resp = d2i_OCSP_RESPONSE_bio(rsp, NULL);
 out:
 	BIO_free(rsp);
-	BIO_free(reqbio);
-	OPENSSL_free(host);
-	OPENSSL_free(port);
-	OPENSSL_free(path);
+	OPENSSL_free(der);
 	ERR_clear_error();
 	return resp;
 }

@@ -284,21 +284,25 @@ vcms_chain_error(X509_STORE_CTX *ctx, enum smime_result *result,
 	}
 }
 
-/* Apply the verifier's time (-D) and purpose to a fresh context. */
+/*
+ * Set up a fresh context for S/MIME signing, at the verifier's time (-D)
+ * when at_time, else now.
+ */
 static bool
 vcms_ctx_init(X509_STORE_CTX *ctx, const struct smime_verifier *v,
-    X509 *signer, STACK_OF(X509) *untrusted)
+    X509 *signer, STACK_OF(X509) *untrusted, bool at_time)
 {
 	if (!X509_STORE_CTX_init(ctx, v->v_store, signer, untrusted) ||
 	    !X509_STORE_CTX_set_default(ctx, "smime_sign"))
 		return false;
-	if (v->v_time != 0)
+	if (at_time && v->v_time != 0)
 		X509_STORE_CTX_set_time(ctx, 0, v->v_time);
 	return true;
 }
 
 /* What the CRL pass learnt, per chain depth (deeper ones share bit 63). */
 struct vcms_rev {
+	const struct smime_verifier *vr_v;
 	uint64_t	 vr_unavail;	/* no usable CRL for this depth */
 	uint64_t	 vr_revoked;	/* listed as revoked */
 };
@@ -340,6 +344,41 @@ vcms_rev_cb(int ok, X509_STORE_CTX *ctx)
 		break;
 	}
 	return 1;
+}
+
+STACK_OF(X509_CRL) *
+smime_vcms_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
+{
+	struct vcms_rev *vr = X509_STORE_CTX_get_app_data(ctx);
+	STACK_OF(X509_CRL) *crls, *fetched;
+	STACK_OF(X509) *chain;
+	X509 *cert, *issuer = NULL;
+	int i, n;
+
+	crls = X509_STORE_CTX_get1_crls(ctx, nm);
+	if (vr == NULL || vr->vr_v->v_fetch == NULL ||
+	    (cert = X509_STORE_CTX_get_current_cert(ctx)) == NULL)
+		return crls;
+	/* The issuer is the next certificate up the (built) chain. */
+	chain = X509_STORE_CTX_get0_chain(ctx);
+	n = sk_X509_num(chain);
+	for (i = 0; i < n; i++)
+		if (sk_X509_value(chain, i) == cert) {
+			issuer = sk_X509_value(chain, i + 1 < n ? i + 1 : i);
+			break;
+		}
+	fetched = smime_crlfetch_get1(vr->vr_v->v_fetch, cert, issuer,
+	    time(NULL));
+	if (crls == NULL)
+		return fetched;
+	for (i = 0; fetched != NULL && i < sk_X509_CRL_num(fetched); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(fetched, i);
+
+		if (sk_X509_CRL_push(crls, crl))
+			X509_CRL_up_ref(crl);
+	}
+	sk_X509_CRL_pop_free(fetched, X509_CRL_free);
+	return crls;
 }
 
 /* True when cert names an http:// CRL distribution point. */
@@ -391,7 +430,9 @@ vcms_rev_checkable(const struct smime_verifier *v, X509 *cert, int depth)
 /*
  * Revocation of a validated chain (signer first, trust anchor last):
  * one CRL pass over every certificate (configured CRLs, fetched ones),
- * then OCSP for the signer.  Returns FAIL ("certificate revoked") when
+ * then OCSP for the signer.  Revocation is judged as of now, also with
+ * -D: a CRL issued after that time still says the certificate was not
+ * revoked then, and one that lists it makes any signature suspect.  Returns FAIL ("certificate revoked") when
  * any certificate is listed as revoked, else PASS; *unavail receives the
  * reason when a certificate in scope (the signer; with scope "chain"
  * every one below the anchor) has no usable status, else NULL.
@@ -402,7 +443,7 @@ vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 {
 	const struct smime_verifier *v = vc->vc_v;
 	X509_STORE_CTX *ctx = NULL;
-	struct vcms_rev vr = { 0, 0 };
+	struct vcms_rev vr = { v, 0, 0 };
 	enum smime_result result = SMIME_RESULT_PASS, ocsp = SMIME_RESULT_PASS;
 	const char *ocsp_reason = NULL;
 	bool crl_pass = v->v_crls != NULL || v->v_fetch != NULL;
@@ -416,7 +457,7 @@ vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 			vc->vc_crls_loaded = true;
 		}
 		if ((ctx = X509_STORE_CTX_new()) == NULL ||
-		    !vcms_ctx_init(ctx, v, signer, untrusted) ||
+		    !vcms_ctx_init(ctx, v, signer, untrusted, false) ||
 		    (v->v_crls != NULL && vc->vc_crls == NULL)) {
 			vr.vr_unavail = ~(uint64_t)0;	/* nothing learnt */
 		} else {
@@ -484,7 +525,7 @@ vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 	*reason = "internal error";
 	*unavail = NULL;
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    !vcms_ctx_init(ctx, v, signer, untrusted))
+	    !vcms_ctx_init(ctx, v, signer, untrusted, true))
 		goto out;
 	if (X509_verify_cert(ctx) <= 0) {
 		vcms_chain_error(ctx, &result, reason);
@@ -507,16 +548,50 @@ out:
 }
 
 /*
+ * The algorithm policy for one signer: NULL when acceptable, else the
+ * reason for "policy".  SHA-1 as the message digest (RFC 8551 2.1: MUST
+ * NOT be used; clients reject it) unless allowed, and RSA signer keys
+ * shorter than v_min_rsa_bits.
+ */
+static const char *
+vcms_algorithm(const struct smime_verifier *v, CMS_SignerInfo *si,
+    X509 *signer)
+{
+	X509_ALGOR *dig = NULL, *sig = NULL;
+	EVP_PKEY *pk;
+	int id;
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+	if (!v->v_allow_sha1 && dig != NULL &&
+	    OBJ_obj2nid(dig->algorithm) == NID_sha1)
+		return "SHA-1 signature";
+	if (!v->v_allow_sha1 && sig != NULL) {
+		id = OBJ_obj2nid(sig->algorithm);
+		if (id == NID_sha1WithRSAEncryption ||
+		    id == NID_ecdsa_with_SHA1 || id == NID_dsaWithSHA1)
+			return "SHA-1 signature";
+	}
+	if ((pk = X509_get0_pubkey(signer)) != NULL &&
+	    (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA ||
+	    EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA_PSS) &&
+	    EVP_PKEY_get_bits(pk) < (int)v->v_min_rsa_bits)
+		return "RSA key too short";
+	ERR_clear_error();
+	return NULL;
+}
+
+/*
  * Judge one signer whose signature state is sig_ok: fills sr.  A
  * definitive answer always wins over missing revocation data: content
  * altered, then the path (expired, not yet valid, untrusted, missing
- * emailProtection...), revoked, the signer's address against From; only
- * then does "revocation unavailable" count, as
- * verify.revocation_unavailable says.
+ * emailProtection...), revoked, the signer's address against From, the
+ * algorithm policy (alg: its reason, or NULL); only then does
+ * "revocation unavailable" count, as verify.revocation_unavailable says.
  */
 static bool
 vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
-    bool sig_ok, STACK_OF(X509) *untrusted, const char *from)
+    bool sig_ok, const char *alg, STACK_OF(X509) *untrusted,
+    const char *from)
 {
 	const struct smime_verifier *v = vc->vc_v;
 	enum smime_result result;
@@ -534,6 +609,9 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 		result = SMIME_RESULT_POLICY;
 		reason = from == NULL ? "no single From address" :
 		    "signer does not match From";
+	} else if (alg != NULL) {
+		result = SMIME_RESULT_POLICY;
+		reason = alg;
 	} else if (unavail != NULL) {
 		reason = unavail;
 		switch (v->v_revunavail) {
@@ -677,7 +755,8 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 		    CMS_SignerInfo_verify(si) > 0) &&
 		    CMS_SignerInfo_verify_content(si, cmsbio) > 0;
 		ERR_clear_error();
-		if (!vcms_signer(vc, sr, signer, sig_ok, untrusted, from) ||
+		if (!vcms_signer(vc, sr, signer, sig_ok,
+		    vcms_algorithm(vc->vc_v, si, signer), untrusted, from) ||
 		    !ok)
 			goto out;
 	}

@@ -79,6 +79,7 @@ smime_verifier_free(struct smime_verifier *v)
 	sk_X509_pop_free(v->v_intermediates, X509_free);
 	smime_crlset_free(v->v_crls);
 	smime_ocsp_cache_free(v->v_ocsp);
+	smime_crlfetch_free(v->v_fetch);
 	free(v->v_authserv_id);
 	free(v->v_tmpdir);
 	free(v);
@@ -126,6 +127,13 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 	if (opts->vo_ncrls > 0 && (v->v_crls = smime_crlset_new(opts->vo_crls,
 	    opts->vo_ncrls, err)) == NULL)
 		goto bad;
+	if (opts->vo_crl_fetch) {
+		if ((v->v_fetch = smime_crlfetch_new(opts->vo_crl_cache_dir,
+		    opts->vo_crl_fetch_timeout, opts->vo_crl_max_size, err)) ==
+		    NULL)
+			goto bad;
+		X509_STORE_set_lookup_crls(v->v_store, smime_vcms_lookup_crls);
+	}
 	if (opts->vo_ocsp && (v->v_ocsp = smime_ocsp_cache_new()) == NULL) {
 		smime_err_set(err, "out of memory");
 		goto bad;
@@ -141,6 +149,9 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 	v->v_revscope = opts->vo_revocation_scope;
 	v->v_revunavail = opts->vo_revocation_unavailable;
 	v->v_time = opts->vo_time;
+	v->v_allow_sha1 = opts->vo_allow_sha1;
+	v->v_min_rsa_bits = opts->vo_min_rsa_bits ? opts->vo_min_rsa_bits :
+	    2048;
 	v->v_max_depth = opts->vo_max_depth ? opts->vo_max_depth :
 	    VFY_DEFAULT_DEPTH;
 	v->v_max_parts = opts->vo_max_parts ? opts->vo_max_parts :

@@ -19,7 +19,8 @@
  *                    (certificate revoked) (untrusted root)
  *                    (missing intermediate) (certificate invalid)
  *   smime=policy     (missing emailProtection) (signer does not match From)
- *                    (no single From address)
+ *                    (no single From address) (SHA-1 signature)
+ *                    (RSA key too short)
  *   smime=neutral    (malformed signature...) (signer certificate missing)
  *                    (encrypted: signature not verifiable)
  *   smime=temperror  (CRL unavailable) [or neutral/pass, as
@@ -81,6 +82,8 @@ struct smime_verify_opts {
 	unsigned int	  vo_crl_fetch_timeout;	/* seconds, 0: 10 */
 	size_t		  vo_crl_max_size;	/* bytes, 0: 10 MiB */
 	time_t		  vo_time;		/* 0: now; else -D TIME */
+	bool		  vo_allow_sha1;	/* else policy (SHA-1 ...) */
+	unsigned int	  vo_min_rsa_bits;	/* 0: 2048 */
 };
 
 /* RFC 7281 result keywords. */

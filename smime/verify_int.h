@@ -88,6 +88,8 @@ struct smime_verifier {
 	enum smime_revocation_scope v_revscope;
 	enum smime_revocation_unavail v_revunavail;
 	time_t			 v_time;	/* 0: now */
+	bool			 v_allow_sha1;
+	unsigned int		 v_min_rsa_bits;
 	char			*v_authserv_id;
 	bool			 v_signer_header;
 	unsigned int		 v_max_depth;
@@ -186,5 +188,39 @@ bool smime_ocsp_has_responder(X509 *cert);
 void smime_ocsp_check(struct smime_ocsp_cache *cache, X509_STORE *store,
     STACK_OF(X509) *chain, unsigned int timeout, enum smime_result *result,
     const char **reason);
+
+/* ---- crlfetch.c ---- */
+
+struct smime_crlfetch;
+
+/*
+ * A CRL fetcher: cache directory dir (created 0700 when missing; NULL:
+ * memory only), timeout in seconds per download (name lookup included;
+ * 0: 10), max_size bytes per CRL (0: 10 MiB).  NULL with err set.
+ */
+struct smime_crlfetch *smime_crlfetch_new(const char *dir,
+    unsigned int timeout, size_t max_size, struct smime_err *err);
+
+/* Free the fetcher; accepts NULL. */
+void smime_crlfetch_free(struct smime_crlfetch *f);
+
+/*
+ * A new stack with (a reference to) the current CRL that issuer signed
+ * for cert, from cert's http:// CRL distribution points: from memory,
+ * the disk cache, or the network (cached until its nextUpdate; failures
+ * for a minute).  Empty when there is none; NULL on allocation failure.
+ */
+STACK_OF(X509_CRL) *smime_crlfetch_get1(struct smime_crlfetch *f, X509 *cert,
+    X509 *issuer, time_t now);
+
+/* ---- vcms.c ---- */
+
+/*
+ * X509_STORE lookup_crls callback: the store's own CRLs plus, during
+ * the revocation pass of vcms.c, CRLs fetched for the current
+ * certificate.  Installed on the verifier's store when fetching is on.
+ */
+STACK_OF(X509_CRL) *smime_vcms_lookup_crls(const X509_STORE_CTX *ctx,
+    const X509_NAME *nm);
 
 #endif /* SMIME_VERIFY_INT_H */

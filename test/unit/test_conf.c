@@ -121,6 +121,12 @@ static const char full_config[] =
     "  crl = [ \"crl1.pem\", \"/PKI/crl.pem\" ];\n"
     "  ocsp = true;\n"
     "  ocsp_timeout = 9;\n"
+    "  crl_fetch = false;\n"
+    "  crl_cache_dir = \"crlcache\";\n"
+    "  crl_fetch_timeout = 7;\n"
+    "  crl_max_size = \"2M\";\n"
+    "  allow_sha1 = true;\n"
+    "  min_rsa_bits = 3072;\n"
     "  revocation_scope = \"chain\";\n"
     "  revocation_unavailable = \"pass\";\n"
     "  reject_fail = true;\n"
@@ -245,6 +251,12 @@ START_TEST(full_config_every_key)
 	assert_path(conf->cf_verify_crls[1], dir, "crl.pem");
 	ck_assert(conf->cf_verify_ocsp);
 	ck_assert_uint_eq(conf->cf_verify_ocsp_timeout, 9);
+	ck_assert(!conf->cf_verify_crl_fetch);
+	ck_assert(conf->cf_verify_allow_sha1);
+	ck_assert_uint_eq(conf->cf_verify_min_rsa_bits, 3072);
+	assert_path(conf->cf_verify_crl_cache_dir, dir, "crlcache");
+	ck_assert_uint_eq(conf->cf_verify_crl_fetch_timeout, 7);
+	ck_assert_uint_eq(conf->cf_verify_crl_max_size, 2 * 1024 * 1024);
 	ck_assert_int_eq(conf->cf_verify_revocation_scope,
 	    SMIME_REVSCOPE_CHAIN);
 	ck_assert_int_eq(conf->cf_verify_revocation_unavailable,
@@ -321,6 +333,12 @@ START_TEST(defaults)
 	ck_assert_uint_eq(conf->cf_verify_ncrls, 0);
 	ck_assert(!conf->cf_verify_ocsp);
 	ck_assert_uint_eq(conf->cf_verify_ocsp_timeout, 5);
+	ck_assert(conf->cf_verify_crl_fetch);
+	ck_assert(!conf->cf_verify_allow_sha1);
+	ck_assert_uint_eq(conf->cf_verify_min_rsa_bits, 2048);
+	ck_assert_ptr_null(conf->cf_verify_crl_cache_dir);
+	ck_assert_uint_eq(conf->cf_verify_crl_fetch_timeout, 5);
+	ck_assert_uint_eq(conf->cf_verify_crl_max_size, 10 * 1024 * 1024);
 	ck_assert_int_eq(conf->cf_verify_revocation_scope,
 	    SMIME_REVSCOPE_LEAF);
 	ck_assert_int_eq(conf->cf_verify_revocation_unavailable,
