@@ -106,8 +106,8 @@ enr_cmd_csr(struct enr_ctx *ec, const char *address)
 	}
 	if (ec->ec_opts.eo_out == NULL)
 		out = BIO_new_fp(stdout, BIO_NOCLOSE);
-	else if ((fd = open(ec->ec_opts.eo_out, O_WRONLY | O_CREAT | O_TRUNC,
-	    0644)) != -1)
+	else if ((fd = open(ec->ec_opts.eo_out, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0644)) != -1)	/* root: no planted link */
 		out = BIO_new_fd(fd, BIO_CLOSE);
 	if (out == NULL || !PEM_write_bio_X509_REQ(out, req) ||
 	    BIO_flush(out) != 1) {

@@ -34,4 +34,15 @@ $E import taro@example.jp "$work/taro.pem" > "$work/out" 2> "$work/err"
 victim_ok "2d import over planted .prev symlinks"
 [ -z "$(ls -A "$work/rootdir")" ] || fail "2d: import wrote into a symlink target"
 ok "2d import with planted .prev symlinks touches nothing outside the store"
+# csr --out into a directory the milter's user can write: a planted link
+# there is not followed.
+rm -rf "$store"; import_taro
+$E csr taro@example.jp --cn 山田太郎 --out "$work/ok.csr" > /dev/null 2>&1 || fail "2e: csr"
+mkdir -p "$work/run" && chown nobody: "$work/run"
+as_nobody ln -s "$work/victim" "$work/run/taro.csr"
+$E csr taro@example.jp --cn 山田太郎 --out "$work/run/taro.csr" > "$work/out" 2> "$work/err" &&
+	fail "2e: csr --out wrote through a planted symlink"
+victim_ok "2e csr --out"
+grep -q "cannot write the CSR" "$work/err" || fail "2e: $(cat "$work/err")"
+ok "2e csr --out does not follow a planted symlink"
 exit 0
