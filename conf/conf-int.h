@@ -108,6 +108,11 @@ conf_apply_fn conf_apply_identities;
 conf_print_fn conf_print_identities;
 conf_free_fn conf_free_identities;
 
+/* hpconf.c: sign.header_protection_fields */
+conf_apply_fn conf_apply_hp_fields;
+conf_print_fn conf_print_hp_fields;
+conf_free_fn conf_free_hp_fields;
+
 /* print.c */
 void conf_print_string(FILE *out, const char *s);
 

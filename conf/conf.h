@@ -74,6 +74,9 @@ struct smime_conf {
 	enum conf_action	 cf_sign_unauthorized;	/* accept|reject */
 	bool			 cf_sign_trace_header;
 	char			*cf_sign_crl;		/* own CA's CRL, optional */
+	bool			 cf_sign_header_protection;	/* RFC 9788 */
+	char			**cf_sign_hp_fields;	/* NULL: library default */
+	size_t			 cf_sign_hp_nfields;
 
 	/* verify = { ... } */
 	char			*cf_verify_trust_anchors;

@@ -1,7 +1,8 @@
 # conf/: libconfig schema -> struct smime_conf
 noinst_LIBRARIES += conf/libsmimeconf.a
 conf_libsmimeconf_a_SOURCES = conf/conf.h conf/conf-int.h conf/conf.c \
-	conf/net.c conf/special.c conf/print.c conf/identities.c
+	conf/net.c conf/special.c conf/print.c conf/identities.c \
+	conf/hpconf.c
 
 # The sample config is installed only when none is there: an upgrade must
 # never overwrite the administrator's file.

@@ -213,6 +213,9 @@ smf_msg_sign_opts(const struct smime_conf *conf, struct smime_sign_opts *so)
 	so->so_spool_memory = conf->cf_spool_memory;
 	so->so_max_depth = conf->cf_max_mime_depth;
 	so->so_max_parts = conf->cf_max_mime_parts;
+	so->so_header_protection = conf->cf_sign_header_protection;
+	so->so_hp_fields = conf->cf_sign_hp_fields;
+	so->so_hp_nfields = conf->cf_sign_hp_nfields;
 }
 
 /*
@@ -280,6 +283,8 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 		goto out;
 	}
 	*signed_out = true;
+	if (*smime_err_get0(&err) != '\0')	/* e.g. no header protection */
+		smf_log(LOG_NOTICE, msg->msg_qid, "%s", smime_err_get0(&err));
 	smf_log(LOG_INFO, msg->msg_qid, "signed as %s (login %s, client %s, "
 	    "digest %s)", address, msg->msg_authuser != NULL ?
 	    msg->msg_authuser : "none", msg->msg_client_addr != NULL ?

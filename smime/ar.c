@@ -309,6 +309,22 @@ smime_rfc2047_encode(const char *text, size_t name_len)
 	return b.ab_text;
 }
 
+/* X-SMIME-Protected for a pass over RFC 9788 protected header fields. */
+static smime_status
+ar_protected(const struct smime_sigres *sr, struct smime_edits *edits)
+{
+	smime_status ret;
+	char *v;
+
+	if (sr->sr_protected == NULL)
+		return SMIME_OK;
+	if ((v = smime_hp_marker(sr->sr_protected)) == NULL)
+		return SMIME_NORESOURCE;
+	ret = smime_headers_add(&edits->ed_prepend, SMIME_HP_MARKER, v);
+	free(v);
+	return ret;
+}
+
 smime_status
 smime_ar_edits(const char *authserv_id, bool signer_header,
     const struct smime_headers *hdrs, const struct smime_sigres_list *l,
@@ -325,7 +341,8 @@ smime_ar_edits(const char *authserv_id, bool signer_header,
 		    SMIME_OK)
 			goto out;
 	if ((ret = smime_edits_delete_all(edits, hdrs, SIGNER_NAME)) !=
-	    SMIME_OK)
+	    SMIME_OK || (ret = smime_edits_delete_all(edits, hdrs,
+	    SMIME_HP_MARKER)) != SMIME_OK)
 		goto out;
 	ret = SMIME_NORESOURCE;
 	if ((ar = smime_ar_format(authserv_id, l)) == NULL)
@@ -344,6 +361,8 @@ smime_ar_edits(const char *authserv_id, bool signer_header,
 			goto out;
 		if ((ret = smime_headers_add(&edits->ed_prepend, SIGNER_NAME,
 		    signer)) != SMIME_OK)
+			goto out;
+		if ((ret = ar_protected(&l->srl_list[i], edits)) != SMIME_OK)
 			goto out;
 	}
 	ret = SMIME_OK;

@@ -6,4 +6,5 @@ include $(top_srcdir)/smime/mime.mk
 include $(top_srcdir)/smime/identity.mk
 include $(top_srcdir)/smime/sign.mk
 include $(top_srcdir)/smime/verify.mk
+include $(top_srcdir)/smime/hp.mk
 include $(top_srcdir)/smime/enroll.mk

@@ -16,6 +16,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "smime/hp.h"
 #include "smime/mime.h"
 #include "smime/sign.h"
 #include "smime/signent.h"
@@ -294,14 +295,40 @@ sign_boundary(char *bnd, size_t size, struct smime_err *err)
 }
 
 /*
+ * The RFC 9788 protected fields for hdrs into *hp; *use_hp tells whether
+ * to protect.  Fields that cannot be carried 7-bit mean no protection,
+ * with a note in err, not a failure.
+ */
+static smime_status
+sign_hp(const struct smime_sign_opts *opts, const struct smime_headers *hdrs,
+    struct smime_headers *hp, bool *use_hp, struct smime_err *err)
+{
+	smime_status ret;
+
+	*use_hp = false;
+	if (!opts->so_header_protection ||
+	    (opts->so_hp_fields != NULL && opts->so_hp_nfields == 0))
+		return SMIME_OK;
+	ret = smime_hp_fields(hdrs, opts->so_hp_fields, opts->so_hp_nfields,
+	    hp, err);
+	if (ret == SMIME_UNSUPPORTED) {
+		/* err says which field; the caller logs it as a note. */
+		return SMIME_OK;
+	}
+	*use_hp = ret == SMIME_OK;
+	return ret;
+}
+
+/*
  * Write preamble, entity, signature part and close delimiter into out;
  * the entity lies at [ent_off, ent_off + ent_len) when done.
  */
 static smime_status
 sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
     const char *mdname, const struct smime_headers *hdrs,
-    struct smime_spool *body, const struct smime_mime_part *tree,
-    const char *bnd, struct smime_spool *out, struct smime_err *err)
+    const struct smime_headers *hp, struct smime_spool *body,
+    const struct smime_mime_part *tree, const char *bnd,
+    struct smime_spool *out, struct smime_err *err)
 {
 	char line[128];
 	uint64_t ent_off, ent_len;
@@ -312,7 +339,7 @@ sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	if ((ret = sign_puts(out, line, err)) != SMIME_OK)
 		goto out;
 	ent_off = smime_spool_size(out);
-	if ((ret = smime_signent_write(hdrs, body, tree, out, err)) !=
+	if ((ret = smime_signent_write(hdrs, hp, body, tree, out, err)) !=
 	    SMIME_OK)
 		goto out;
 	ent_len = smime_spool_size(out) - ent_off;
@@ -344,11 +371,14 @@ smime_sign_message(const struct smime_identity *id,
 {
 	struct smime_mime_part *tree = NULL;
 	struct smime_spool *out = NULL;
+	struct smime_headers hp;
 	const char *mdname, *micalg;
 	char bnd[64];
+	bool use_hp = false;
 	smime_status ret;
 
 	smime_edits_init(edits);
+	smime_headers_init(&hp);
 	if ((ret = sign_check_cert(id, err)) != SMIME_OK ||
 	    (ret = sign_digest(opts->so_digest, id->id_key, &mdname, &micalg,
 	    err)) != SMIME_OK)
@@ -369,8 +399,9 @@ smime_sign_message(const struct smime_identity *id,
 		ret = SMIME_NORESOURCE;
 		goto out;
 	}
-	if ((ret = sign_body(id, opts, mdname, hdrs, body, tree, bnd, out,
-	    err)) != SMIME_OK)
+	if ((ret = sign_hp(opts, hdrs, &hp, &use_hp, err)) != SMIME_OK ||
+	    (ret = sign_body(id, opts, mdname, hdrs, use_hp ? &hp : NULL, body,
+	    tree, bnd, out, err)) != SMIME_OK)
 		goto out;
 	if ((ret = sign_header_edits(hdrs, micalg, bnd, edits)) != SMIME_OK) {
 		smime_err_set(err, "out of memory");
@@ -382,6 +413,7 @@ smime_sign_message(const struct smime_identity *id,
 out:
 	if (ret != SMIME_OK)
 		smime_edits_clear(edits);
+	smime_headers_clear(&hp);
 	smime_spool_free(out);
 	smime_mime_free(tree);
 	return ret;

@@ -27,6 +27,14 @@ struct smime_sign_opts {
 	size_t		 so_spool_memory;
 	unsigned int	 so_max_depth;	/* MIME nesting limit */
 	unsigned int	 so_max_parts;
+	/*
+	 * RFC 9788 header protection (hp.h): copy the fields named in
+	 * so_hp_fields[0..so_hp_nfields) (NULL: smime_hp_default_fields;
+	 * an empty list turns protection off) into the signed root part.
+	 */
+	bool		 so_header_protection;
+	char *const	*so_hp_fields;
+	size_t		 so_hp_nfields;
 };
 
 /*
@@ -50,7 +58,11 @@ bool smime_sign_is_smime(const struct smime_headers *hdrs);
  * deletion; "MIME-Version: 1.0" and the multipart/signed Content-Type
  * appended (folded with LF + TAB, as smfi_addheader() expects); ed_body
  * holds the new body with CRLF line ends, 7-bit, lines of at most 78
- * octets except lines copied unchanged from a 7bit part.
+ * octets except lines copied unchanged from a 7bit part.  With
+ * so_header_protection the signed root part carries the protected fields
+ * and hp="clear"; when they cannot be written in 7 bits (an RFC 6532
+ * addr-spec) the message is signed without them and err holds a note
+ * saying so although SMIME_OK is returned.
  */
 smime_status smime_sign_message(const struct smime_identity *id,
     const struct smime_sign_opts *opts, const struct smime_headers *hdrs,

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "smime/canon.h"
+#include "smime/hp.h"
 #include "smime/signent.h"
 
 #define ENT_CHUNK	8192
@@ -26,6 +27,7 @@ struct ent {
 	struct smime_spool	*en_in;
 	struct smime_spool	*en_out;
 	struct smime_err	*en_err;
+	const struct smime_headers *en_hp;	/* RFC 9788 fields, or NULL */
 	smime_status		 en_status;	/* first failure, sticky */
 	unsigned char		 en_buf[ENT_CHUNK];
 	size_t			 en_len;
@@ -164,6 +166,25 @@ ent_field(struct ent *en, const char *name, const char *value)
 	free(enc);
 }
 
+/* The root's Content-Type, marked hp="clear" when protecting (hp.c). */
+static void
+ent_root_ct(struct ent *en, const char *name, const char *value)
+{
+	char *ct;
+
+	if (en->en_hp == NULL) {
+		ent_field(en, name, value);
+		return;
+	}
+	if ((ct = smime_hp_content_type(value)) == NULL) {
+		smime_err_set(en->en_err, "out of memory");
+		ent_fail(en, SMIME_NORESOURCE);
+		return;
+	}
+	ent_field(en, name, ct);
+	free(ct);
+}
+
 /* RFC 5322 §2.2: printable US-ASCII other than ':'. */
 static bool
 ent_name_ok(const char *name)
@@ -191,7 +212,7 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 	size_t i;
 
 	if (default_ct && smime_headers_get0(hs, "Content-Type", 0) == NULL)
-		ent_field(en, "Content-Type", "text/plain; charset=us-ascii");
+		ent_root_ct(en, "Content-Type", "text/plain; charset=us-ascii");
 	for (i = 0; i < hs->hs_count; i++) {
 		h = &hs->hs_list[i];
 		if (content_only && !smime_signent_is_content_field(h->hdr_name))
@@ -205,7 +226,11 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 			cte_done = true;
 			continue;
 		}
-		ent_field(en, h->hdr_name, h->hdr_value);
+		if (default_ct && smime_mime_strcasecmp(h->hdr_name,
+		    "Content-Type") == 0)
+			ent_root_ct(en, h->hdr_name, h->hdr_value);
+		else
+			ent_field(en, h->hdr_name, h->hdr_value);
 	}
 	if (new_cte != NULL && !cte_done)
 		ent_field(en, "Content-Transfer-Encoding", new_cte);
@@ -562,9 +587,11 @@ static void
 ent_header(struct ent *en, const struct smime_mime_part *part,
     const struct smime_headers *hdrs, const char *new_cte)
 {
-	if (hdrs != NULL)
+	if (hdrs != NULL) {
 		ent_fields(en, hdrs, true, new_cte, true);
-	else if (new_cte == NULL && ent_header_clean(en, part)) {
+		if (en->en_hp != NULL)
+			ent_fields(en, en->en_hp, false, NULL, false);
+	} else if (new_cte == NULL && ent_header_clean(en, part)) {
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_start);
 		return;
@@ -676,8 +703,9 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 
 smime_status
 smime_signent_write(const struct smime_headers *hdrs,
-    struct smime_spool *body, const struct smime_mime_part *tree,
-    struct smime_spool *out, struct smime_err *err)
+    const struct smime_headers *hp, struct smime_spool *body,
+    const struct smime_mime_part *tree, struct smime_spool *out,
+    struct smime_err *err)
 {
 	struct ent *en;
 	smime_status ret;
@@ -689,6 +717,7 @@ smime_signent_write(const struct smime_headers *hdrs,
 	en->en_in = body;
 	en->en_out = out;
 	en->en_err = err;
+	en->en_hp = hp;
 	en->en_status = SMIME_OK;
 	ent_part(en, tree, hdrs);
 	ent_flush(en);

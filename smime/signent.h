@@ -17,14 +17,18 @@
  * all with CRLF line ends and 7-bit clean: 8bit/binary leaves and any leaf
  * with 8-bit bytes, NUL, bare CR or lines over 998 octets re-encoded
  * (text quoted-printable, others base64); multipart preambles and
- * epilogues dropped; everything else byte-identical up to CRLF.  The
+ * epilogues dropped; everything else byte-identical up to CRLF.  With hp
+ * (RFC 9788 header protection, NULL: none) the root's Content-Type gets
+ * hp="clear" and the fields of hp (7-bit, from smime_hp_fields()) follow
+ * its Content-* fields.  The
  * entity ends without a trailing line break of its own.  Returns SMIME_OK,
  * SMIME_TEMPFAIL (spool I/O), SMIME_NORESOURCE or SMIME_UNSUPPORTED (a leaf
  * in an unknown transfer encoding that is not 7-bit clean), err set.
  */
 smime_status smime_signent_write(const struct smime_headers *hdrs,
-    struct smime_spool *body, const struct smime_mime_part *tree,
-    struct smime_spool *out, struct smime_err *err);
+    const struct smime_headers *hp, struct smime_spool *body,
+    const struct smime_mime_part *tree, struct smime_spool *out,
+    struct smime_err *err);
 
 /* True for a header field name that starts with "Content-" (any case). */
 bool smime_signent_is_content_field(const char *name);

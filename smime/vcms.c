@@ -61,6 +61,7 @@ smime_sigres_list_clear(struct smime_sigres_list *l)
 		free(sr->sr_issuer);
 		free(sr->sr_signer);
 		free(sr->sr_signing_time);
+		free(sr->sr_protected);
 	}
 	free(l->srl_list);
 	memset(l, 0, sizeof(*l));

@@ -18,6 +18,7 @@
 
 #include "smime/address.h"
 #include "smime/canon.h"
+#include "smime/hp.h"
 #include "smime/import.h"
 #include "smime/mime.h"
 #include "smime/verify_int.h"
@@ -167,6 +168,7 @@ struct vfy_walk {
 	struct smime_vctx	*vw_vc;
 	struct smime_spool	*vw_spool;
 	struct smime_err	*vw_err;
+	const struct smime_headers *vw_outer;	/* enclosing message header */
 };
 
 /*
@@ -274,6 +276,7 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 	const struct smime_mime_part *content, *sig;
 	CMS_ContentInfo *cms = NULL;
 	BIO *src = NULL, *canon = NULL;
+	size_t first = vw->vw_vc->vc_results.srl_count;
 	smime_status ret;
 
 	if (p->mp_nchildren < 2 ||
@@ -309,6 +312,9 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 	src = NULL;
 	ret = smime_vcms_verify(vw->vw_vc, cms, canon, content->mp_number,
 	    from, vw->vw_err);
+	if (ret == SMIME_OK && vw->vw_outer != NULL)
+		ret = smime_hp_check(&vw->vw_vc->vc_results, first, content,
+		    vw->vw_outer, p->mp_parent == NULL);
 out:
 	BIO_free_all(canon);
 	BIO_free(src);
@@ -388,6 +394,7 @@ static smime_status
 vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
     const char *from)
 {
+	const struct smime_headers *outer = vw->vw_outer;
 	const char *proto;
 	char *inner = NULL;
 	smime_status ret = SMIME_OK;
@@ -414,10 +421,12 @@ vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
 	} else if ((smime_mime_is(p, "message", "rfc822") ||
 	    smime_mime_is(p, "message", "global")) && p->mp_nchildren == 1) {
 		inner = vfy_from(&p->mp_children[0]->mp_headers, &ok);
+		vw->vw_outer = &p->mp_children[0]->mp_headers;
 		if (!ok)
 			ret = SMIME_NORESOURCE;
 		else
 			ret = vfy_walk_part(vw, p->mp_children[0], inner);
+		vw->vw_outer = outer;
 	} else {
 		for (i = 0; i < p->mp_nchildren && ret == SMIME_OK; i++)
 			ret = vfy_walk_part(vw, p->mp_children[i], from);
@@ -500,6 +509,7 @@ smime_verify_message(const struct smime_verifier *v,
 	vw.vw_vc = &vc;
 	vw.vw_spool = body;
 	vw.vw_err = err;
+	vw.vw_outer = hdrs;
 	from = vfy_from(hdrs, &ok);
 	if (!ok) {
 		ret = SMIME_NORESOURCE;

@@ -25,6 +25,7 @@ struct smime_sigres {
 	char			*sr_issuer;	/* RFC 4514, or NULL */
 	char			*sr_signer;	/* "CN=.., O=.., OU=.." UTF-8 */
 	char			*sr_signing_time; /* claimed, ISO 8601, or NULL */
+	char			*sr_protected;	/* RFC 9788 fields, "from, to" */
 };
 
 struct smime_sigres_list {
@@ -75,6 +76,27 @@ char *smime_rfc2047_encode(const char *text, size_t name_len);
 smime_status smime_ar_edits(const char *authserv_id, bool signer_header,
     const struct smime_headers *hdrs, const struct smime_sigres_list *l,
     struct smime_edits *edits);
+
+/* ---- hp.c ---- */
+
+struct smime_mime_part;
+
+/*
+ * RFC 9788 check of one multipart/signed entity whose results are
+ * l->srl_list[first..]: when its signed part content carries hp=, compare
+ * the protected fields with outer (the enclosing message's header).  A
+ * difference turns each pass into policy with the reason naming the
+ * field; agreement records the field list in sr_protected of each pass
+ * when top (the entity is the message itself, so the marker field speaks
+ * about what the reader sees).  Returns SMIME_OK or SMIME_NORESOURCE.
+ */
+smime_status smime_hp_check(struct smime_sigres_list *l, size_t first,
+    const struct smime_mime_part *content, const struct smime_headers *outer,
+    bool top);
+
+/* The X-SMIME-Protected field's name and the folded value for fields. */
+#define SMIME_HP_MARKER	"X-SMIME-Protected"
+char *smime_hp_marker(const char *fields);
 
 /* ---- vcms.c ---- */
 
