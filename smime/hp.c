@@ -662,6 +662,21 @@ out:
 	return ret;
 }
 
+/* "a; b", or a copy of a when b is NULL. */
+static char *
+hp_join(const char *a, const char *b)
+{
+	struct hp_buf out;
+
+	memset(&out, 0, sizeof(out));
+	hp_buf_puts(&out, a);
+	if (b != NULL) {
+		hp_buf_puts(&out, "; ");
+		hp_buf_puts(&out, b);
+	}
+	return hp_buf_take(&out);
+}
+
 smime_status
 smime_hp_check(struct smime_sigres_list *l, size_t first,
     const struct smime_mime_part *content, const struct smime_headers *outer,
@@ -679,18 +694,25 @@ smime_hp_check(struct smime_sigres_list *l, size_t first,
 		return ret;
 	for (i = first; i < l->srl_count; i++) {
 		sr = &l->srl_list[i];
-		if (sr->sr_result != SMIME_RESULT_PASS)
-			continue;
-		if (why != NULL) {
-			/* A signed header the reader does not see: no pass. */
-			if ((dup = strdup(why)) == NULL) {
+		if (why != NULL && (sr->sr_result == SMIME_RESULT_PASS ||
+		    sr->sr_result == SMIME_RESULT_POLICY)) {
+			/*
+			 * A signed header the reader does not see: no pass.
+			 * An existing policy reason (signer does not match
+			 * From) is kept after ours.
+			 */
+			if ((dup = hp_join(why, sr->sr_result ==
+			    SMIME_RESULT_POLICY ? sr->sr_reason : NULL)) ==
+			    NULL) {
 				ret = SMIME_NORESOURCE;
 				break;
 			}
 			free(sr->sr_reason);
 			sr->sr_reason = dup;
 			sr->sr_result = SMIME_RESULT_POLICY;
-		} else if (top && fields != NULL && *fields != '\0') {
+		} else if (sr->sr_result != SMIME_RESULT_PASS)
+			continue;
+		else if (top && fields != NULL && *fields != '\0') {
 			if ((dup = strdup(fields)) == NULL) {
 				ret = SMIME_NORESOURCE;
 				break;

@@ -17,6 +17,7 @@ include $(top_srcdir)/test/conf.mk
 include $(top_srcdir)/test/mime.mk
 include $(top_srcdir)/test/sign.mk
 include $(top_srcdir)/test/verify.mk
+include $(top_srcdir)/test/hp.mk
 include $(top_srcdir)/test/milter.mk
 include $(top_srcdir)/test/enroll.mk
 include $(top_srcdir)/test/integration.mk

@@ -114,6 +114,8 @@ static const char full_config[] =
     "    { address = \"hanako@example.jp\"; cert = \"certs/hanako.pem\";\n"
     "      key = \"certs/hanako.key\"; senders = \"hanako\"; }\n"
     "  );\n"
+    "  header_protection = false;\n"
+    "  header_protection_fields = [ \"From\", \"subject\", \"X-Campaign\" ];\n"
     "};\n"
     "verify = {\n"
     "  trust_anchors = \"certs\";\n"
@@ -227,6 +229,11 @@ START_TEST(full_config_every_key)
 	ck_assert_int_eq(conf->cf_sign_unauthorized, CONF_ACTION_REJECT);
 	ck_assert(conf->cf_sign_trace_header);
 	assert_path(conf->cf_sign_crl, dir, "crl.pem");
+	ck_assert(!conf->cf_sign_header_protection);
+	ck_assert_uint_eq(conf->cf_sign_hp_nfields, 3);
+	ck_assert_str_eq(conf->cf_sign_hp_fields[1], "subject");
+	ck_assert_str_eq(conf->cf_sign_hp_fields[2], "X-Campaign");
+	ck_assert_ptr_null(conf->cf_sign_hp_fields[3]);
 	ck_assert_uint_eq(conf->cf_nidentities, 2);
 	ci = &conf->cf_identities[0];
 	ck_assert_str_eq(ci->ci_address, "Taro@example.jp");
@@ -329,6 +336,8 @@ START_TEST(defaults)
 	ck_assert_ptr_null(conf->cf_sign_store);
 	ck_assert_int_eq(conf->cf_sign_unauthorized, CONF_ACTION_ACCEPT);
 	ck_assert(!conf->cf_sign_trace_header);
+	ck_assert(conf->cf_sign_header_protection);
+	ck_assert_ptr_null(conf->cf_sign_hp_fields);	/* library default */
 	ck_assert_uint_eq(conf->cf_nidentities, 0);
 	ck_assert_uint_eq(conf->cf_verify_ncrls, 0);
 	ck_assert(!conf->cf_verify_ocsp);
@@ -504,6 +513,10 @@ START_TEST(print_round_trip)
 	ck_assert_ptr_nonnull(strstr(t1, "cmp_recipient = "
 	    "\"/C=JP/O=CA/CN=\\\"Issuing\\\" CA\";\n"));
 	ck_assert_ptr_nonnull(strstr(t1, "\to = \"山田太郎後援会\";\n"));
+	ck_assert_ptr_nonnull(strstr(t1, "\theader_protection = false;\n"));
+	ck_assert_ptr_nonnull(strstr(t1, "\theader_protection_fields = [ "
+	    "\"From\", \"subject\", \"X-Campaign\" ];\n"));
+	ck_assert_uint_eq(again->cf_sign_hp_nfields, 3);
 	ck_assert_str_eq(again->cf_enroll_cmp_recipient,
 	    conf->cf_enroll_cmp_recipient);
 	ck_assert_uint_eq(again->cf_nidentities, 2);
@@ -678,6 +691,21 @@ static const struct bad_case bad_cases[] = {
 	{ "mode = \"s\";\nsocket = \"inet:25@\";\n",
 	  "F:2: socket: bad socket \"inet:25@\": \"\" is not a host name" },
 	{ HDR "@include \"nothere.conf\"\n", "F:3: cannot open include file" },
+	{ HDR "sign = {\n header_protection_fields = [ \"From\", "
+	  "\"Content-Type\" ]; };\n",
+	  "F:4: sign.header_protection_fields: \"Content-Type\" cannot be "
+	  "protected" },
+	{ HDR "sign = {\n header_protection_fields = [ \"Bcc\" ]; };\n",
+	  "F:4: sign.header_protection_fields: \"Bcc\" cannot be protected" },
+	{ HDR "sign = {\n header_protection_fields = [ \"Subject:\" ]; };\n",
+	  "F:4: sign.header_protection_fields: \"Subject:\" cannot be "
+	  "protected" },
+	{ HDR "sign = {\n header_protection_fields = [ \"To\", \"to\" ]; };\n",
+	  "F:4: sign.header_protection_fields: \"to\" is listed twice" },
+	{ HDR "sign = {\n header_protection_fields = \"From\"; };\n",
+	  "F:4: sign.header_protection_fields: expected a list of field names" },
+	{ HDR "sign = {\n header_protection = \"yes\"; };\n",
+	  "F:4: sign.header_protection: expected a boolean" },
 };
 
 /* Replace F by the config path and D by its directory in want. */
