@@ -24,6 +24,7 @@
 #define HP_MAX_LINE	998	/* hard limit */
 #define HP_LONG_WORD	900	/* a longer word is encoded to be split */
 #define HP_EW_MAX	75	/* RFC 2047 §2 */
+#define HP_MAX_FIELDS	256	/* protected fields compared, at most */
 
 const char *const smime_hp_default_fields[] = { SMIME_HP_DEFAULT_FIELDS,
 	NULL };
@@ -616,6 +617,15 @@ smime_hp_compare(const struct smime_mime_part *root,
 	*why = *fields = NULL;
 	memset(&list, 0, sizeof(list));
 	memset(&bad, 0, sizeof(bad));
+	/* Bounded work: real messages protect a dozen fields. */
+	for (i = 0, nbad = 0; i < in->hs_count; i++)
+		if (hp_protected_name(in->hs_list[i].hdr_name))
+			nbad++;
+	if (nbad > HP_MAX_FIELDS) {
+		*why = strdup("too many protected header fields");
+		return *why == NULL ? SMIME_NORESOURCE : SMIME_OK;
+	}
+	nbad = 0;
 	for (i = 0; i < in->hs_count; i++) {
 		name = in->hs_list[i].hdr_name;
 		if (!hp_protected_name(name) || hp_first_of(in, i) != i)
@@ -754,4 +764,50 @@ smime_hp_marker(const char *fields)
 			;
 	}
 	return hp_buf_take(&out);
+}
+
+smime_status
+smime_hp_check_opaque(struct smime_sigres_list *l, size_t first,
+    struct smime_spool *content, const struct smime_headers *outer, bool top)
+{
+	struct smime_mime_part *tree = NULL;
+	struct smime_spool *sp = NULL;
+	struct smime_err err;
+	unsigned char *d = NULL;
+	size_t n = 0, i, hlen, got;
+	smime_status ret = SMIME_NORESOURCE;
+
+	if (first >= l->srl_count)
+		return SMIME_OK;
+	/* Only the header section matters: up to the first empty line. */
+	if ((d = malloc(SMIME_MIME_MAX_HEADER)) == NULL)
+		goto out;
+	for (n = 0; n < SMIME_MIME_MAX_HEADER; n += got) {
+		if (smime_spool_read_at(content, n, d + n,
+		    SMIME_MIME_MAX_HEADER - n, &got, &err) != SMIME_OK) {
+			ret = SMIME_TEMPFAIL;
+			goto out;
+		}
+		if (got == 0)
+			break;
+	}
+	for (i = 0, hlen = n; i < n; i++)
+		if (d[i] == '\n' && ((i + 1 < n && d[i + 1] == '\n') ||
+		    (i + 2 < n && d[i + 1] == '\r' && d[i + 2] == '\n'))) {
+			hlen = i + 1;
+			break;
+		}
+	if ((sp = smime_spool_new(SMIME_MIME_MAX_HEADER + 16, NULL)) == NULL ||
+	    smime_spool_write(sp, d, hlen, &err) != SMIME_OK ||
+	    smime_spool_write(sp, "\r\n\r\n", 4, &err) != SMIME_OK)
+		goto out;
+	/* An entity we cannot parse protects nothing we could compare. */
+	ret = SMIME_OK;
+	if (smime_mime_parse(sp, NULL, 4, 4, &tree, &err) == SMIME_OK)
+		ret = smime_hp_check(l, first, tree, outer, top);
+out:
+	free(d);
+	smime_mime_free(tree);
+	smime_spool_free(sp);
+	return ret;
 }

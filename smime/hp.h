@@ -16,7 +16,10 @@
  * decoding through iconv, white space collapsed; address lists by display
  * name and addr-spec with the domain case-folded; Date by the instant it
  * names; Message-ID/In-Reply-To/References by their msg-ids).  A passing
- * signature becomes policy with a reason naming the first changed field.
+ * signature becomes policy with a reason naming the first changed field
+ * (From before the others).  The verifier hooks are in verify_int.h
+ * (smime_hp_check for multipart/signed, smime_hp_check_opaque for
+ * signed-data).
  */
 #ifndef SMIME_HP_H
 #define SMIME_HP_H

@@ -339,6 +339,7 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 	BIO *src = NULL, *b64 = NULL, *cbio = NULL;
 	smime_status ret = SMIME_OK, st;
 	int nid = NID_undef;
+	size_t first;
 
 	/* Only what can carry a signature interests us. */
 	if (type != NULL && (smime_mime_strcasecmp(type, "certs-only") == 0 ||
@@ -376,9 +377,14 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 	else if ((cbio = smime_spool_new_read_bio(content, 0, UINT64_MAX)) ==
 	    NULL)
 		ret = SMIME_NORESOURCE;
-	else
+	else {
+		first = vw->vw_vc->vc_results.srl_count;
 		ret = smime_vcms_verify(vw->vw_vc, cms, cbio, p->mp_number,
 		    from, vw->vw_err);
+		if (ret == SMIME_OK && vw->vw_outer != NULL)
+			ret = smime_hp_check_opaque(&vw->vw_vc->vc_results,
+			    first, content, vw->vw_outer, p->mp_parent == NULL);
+	}
 out:
 	ERR_clear_error();
 	BIO_free(cbio);

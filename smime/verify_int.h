@@ -94,6 +94,14 @@ smime_status smime_hp_check(struct smime_sigres_list *l, size_t first,
     const struct smime_mime_part *content, const struct smime_headers *outer,
     bool top);
 
+/*
+ * The same for application/pkcs7-mime signed-data: the protected fields
+ * are read from the header of the MIME entity in content (the eContent,
+ * as vopaque.c spooled it).
+ */
+smime_status smime_hp_check_opaque(struct smime_sigres_list *l, size_t first,
+    struct smime_spool *content, const struct smime_headers *outer, bool top);
+
 /* The X-SMIME-Protected field's name and the folded value for fields. */
 #define SMIME_HP_MARKER	"X-SMIME-Protected"
 char *smime_hp_marker(const char *fields);

@@ -145,6 +145,31 @@ if handmade nohp "$tmp/nohp.part" "$outer"; then
 	grep -q '^X-SMIME-Protected' "$tmp/in.$n" && bad "(4) X-SMIME-Protected without hp"
 fi
 
+# opaque signing (application/pkcs7-mime signed-data) with the same root part
+if "$OPENSSL" cms -sign -nodetach -signer "$pki/taro.crt" -inkey "$pki/taro.key" \
+    -certfile "$pki/chain.pem" -in "$tmp/one.part" > "$tmp/opaque.sig" 2> "$tmp/opaque.err"; then
+	{ printf '%s\n' "$outer"; tr -d '\r' < "$tmp/opaque.sig"; } > "$tmp/opaque.eml"
+	expect "(4) opaque signed-data with hp" "$tmp/opaque.eml" pass
+	grep -q '^X-SMIME-Protected: message-id, subject, from, to, date' "$tmp/in.$n" ||
+		bad "(4) opaque: X-SMIME-Protected missing"
+	edit "$tmp/opaque.eml" "$tmp/t" Subject "Cancelled" &&
+		expect "(4) opaque, Subject changed" "$tmp/t" policy \
+		"Subject differs from the signed Subject"
+else
+	bad "(4) openssl cms -sign -nodetach: $(cat "$tmp/opaque.err")"
+fi
+
+# (6) an address that cannot be carried in 7 bits (RFC 6532): signed
+# without header protection, with a notice in the log
+printf 'From: taro@example.jp\nTo: 山田@example.jp\nSubject: eai\n\nbody\n' > "$tmp/eai"
+mc -A taro -C 192.0.2.1 -q QEAI "$tmp/eai" > "$tmp/eai.out" || bad "(6) milterclient exit $?"
+if is_signed "$tmp/eai.out" && ! grep -q 'hp=' "$tmp/eai.out" &&
+    grep QEAI "$tmp/daemon.err" | grep -q 'header protection: To cannot be carried in 7 bits'; then
+	echo "ok: (6) non-ASCII addr-spec -> signed without header protection, logged"
+else
+	bad "(6) non-ASCII addr-spec"
+fi
+
 # (5) a forged marker is removed
 printf 'From: Taro <taro@example.jp>\nTo: voter@example.net\nSubject: forged\nX-SMIME-Protected: from, to, subject, date\n\nunsigned\n' > "$tmp/forged"
 expect "(5) forged X-SMIME-Protected" "$tmp/forged" none

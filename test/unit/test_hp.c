@@ -311,6 +311,21 @@ START_TEST(compare)
 		free(why);
 		smime_headers_clear(&part.mp_headers);
 	}
+	/* Work is bounded: hundreds of protected fields are refused. */
+	{
+		static const char *const ct[] = { "Content-Type",
+		    "text/plain; hp=clear", NULL };
+		int k;
+
+		part_init(&part, ct);
+		for (k = 0; k < 300; k++)
+			smime_headers_add(&part.mp_headers, "X-A", "1");
+		ck_assert_int_eq(smime_hp_compare(&part, &outer, &why,
+		    &fields), SMIME_OK);
+		ck_assert_str_eq(why, "too many protected header fields");
+		free(why);
+		smime_headers_clear(&part.mp_headers);
+	}
 	{
 		static const char *const none[] = { "Content-Type",
 		    "text/plain", NULL };
