@@ -41,12 +41,17 @@ ok "3b symlinked or world-writable pid files are not trusted"
 # gone after SIGTERM although it runs as nobody by then.
 "$SMF" -f -c "$work/enroll.conf" > "$work/daemon.log" 2>&1 &
 dpid=$!
-i=0; while [ ! -S "$work/run/sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# The socket comes first, then the pid file: wait for both (load: 30 s).
+i=0
+while { [ ! -S "$work/run/sock" ] || [ ! -s "$work/run/milter.pid" ]; } &&
+    [ $i -lt 300 ] && kill -0 $dpid 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+done
 [ -s "$work/run/milter.pid" ] || fail "3d: no pid file: $(cat "$work/daemon.log")"
 $E senders taro@example.jp taro hanako > "$work/out" 2> "$work/err" ||
 	fail "3d: reload of the real daemon: $(cat "$work/err")"
 grep -q "sent SIGHUP" "$work/out" || fail "3d: $(cat "$work/out")"
-i=0; while ! grep -q "generation 2" "$work/daemon.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while ! grep -q "generation 2" "$work/daemon.log" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q "generation 2" "$work/daemon.log" || fail "3d: daemon did not reload: $(cat "$work/daemon.log")"
 kill -TERM $dpid; wait $dpid
 [ -e "$work/run/milter.pid" ] && fail "3d: pid file left behind after SIGTERM (user = nobody)"
@@ -54,7 +59,7 @@ ok "3d the real daemon is signalled; its pid file is removed at exit as nobody"
 sed "s|pidfile = .*|pidfile = \"$work/milter.pid\";|" "$work/enroll.conf" > "$work/rootpid.conf"
 "$SMF" -f -c "$work/rootpid.conf" > "$work/daemon.log" 2>&1 &
 dpid=$!
-i=0; while kill -0 $dpid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; while kill -0 $dpid 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 kill $dpid 2>/dev/null && fail "3e: started with a pid file nobody could remove"
 grep -q "does not belong to user nobody" "$work/daemon.log" ||
 	fail "3e: no clear message: $(cat "$work/daemon.log")"
