@@ -3,9 +3,16 @@
  *
  * One forward pass over the spool, line by line through a fixed buffer.
  * Only header lines are copied whole; for every other line we keep a short
- * prefix, enough to recognise a boundary delimiter.  A line ends at LF, CR
- * or CRLF, the same rule the CRLF canonicalizer (canon.c) applies, so the
- * offsets we report and the bytes a verifier hashes agree.
+ * prefix, enough to hold "--" boundary "--", and remember whether every
+ * byte after the prefix is a blank: a delimiter may carry any amount of
+ * transport padding (RFC 2046 5.1.1), so memory stays flat however long
+ * the line.  A line ends at LF, CR or CRLF, the same rule the CRLF
+ * canonicalizer (canon.c) applies, so the offsets we report and the bytes
+ * a verifier hashes agree.
+ *
+ * Lines that start like a delimiter of an open (or just closed) boundary
+ * without being one mark that multipart SMIME_MIME_F_LOOKALIKE: other
+ * parsers (prefix matchers such as OpenSSL's) split there.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@ struct mime_line {
 	uint64_t	ml_next;	/* after the line break */
 	unsigned char	ml_prefix[MIME_PREFIX];
 	size_t		ml_plen;
+	bool		ml_tail_blank;	/* bytes past the prefix: all SP/HTAB */
 	bool		ml_eof;		/* no line: end of spool */
 };
 
@@ -34,8 +42,10 @@ struct mime_term {
 };
 
 struct mime_boundary {
-	const char	*mb_text;
-	size_t		 mb_len;
+	const char		*mb_text;
+	size_t			 mb_len;
+	struct smime_mime_part	*mb_part;	/* the multipart it belongs to */
+	bool			 mb_closed;	/* in its epilogue: no delimiter */
 };
 
 struct mime_ctx {
@@ -115,6 +125,7 @@ mime_next_line(struct mime_ctx *mc, struct mime_line *ln, bool whole)
 
 	ln->ml_start = pos;
 	ln->ml_plen = 0;
+	ln->ml_tail_blank = true;
 	ln->ml_eof = false;
 	for (;;) {
 		if ((rc = mime_byte(mc, pos, &c)) < 0)
@@ -137,6 +148,8 @@ mime_next_line(struct mime_ctx *mc, struct mime_line *ln, bool whole)
 		}
 		if (ln->ml_plen < MIME_PREFIX)
 			ln->ml_prefix[ln->ml_plen++] = c;
+		else if (c != ' ' && c != '\t')
+			ln->ml_tail_blank = false;
 		if (whole && (ret = mime_hdr_put(mc, c)) != SMIME_OK)
 			return ret;
 		pos++;
@@ -146,36 +159,47 @@ mime_next_line(struct mime_ctx *mc, struct mime_line *ln, bool whole)
 }
 
 /*
- * Which boundary (innermost first) the line delimits: the level, or -1.
- * A delimiter is "--" boundary, optionally "--", then only blanks.
+ * Which open boundary (innermost first) the line delimits: the level, or
+ * -1.  A delimiter is "--" boundary, optionally "--", then only blanks
+ * (transport padding, any amount).  Every boundary whose "--" boundary
+ * starts the line without the line being its delimiter gets its part
+ * flagged SMIME_MIME_F_LOOKALIKE; a closed boundary (its epilogue is being
+ * read) never delimits, so a repeated delimiter there is flagged too.
  */
 static int
-mime_match_delim(const struct mime_ctx *mc, const struct mime_line *ln,
+mime_match_delim(struct mime_ctx *mc, const struct mime_line *ln,
     bool *close)
 {
 	const unsigned char *p = ln->ml_prefix;
-	size_t len = (size_t)(ln->ml_end - ln->ml_start), i, bl;
-	int level;
+	size_t len = (size_t)(ln->ml_end - ln->ml_start), plen = ln->ml_plen;
+	size_t i, bl;
+	int level, found = -1;
+	bool cl;
 
 	*close = false;
-	if (len > ln->ml_plen || len < 2 || p[0] != '-' || p[1] != '-')
+	if (len < 2 || p[0] != '-' || p[1] != '-')
 		return -1;
 	for (level = mc->mc_blevels - 1; level >= 0; level--) {
 		bl = mc->mc_bstack[level].mb_len;
-		if (len < 2 + bl ||
+		if (plen < 2 + bl ||
 		    memcmp(p + 2, mc->mc_bstack[level].mb_text, bl) != 0)
 			continue;
 		i = 2 + bl;
-		*close = len >= i + 2 && p[i] == '-' && p[i + 1] == '-';
-		if (*close)
+		cl = plen >= i + 2 && p[i] == '-' && p[i + 1] == '-';
+		if (cl)
 			i += 2;
-		while (i < len && (p[i] == ' ' || p[i] == '\t'))
+		while (i < plen && (p[i] == ' ' || p[i] == '\t'))
 			i++;
-		if (i == len)
-			return level;
-		*close = false;
+		if (found < 0 && !mc->mc_bstack[level].mb_closed &&
+		    i == plen && (len == plen || ln->ml_tail_blank)) {
+			found = level;
+			*close = cl;
+			continue;
+		}
+		mc->mc_bstack[level].mb_part->mp_flags |=
+		    SMIME_MIME_F_LOOKALIKE;
 	}
-	return -1;
+	return found;
 }
 
 /*
@@ -359,6 +383,47 @@ mime_read_header(struct mime_ctx *mc, struct smime_mime_part *part,
 	}
 }
 
+/*
+ * True when a Content-Type value has a comment outside quoted strings:
+ * many readers do not strip comments, so they read other parameters.
+ */
+static bool
+mime_has_comment(const char *v)
+{
+	bool quoted = false;
+
+	for (; *v != '\0'; v++) {
+		if (quoted && *v == '\\' && v[1] != '\0')
+			v++;
+		else if (*v == '"')
+			quoted = !quoted;
+		else if (!quoted && *v == '(')
+			return true;
+	}
+	return false;
+}
+
+/*
+ * True when boundary is 1 to 70 RFC 2046 bchars not ending in a space;
+ * readers trim, truncate or reject other values differently.
+ */
+static bool
+mime_boundary_ok(const char *b)
+{
+	size_t n = strlen(b), i;
+
+	if (n == 0 || n > 70 || b[n - 1] == ' ')
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)b[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || strchr("'()+_,-./:=? ", c) != NULL))
+			return false;
+	}
+	return true;
+}
+
 /* Fill type, subtype, parameters and CTE from the part's header fields. */
 static smime_status
 mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
@@ -369,8 +434,14 @@ mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
 	const struct smime_mime_part *parent = part->mp_parent;
 	bool digest;
 	smime_status ret;
+	size_t i;
 
 	digest = parent != NULL && smime_mime_is(parent, "multipart", "digest");
+	if (smime_headers_count(hs, "Content-Type") > 1 ||
+	    smime_headers_count(hs, "Content-Transfer-Encoding") > 1)
+		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
+	if (ct != NULL && mime_has_comment(ct))
+		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 	if (ct != NULL) {
 		ret = smime_mime_parse_content_type(ct, &part->mp_type,
 		    &part->mp_subtype, &part->mp_params, &part->mp_nparams);
@@ -381,6 +452,9 @@ mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
 			digest = false;	/* RFC 2045 §5.2: text/plain */
 		}
 	}
+	for (i = 0; i < part->mp_nparams; i++)
+		if (part->mp_params[i].mpa_dup)
+			part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 	if (part->mp_type == NULL) {
 		part->mp_type = strdup(digest ? "message" : "text");
 		part->mp_subtype = strdup(digest ? "rfc822" : "plain");
@@ -417,7 +491,9 @@ mime_parse_multipart(struct mime_ctx *mc, struct smime_mime_part *part,
 	smime_status ret = SMIME_OK;
 
 	mc->mc_bstack[mc->mc_blevels].mb_text = bnd;
-	mc->mc_bstack[mc->mc_blevels++].mb_len = strlen(bnd);
+	mc->mc_bstack[mc->mc_blevels].mb_len = strlen(bnd);
+	mc->mc_bstack[mc->mc_blevels].mb_part = part;
+	mc->mc_bstack[mc->mc_blevels++].mb_closed = false;
 	/* A header without its blank line may run straight into "--bnd". */
 	if (first != NULL && mime_match_delim(mc, first, &term->mt_close) ==
 	    mine) {
@@ -456,7 +532,8 @@ mime_parse_multipart(struct mime_ctx *mc, struct smime_mime_part *part,
 	 * that delimiter (RFC 2046 5.1.1): the body ends before it.
 	 */
 	close = term->mt_line;
-	mc->mc_blevels--;
+	/* Still watched in the epilogue, for lookalikes only. */
+	mc->mc_bstack[mine].mb_closed = true;
 	ret = mime_skip(mc, part->mp_epilogue_start, &close, term,
 	    &part->mp_body_end);
 	if (part->mp_body_end < part->mp_epilogue_start)
@@ -507,6 +584,8 @@ mime_parse_entity(struct mime_ctx *mc, struct smime_mime_part *part,
 	if (smime_mime_is(part, "multipart", NULL)) {
 		signedmp = smime_mime_is(part, "multipart", "signed");
 		bnd = smime_mime_get0_param(part, "boundary");
+		if (bnd != NULL && !mime_boundary_ok(bnd))
+			part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 		if (bnd != NULL && *bnd != '\0' &&
 		    strlen(bnd) <= MIME_MAX_BOUNDARY) {
 			if ((ret = mime_parse_multipart(mc, part, bnd,

@@ -35,10 +35,23 @@
 #define SMIME_MIME_F_BADHEADER	0x04	/* header line without colon */
 #define SMIME_MIME_F_BADCTYPE	0x08	/* Content-Type unparsable, default used */
 #define SMIME_MIME_F_NOHEADEREND 0x10	/* header ran to a delimiter or EOF */
+/*
+ * Readers may disagree about this part (never a pass, see verify.c):
+ * LOOKALIKE: a line in the body (preamble, any part at any depth,
+ * epilogue) starts with "--" and this multipart's boundary but is not
+ * exactly one of its delimiters, or repeats a delimiter after the close
+ * delimiter (RFC 2046 5.1.1; prefix-matching parsers split there).
+ * AMBIGUOUS: Content-Type or Content-Transfer-Encoding given more than
+ * once, a parameter given twice or in both plain and RFC 2231 form, a
+ * comment in Content-Type, or a boundary outside RFC 2046 bchars.
+ */
+#define SMIME_MIME_F_LOOKALIKE	0x20
+#define SMIME_MIME_F_AMBIGUOUS	0x40
 
 struct smime_mime_param {
 	char	*mpa_name;	/* lower-cased; RFC 2231 "*n" suffixes joined */
 	char	*mpa_value;	/* unquoted; RFC 2231 %XX decoded (raw bytes) */
+	bool	 mpa_dup;	/* written more than once or in two forms */
 };
 
 struct smime_mime_part {

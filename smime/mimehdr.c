@@ -242,6 +242,30 @@ mime_append_section(char **buf, size_t *len, const struct mime_rawparam *rp,
 }
 
 /*
+ * How many raw parameters named name mime_join_params() uses: sections
+ * 0, 1, ... up to the first gap (one each), else one "name*", else one
+ * plain "name".
+ */
+static size_t
+mime_count_used(const struct mime_rawparam *raw, size_t nraw,
+    const char *name)
+{
+	size_t j, used = 0;
+	int sect;
+	bool found;
+
+	for (sect = 0; sect < MIME_MAX_PARAMS; sect++) {
+		for (found = false, j = 0; j < nraw && !found; j++)
+			found = raw[j].rp_section == sect &&
+			    strcmp(raw[j].rp_name, name) == 0;
+		if (!found)
+			break;
+		used++;
+	}
+	return used > 0 ? used : 1;
+}
+
+/*
  * Join the raw parameters into (name, value) pairs: sections of one name
  * are concatenated in order; a name given both ways keeps the RFC 2231
  * form.  Consumes nothing; returns SMIME_NORESOURCE on allocation failure.
@@ -251,7 +275,7 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
     struct smime_mime_param **params, size_t *nparams)
 {
 	struct smime_mime_param *out = NULL;
-	size_t i, j, n = 0, len;
+	size_t i, j, n = 0, len, used, total;
 	int sect;
 	char *val;
 	bool found, any;
@@ -302,6 +326,16 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 			}
 		if (val == NULL && (val = strdup("")) == NULL)
 			goto out;
+		/*
+		 * Readers differ on which copy wins (plain or RFC 2231,
+		 * first or last, sections past a gap): flag any raw
+		 * parameter of this name that the join did not use.
+		 */
+		for (j = i, total = 0; j < nraw; j++)
+			if (strcmp(raw[j].rp_name, raw[i].rp_name) == 0)
+				total++;
+		used = mime_count_used(raw, nraw, raw[i].rp_name);
+		out[n].mpa_dup = used != total;
 		out[n].mpa_value = val;
 		if ((out[n++].mpa_name = strdup(raw[i].rp_name)) == NULL)
 			goto out;

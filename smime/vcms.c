@@ -703,6 +703,16 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 		goto out;
 	}
 	sinfos = CMS_get0_SignerInfos(cms);
+	/*
+	 * Signed data of its own in the detached slot: whatever it says
+	 * about its own copy, it does not vouch for the content the reader
+	 * sees (openssl cms -verify fails it too).
+	 */
+	if (content != NULL && CMS_is_detached(cms) == 0) {
+		ret = smime_vctx_add_plain(vc, SMIME_RESULT_FAIL,
+		    "detached signature has embedded content", part, from);
+		goto out;
+	}
 	if ((n = sk_CMS_SignerInfo_num(sinfos)) <= 0 ||
 	    (content == NULL) != (CMS_is_detached(cms) == 0)) {
 		ret = smime_vctx_add_plain(vc, SMIME_RESULT_NEUTRAL,

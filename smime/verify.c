@@ -217,58 +217,10 @@ out:
 }
 
 /*
- * True when a line of [start, end) begins with "--" boundary without
- * being a delimiter: parsers that match delimiters by prefix (OpenSSL's
- * own among them) would split the part there, so what we verify and
- * what a reader sees could differ.
+ * Verify a multipart/signed entity p: permerror when readers could split
+ * it differently or it has more than two parts, neutral without a
+ * signature part, else the signers of its second part over its first.
  */
-static bool
-vfy_ambiguous(struct vfy_walk *vw, uint64_t start, uint64_t end,
-    const char *boundary)
-{
-	size_t blen = strlen(boundary), have = 0, got;
-	char line[256];
-	uint64_t pos = start;
-	bool at_start = true;
-	char c;
-
-	if (boundary == NULL || blen == 0 || blen + 2 > sizeof(line))
-		return false;
-	/* Byte by byte through a small window is fast enough: parts are
-	 * read sequentially and the spool reads are positional. */
-	while (pos < end) {
-		char buf[4096];
-		size_t i, n = end - pos > sizeof(buf) ? sizeof(buf) :
-		    (size_t)(end - pos);
-
-		if (smime_spool_read_at(vw->vw_spool, pos, buf, n, &got,
-		    NULL) != SMIME_OK || got == 0)
-			return false;
-		for (i = 0; i < got; i++) {
-			c = buf[i];
-			if (c == '\r' || c == '\n') {
-				at_start = true;
-				have = 0;
-				continue;
-			}
-			if (!at_start)
-				continue;
-			line[have++] = c;
-			if (have == blen + 2) {
-				if (line[0] == '-' && line[1] == '-' &&
-				    memcmp(line + 2, boundary, blen) == 0)
-					return true;
-				at_start = false;
-			} else if (have <= 2 ? c != '-' :
-			    c != boundary[have - 3])
-				at_start = false;
-		}
-		pos += got;
-	}
-	return false;
-}
-
-/* Verify a multipart/signed entity p. */
 static smime_status
 vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
     const char *from)
@@ -277,26 +229,45 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 	CMS_ContentInfo *cms = NULL;
 	BIO *src = NULL, *canon = NULL;
 	size_t first = vw->vw_vc->vc_results.srl_count;
+	const char *part;
+	unsigned int flags;
 	smime_status ret;
+	size_t i;
 
+	part = p->mp_nchildren ? p->mp_children[0]->mp_number : p->mp_number;
+	/*
+	 * Where readers could disagree on the signed part: no verdict.  The
+	 * first part's own header is signed content, whatever it says.
+	 */
+	flags = p->mp_flags;
+	for (i = 1; i < p->mp_nchildren; i++)
+		flags |= p->mp_children[i]->mp_flags & SMIME_MIME_F_AMBIGUOUS;
+	if ((flags & SMIME_MIME_F_LOOKALIKE) != 0) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    "ambiguous MIME boundary", part, from);
+		goto out;
+	}
+	if ((flags & SMIME_MIME_F_AMBIGUOUS) != 0) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    "ambiguous MIME header", part, from);
+		goto out;
+	}
+	/* A third part is content nobody signed, wherever it sits. */
+	if (p->mp_nchildren > 2) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    "multipart/signed with more than two parts", part, from);
+		goto out;
+	}
 	if (p->mp_nchildren < 2 ||
 	    (!smime_mime_is(p->mp_children[1], "application",
 	    "pkcs7-signature") && !smime_mime_is(p->mp_children[1],
 	    "application", "x-pkcs7-signature"))) {
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
-		    "malformed signature: no signature part",
-		    p->mp_nchildren ? p->mp_children[0]->mp_number :
-		    p->mp_number, from);
+		    "malformed signature: no signature part", part, from);
 		goto out;
 	}
 	content = p->mp_children[0];
 	sig = p->mp_children[1];
-	if (vfy_ambiguous(vw, content->mp_hdr_start, content->mp_body_end,
-	    smime_mime_get0_param(p, "boundary"))) {
-		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
-		    "ambiguous MIME boundary", content->mp_number, from);
-		goto out;
-	}
 	if ((cms = vfy_read_cms(vw, sig)) == NULL) {
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
 		    "malformed signature", content->mp_number, from);
@@ -345,6 +316,11 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 	if (type != NULL && (smime_mime_strcasecmp(type, "certs-only") == 0 ||
 	    smime_mime_strcasecmp(type, "compressed-data") == 0))
 		goto out;
+	if ((p->mp_flags & SMIME_MIME_F_AMBIGUOUS) != 0) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    "ambiguous MIME header", p->mp_number, from);
+		goto out;
+	}
 	ret = SMIME_NORESOURCE;
 	if ((src = smime_spool_new_read_bio(vw->vw_spool, p->mp_body_start,
 	    p->mp_body_end - p->mp_body_start)) == NULL ||
@@ -395,13 +371,36 @@ out:
 	return ret;
 }
 
-/* Walk p and its descendants; from is the address signers must match. */
+/* True for multipart/signed with S/MIME's protocol (or none given). */
+static bool
+vfy_is_smime_signed(const struct smime_mime_part *p)
+{
+	const char *proto = smime_mime_get0_param(p, "protocol");
+
+	return smime_mime_is(p, "multipart", "signed") && (proto == NULL ||
+	    smime_mime_strcasecmp(proto, "application/pkcs7-signature") == 0 ||
+	    smime_mime_strcasecmp(proto, "application/x-pkcs7-signature") == 0);
+}
+
+/* True for application/(x-)pkcs7-mime. */
+static bool
+vfy_is_opaque(const struct smime_mime_part *p)
+{
+	return smime_mime_is(p, "application", "pkcs7-mime") ||
+	    smime_mime_is(p, "application", "x-pkcs7-mime");
+}
+
+/*
+ * Walk p and its descendants and verify every signed entity found; from
+ * is the address signers must match (inside message/rfc822: that
+ * message's own From).  Used below the top level, where results are
+ * reported (log) but never make the message pass.
+ */
 static smime_status
 vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
     const char *from)
 {
 	const struct smime_headers *outer = vw->vw_outer;
-	const char *proto;
 	char *inner = NULL;
 	smime_status ret = SMIME_OK;
 	bool ok = true;
@@ -410,19 +409,13 @@ vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
 	if (vw->vw_vc->vc_full)
 		goto out;
 	if (smime_mime_is(p, "multipart", "signed")) {
-		proto = smime_mime_get0_param(p, "protocol");
-		if (proto == NULL ||
-		    smime_mime_strcasecmp(proto, "application/pkcs7-signature")
-		    == 0 || smime_mime_strcasecmp(proto,
-		    "application/x-pkcs7-signature") == 0) {
-			if ((ret = vfy_detached(vw, p, from)) != SMIME_OK)
-				goto out;
-		}
+		if (vfy_is_smime_signed(p) &&
+		    (ret = vfy_detached(vw, p, from)) != SMIME_OK)
+			goto out;
 		/* A signature may sit inside the signed content too. */
 		if (p->mp_nchildren > 0)
 			ret = vfy_walk_part(vw, p->mp_children[0], from);
-	} else if (smime_mime_is(p, "application", "pkcs7-mime") ||
-	    smime_mime_is(p, "application", "x-pkcs7-mime")) {
+	} else if (vfy_is_opaque(p)) {
 		ret = vfy_opaque(vw, p, from);
 	} else if ((smime_mime_is(p, "message", "rfc822") ||
 	    smime_mime_is(p, "message", "global")) && p->mp_nchildren == 1) {
@@ -445,10 +438,12 @@ out:
 /*
  * Summarize the results in err for the caller's log line: per signer its
  * part, result, address, serial and claimed signingTime (which is reported
- * here and nowhere else, since nothing is decided on it).
+ * here and nowhere else, since nothing is decided on it).  Entries from
+ * ntop on are signatures below the top level, marked "inner".
  */
 static void
-vfy_detail(const struct smime_sigres_list *l, struct smime_err *err)
+vfy_detail(const struct smime_sigres_list *l, size_t ntop,
+    struct smime_err *err)
 {
 	char line[SMIME_ERR_MAX];
 	size_t i, n = 0;
@@ -458,8 +453,9 @@ vfy_detail(const struct smime_sigres_list *l, struct smime_err *err)
 	for (i = 0; i < l->srl_count && n < sizeof(line); i++) {
 		const struct smime_sigres *sr = &l->srl_list[i];
 
-		w = snprintf(line + n, sizeof(line) - n, "%spart %s: %s%s%s%s%s"
-		    "%s%s%s%s", i ? "; " : "", sr->sr_part ? sr->sr_part : "-",
+		w = snprintf(line + n, sizeof(line) - n, "%s%spart %s: %s%s%s"
+		    "%s%s%s%s%s%s", i ? "; " : "", i >= ntop ? "inner " : "",
+		    sr->sr_part ? sr->sr_part : "-",
 		    smime_result_name(sr->sr_result),
 		    sr->sr_reason ? " (" : "", sr->sr_reason ? sr->sr_reason :
 		    "", sr->sr_reason ? ")" : "",
@@ -495,6 +491,98 @@ vfy_worst(const struct smime_sigres_list *l)
 	return worst;
 }
 
+/*
+ * The one result for a message whose top level is not signed but which
+ * carries signatures below it (the entries of inner): neutral, "only
+ * part 2.1 is signed" (up to VFY_INNER_LIST part numbers), body.smime-part
+ * only when there is one such part, never a signer.  Filled into *out.
+ */
+#define VFY_INNER_LIST	4
+
+static smime_status
+vfy_inner_summary(const struct smime_sigres *inner, size_t ninner,
+    const char *from, struct smime_sigres_list *out)
+{
+	const char *parts[VFY_INNER_LIST];
+	struct smime_sigres *sr;
+	char reason[256];
+	size_t i, j, np = 0, n;
+	bool more = false, seen;
+
+	for (i = 0; i < ninner; i++) {
+		if (inner[i].sr_part == NULL)
+			continue;
+		for (seen = false, j = 0; j < np; j++)
+			seen |= strcmp(parts[j], inner[i].sr_part) == 0;
+		if (seen)
+			continue;
+		if (np == VFY_INNER_LIST) {
+			more = true;
+			break;
+		}
+		parts[np++] = inner[i].sr_part;
+	}
+	n = (size_t)snprintf(reason, sizeof(reason), "only part%s ",
+	    np == 1 && !more ? "" : "s");
+	for (j = 0; j < np && n < sizeof(reason); j++)
+		n += (size_t)snprintf(reason + n, sizeof(reason) - n, "%s%s",
+		    j ? ", " : "", parts[j]);
+	if (n < sizeof(reason))
+		snprintf(reason + n, sizeof(reason) - n, "%s %s signed",
+		    more ? ", ..." : "", np == 1 && !more ? "is" : "are");
+	if (np == 0)	/* only "too many signatures" entries */
+		snprintf(reason, sizeof(reason), "only inner parts are signed");
+	if (smime_sigres_add(out, &sr) != SMIME_OK)
+		return SMIME_NORESOURCE;
+	sr->sr_result = SMIME_RESULT_NEUTRAL;
+	if ((sr->sr_reason = strdup(reason)) == NULL ||
+	    (from != NULL && (sr->sr_from = strdup(from)) == NULL) ||
+	    (np == 1 && !more && (sr->sr_part = strdup(parts[0])) == NULL))
+		return SMIME_NORESOURCE;
+	return SMIME_OK;
+}
+
+/*
+ * THE MESSAGE-LEVEL RULE.  The message result (Authentication-Results,
+ * *worst for the reject policies) and X-SMIME-Signer describe the
+ * top-level entity only, the body the reader sees:
+ *
+ *  - top-level multipart/signed (S/MIME protocol) or application/pkcs7-
+ *    mime signed-data: its signers' results.  pass needs a valid
+ *    signature over exactly the first of exactly two parts, a trusted
+ *    signer and signer address == From (vcms.c).  Any structure readers
+ *    may split differently (SMIME_MIME_F_LOOKALIKE, SMIME_MIME_F_AMBIGUOUS
+ *    on the entity or its two parts) is permerror; a third part is
+ *    permerror; attached SignedData in the signature slot is fail.
+ *  - anything else (multipart/mixed with a signed part, a top-level
+ *    message/rfc822, text/plain...): signatures below are verified and
+ *    logged, and the message gets ONE smime=neutral ("only part 2.1 is
+ *    signed") without signer, or smime=none when there are none.
+ *
+ * Signatures inside a signed top-level entity's content are logged only.
+ * The decision table is in smime-milter(8).  *ntop receives how many
+ * entries of vw's results describe the top-level entity.
+ */
+static smime_status
+vfy_decide(struct vfy_walk *vw, const struct smime_mime_part *root,
+    const char *from, size_t *ntop)
+{
+	smime_status ret;
+
+	*ntop = 0;
+	if (vfy_is_smime_signed(root)) {
+		ret = vfy_detached(vw, root, from);
+		*ntop = vw->vw_vc->vc_results.srl_count;
+		if (ret == SMIME_OK && root->mp_nchildren > 0)
+			ret = vfy_walk_part(vw, root->mp_children[0], from);
+	} else if (vfy_is_opaque(root)) {
+		ret = vfy_opaque(vw, root, from);
+		*ntop = vw->vw_vc->vc_results.srl_count;
+	} else
+		ret = vfy_walk_part(vw, root, from);
+	return ret;
+}
+
 smime_status
 smime_verify_message(const struct smime_verifier *v,
     const struct smime_headers *hdrs, struct smime_spool *body,
@@ -502,15 +590,19 @@ smime_verify_message(const struct smime_verifier *v,
     struct smime_err *err)
 {
 	struct smime_mime_part *tree = NULL;
+	struct smime_sigres_list summary, view;
+	const struct smime_sigres_list *msg;
 	struct smime_vctx vc;
 	struct vfy_walk vw;
 	smime_status ret = SMIME_INTERNAL, st;
 	char *from = NULL;
+	size_t ntop = 0;
 	bool ok = true;
 
 	*worst = SMIME_RESULT_NONE;
 	smime_err_clear(err);
 	memset(&vc, 0, sizeof(vc));
+	memset(&summary, 0, sizeof(summary));
 	vc.vc_v = v;
 	vw.vw_vc = &vc;
 	vw.vw_spool = body;
@@ -531,25 +623,39 @@ smime_verify_message(const struct smime_verifier *v,
 		ret = smime_vctx_add_plain(&vc, SMIME_RESULT_PERMERROR,
 		    st == SMIME_SYNTAX ? "malformed MIME structure" :
 		    "MIME structure exceeds limits", NULL, from);
+		ntop = vc.vc_results.srl_count;
 	} else if (st != SMIME_OK) {
 		ret = st;
 		goto out;
 	} else
-		ret = vfy_walk_part(&vw, tree, from);
+		ret = vfy_decide(&vw, tree, from, &ntop);
 	if (ret != SMIME_OK)
 		goto out;
+	/* The message result: the top-level entries, or one summary. */
+	view = vc.vc_results;
+	view.srl_count = ntop;
+	msg = &view;
+	if (ntop == 0 && vc.vc_results.srl_count > 0) {
+		if ((ret = vfy_inner_summary(vc.vc_results.srl_list,
+		    vc.vc_results.srl_count, from, &summary)) != SMIME_OK) {
+			smime_err_set(err, "out of memory");
+			goto out;
+		}
+		msg = &summary;
+	}
 	if ((ret = smime_ar_edits(v->v_authserv_id, v->v_signer_header, hdrs,
-	    &vc.vc_results, edits)) != SMIME_OK) {
+	    msg, edits)) != SMIME_OK) {
 		smime_err_set(err, "out of memory");
 		goto out;
 	}
-	*worst = vfy_worst(&vc.vc_results);
-	vfy_detail(&vc.vc_results, err);
+	*worst = vfy_worst(msg);
+	vfy_detail(&vc.vc_results, ntop, err);
 	ret = SMIME_OK;
 out:
 	if (ret != SMIME_OK)
 		smime_edits_clear(edits);
 	sk_X509_CRL_pop_free(vc.vc_crls, X509_CRL_free);
+	smime_sigres_list_clear(&summary);
 	smime_sigres_list_clear(&vc.vc_results);
 	smime_mime_free(tree);
 	free(from);

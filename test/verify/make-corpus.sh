@@ -244,6 +244,9 @@ msg deep-nesting "$taro" "$tmp/deep"
     -inkey "$pki/taro.key" -certfile "$pki/chain.pem" -out "$tmp/huge"
 msg huge-header "$taro" "$tmp/huge"
 
+# --- issue 10: forwarded, partial, ambiguous, attached-in-detached ---
+. "$here/attacks.sh"
+
 # --- gpgsm ----------------------------------------------------------------
 # gpgsm signs the bytes it is given, so hand it the CRLF form.
 if [ -n "${GPGSM:-}" ]; then
