@@ -304,8 +304,11 @@ mime_hdr_store(struct mime_ctx *mc, struct smime_mime_part *part)
 	*colon = '\0';
 	name = mc->mc_hdr;
 	for (n = strlen(name); n > 0 && (name[n - 1] == ' ' ||
-	    name[n - 1] == '\t'); n--)
+	    name[n - 1] == '\t'); n--) {
+		/* Python's parser, for one, ends the header there. */
 		name[n - 1] = '\0';
+		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
+	}
 	for (value = colon + 1; *value == ' ' || *value == '\t'; value++)
 		;
 	return smime_headers_add(hs, name, value);
@@ -384,8 +387,9 @@ mime_read_header(struct mime_ctx *mc, struct smime_mime_part *part,
 }
 
 /*
- * True when a Content-Type value has a comment outside quoted strings:
- * many readers do not strip comments, so they read other parameters.
+ * True when a Content-Type value has a comment outside quoted strings or
+ * a quoted-pair: many readers do not strip comments, and some unescape
+ * only \\ and \", so they read other parameter values than we do.
  */
 static bool
 mime_has_comment(const char *v)
@@ -393,8 +397,8 @@ mime_has_comment(const char *v)
 	bool quoted = false;
 
 	for (; *v != '\0'; v++) {
-		if (quoted && *v == '\\' && v[1] != '\0')
-			v++;
+		if (*v == '\\')
+			return true;
 		else if (*v == '"')
 			quoted = !quoted;
 		else if (!quoted && *v == '(')

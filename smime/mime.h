@@ -43,7 +43,8 @@
  * delimiter (RFC 2046 5.1.1; prefix-matching parsers split there).
  * AMBIGUOUS: Content-Type or Content-Transfer-Encoding given more than
  * once, a parameter given twice or in both plain and RFC 2231 form, a
- * comment in Content-Type, or a boundary outside RFC 2046 bchars.
+ * comment or quoted-pair in Content-Type, a boundary outside RFC 2046
+ * bchars, or a field name followed by blanks before its colon.
  */
 #define SMIME_MIME_F_LOOKALIKE	0x20
 #define SMIME_MIME_F_AMBIGUOUS	0x40

@@ -252,6 +252,12 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 		    "ambiguous MIME header", part, from);
 		goto out;
 	}
+	/* Truncated, or readers differ on where the last part ends. */
+	if ((p->mp_flags & SMIME_MIME_F_NOCLOSE) != 0) {
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    "no close delimiter", part, from);
+		goto out;
+	}
 	/* A third part is content nobody signed, wherever it sits. */
 	if (p->mp_nchildren > 2) {
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
