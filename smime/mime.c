@@ -590,6 +590,11 @@ mime_parse_entity(struct mime_ctx *mc, struct smime_mime_part *part,
 		bnd = smime_mime_get0_param(part, "boundary");
 		if (bnd != NULL && !mime_boundary_ok(bnd))
 			part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
+		/* RFC 2045 6.4: identity only; some readers decode anyway. */
+		if (strcmp(part->mp_cte, "7bit") != 0 &&
+		    strcmp(part->mp_cte, "8bit") != 0 &&
+		    strcmp(part->mp_cte, "binary") != 0)
+			part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 		if (bnd != NULL && *bnd != '\0' &&
 		    strlen(bnd) <= MIME_MAX_BOUNDARY) {
 			if ((ret = mime_parse_multipart(mc, part, bnd,

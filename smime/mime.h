@@ -44,7 +44,8 @@
  * AMBIGUOUS: Content-Type or Content-Transfer-Encoding given more than
  * once, a parameter given twice or in both plain and RFC 2231 form, a
  * comment or quoted-pair in Content-Type, a boundary outside RFC 2046
- * bchars, or a field name followed by blanks before its colon.
+ * bchars, a multipart with a Content-Transfer-Encoding other than 7bit,
+ * 8bit or binary, or a field name followed by blanks before its colon.
  */
 #define SMIME_MIME_F_LOOKALIKE	0x20
 #define SMIME_MIME_F_AMBIGUOUS	0x40

@@ -1,14 +1,16 @@
 /*
  * verify.c - the verifier: trust configuration, the walk over the MIME
- * tree that finds signed entities, and the message-level result.
+ * tree that finds signed entities, and the message-level result, decided
+ * by vfy_decide() (the rule is written there and in smime-milter(8)).
  *
  * Signed entities are multipart/signed with an S/MIME protocol (content:
  * the first part's header and body exactly as received, CRLF-canonical,
  * streamed from the spool) and application/(x-)pkcs7-mime signed-data.
- * The walk enters multiparts and message/rfc822; inside an encapsulated
- * message the signer is compared with that message's own From.  Part
- * numbers are IMAP's, and body.smime-part names the signed content
- * (multipart/signed: its first part; opaque: the pkcs7-mime part).
+ * Below the top level the walk enters multiparts and message/rfc822 (an
+ * encapsulated message's signer is compared with its own From); those
+ * results go to the log line only.  Part numbers are IMAP's, and
+ * body.smime-part names the signed content (multipart/signed: its first
+ * part; opaque: the pkcs7-mime part).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -9,27 +9,35 @@
  * What is verified: multipart/signed with protocol application/(x-)pkcs7-
  * signature (over the first part's header and body exactly as received,
  * CRLF-canonical, streamed from the spool) and application/(x-)pkcs7-mime
- * signed-data, found anywhere in the MIME tree, inside message/rfc822 too
- * (then against the encapsulated message's own From).  Every signer is
- * reported as one resinfo of ONE Authentication-Results field:
+ * signed-data.  The message result describes the TOP-LEVEL entity only
+ * (the rule and decision table: verify.c vfy_decide(), smime-milter(8)):
+ * pass needs a signature over the whole body the reader sees; signatures
+ * deeper in the tree (inside message/rfc822 too, then against that
+ * message's own From) are verified for the log only and turn into one
+ * smime=neutral (only part N is signed).  Each signer of the top-level
+ * entity is one resinfo of ONE Authentication-Results field:
  *
  *   smime=pass       signature, path (now, purpose S/MIME signing), CRLs,
  *                    OCSP and signer address == From all good
  *   smime=fail       (content altered) (expired) (not yet valid)
  *                    (certificate revoked) (untrusted root)
  *                    (missing intermediate) (certificate invalid)
+ *                    (detached signature has embedded content)
  *   smime=policy     (missing emailProtection) (signer does not match From)
  *                    (no single From address) (SHA-1 signature)
  *                    (RSA key too short)
  *   smime=neutral    (malformed signature...) (signer certificate missing)
  *                    (encrypted: signature not verifiable)
+ *                    (only part N is signed)
  *   smime=temperror  (CRL unavailable) [or neutral/pass, as
  *                    vo_revocation_unavailable says; a definitive
  *                    result above always wins] (OCSP responder unreachable)
  *                    (OCSP response invalid) (OCSP status unknown)
  *                    (OCSP check failed)
  *   smime=permerror  (malformed MIME structure) (MIME structure exceeds
- *                    limits) (ambiguous MIME boundary) (too many signatures)
+ *                    limits) (ambiguous MIME boundary) (ambiguous MIME
+ *                    header) (multipart/signed with more than two parts)
+ *                    (no close delimiter) (too many signatures)
  *   smime=none       no S/MIME signature at all
  *
  * Properties: header.from, body.smime-identifier (the signer's address
@@ -107,11 +115,12 @@ struct smime_verifier *smime_verifier_new(const struct smime_verify_opts *opts,
 void smime_verifier_free(struct smime_verifier *v);
 
 /*
- * Verify every S/MIME signature in the message and fill edits with the
- * header changes: forged Authentication-Results claiming our authserv-id
+ * Verify the S/MIME signatures in the message (the message result is the
+ * top-level entity's, see above) and fill edits with the header changes: forged Authentication-Results claiming our authserv-id
  * and any X-SMIME-Signer deleted, our Authentication-Results (and on pass
  * X-SMIME-Signer) prepended.  The body is never changed.  *worst receives
- * the least favourable result, for reject policies.  Returns SMIME_OK
+ * the least favourable message result, for reject policies (inner
+ * signatures never count).  Returns SMIME_OK
  * whenever a result could be determined (including fail/permerror); err
  * then holds a one-line summary for the log (per signer: part, result,
  * reason, address, serial and the claimed signingTime, which is reported

@@ -27,5 +27,6 @@ EXTRA_DIST += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/crlfetch.sh test/verify/crlserver.py test/verify/algorithms.sh \
 	test/verify/attime.sh \
 	test/verify/expected.txt test/verify/archeck.py
-TESTS += test/verify/pycrypto.sh
-EXTRA_DIST += test/verify/pycrypto.sh
+TESTS += test/verify/pycrypto.sh test/verify/mimediff.sh test/verify/verdict.sh
+EXTRA_DIST += test/verify/pycrypto.sh test/verify/mimediff.sh test/verify/mimediff.py \
+	test/verify/verdict.sh

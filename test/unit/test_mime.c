@@ -1,4 +1,5 @@
 /* test_mime.c - MIME tree parser offsets and numbers, header helpers, CRLF filter. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -395,6 +396,192 @@ START_TEST(long_lines_on_disk)
 }
 END_TEST
 
+/* Parse text under a top-level Content-Type; caller frees all three. */
+static struct smime_mime_part *
+parse_ct(const char *text, const char *ct, struct smime_spool **sp,
+    struct smime_headers *hs, size_t mem)
+{
+	struct smime_mime_part *tree = NULL;
+	struct smime_err err;
+
+	*sp = spool_of(text, mem);
+	top_headers(hs, ct);
+	ck_assert_int_eq(smime_mime_parse(*sp, hs, 0, 0, &tree, &err),
+	    SMIME_OK);
+	return tree;
+}
+
+/*
+ * RFC 2046 5.1.1: a delimiter may carry any amount of transport padding
+ * (far past any prefix buffer, in memory and on disk); a line that only
+ * starts like a delimiter marks the multipart LOOKALIKE.
+ */
+START_TEST(padding_any_length)
+{
+	static const size_t pads[] = { 0, 1, 200, 254, 255, 256, 257, 5000,
+	    100000 };
+	size_t pad = pads[_i / 2], o;
+	bool junk = _i % 2 == 1;
+	char *text = malloc(pad * 2 + 200);
+	struct smime_spool *sp;
+	struct smime_headers hs;
+	struct smime_mime_part *tree;
+
+	ck_assert_ptr_nonnull(text);
+	o = (size_t)sprintf(text, "pre\r\n--b");
+	memset(text + o, pad % 2 ? '\t' : ' ', pad);
+	o += pad;
+	o += (size_t)sprintf(text + o, "%s\r\n\r\none\r\n--b\r\n\r\ntwo\r\n--b--",
+	    junk ? "x" : "");
+	memset(text + o, ' ', pad);
+	o += pad;
+	memcpy(text + o, "\r\n", 3);
+	tree = parse_ct(text, "multipart/mixed; boundary=b", &sp, &hs,
+	    _i % 4 < 2 ? 1 << 20 : 100);
+	if (junk) {
+		/* Not a delimiter: part of the preamble, and flagged. */
+		ck_assert_uint_eq(tree->mp_nchildren, 1);
+		ck_assert(tree->mp_flags & SMIME_MIME_F_LOOKALIKE);
+	} else {
+		ck_assert_uint_eq(tree->mp_nchildren, 2);
+		ck_assert_uint_eq(tree->mp_preamble_end, 3);
+		ck_assert(!(tree->mp_flags & (SMIME_MIME_F_LOOKALIKE |
+		    SMIME_MIME_F_NOCLOSE)));
+		range_is(text, tree->mp_children[0]->mp_body_start,
+		    tree->mp_children[0]->mp_body_end, "one", "\r\n");
+	}
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+	free(text);
+}
+END_TEST
+
+/*
+ * Lookalikes of a boundary anywhere in its body: preamble, inside a part
+ * (also a nested one), after the close delimiter (also a repeated
+ * delimiter there); only the multipart whose boundary it resembles is
+ * flagged.
+ */
+START_TEST(lookalike_lines)
+{
+	static const struct {
+		const char	*text;
+		bool		 outer, inner;
+	} cases[] = {
+		{ "--b\r\n\r\none\r\n--b--\r\n", false, false },
+		{ "--bx\r\n--b\r\n\r\none\r\n--b--\r\n", true, false },
+		{ "--b\r\n\r\n--b-\r\n--b--\r\n", true, false },
+		{ "--b\r\n\r\none\r\n--b--\r\n--b\r\n\r\nevil\r\n", true, false },
+		{ "--b\r\n\r\none\r\n--b--\r\n--b--\r\n", true, false },
+		{ "--b\r\n\r\none\r\n--b--\r\n--b \f\r\n", true, false },
+		{ "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n"
+		  "--c\r\n\r\n--bb\r\n--c--\r\n--b--\r\n", true, false },
+		{ "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n"
+		  "--c\r\n\r\n--cc\r\n--c--\r\n--b--\r\n", false, true },
+		{ "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n"
+		  "--c\r\n\r\nx\r\n--c--\r\n--c\r\n--b--\r\n", false, true },
+		/* "--b  " with padding in the epilogue of the inner one */
+		{ "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n"
+		  "--c\r\n\r\nx\r\n--c--\r\n--b  \r\n\r\ny\r\n--b--\r\n",
+		  false, false },
+	};
+	struct smime_spool *sp;
+	struct smime_headers hs;
+	struct smime_mime_part *tree, *in;
+
+	tree = parse_ct(cases[_i].text, "multipart/mixed; boundary=b", &sp,
+	    &hs, 1 << 20);
+	ck_assert_int_eq((tree->mp_flags & SMIME_MIME_F_LOOKALIKE) != 0,
+	    cases[_i].outer);
+	in = tree->mp_nchildren > 0 ? tree->mp_children[0] : NULL;
+	if (in != NULL && smime_mime_is(in, "multipart", NULL))
+		ck_assert_int_eq((in->mp_flags & SMIME_MIME_F_LOOKALIKE) != 0,
+		    cases[_i].inner);
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+}
+END_TEST
+
+/* Parameters readers may read differently mark the part AMBIGUOUS. */
+START_TEST(ambiguous_content_type)
+{
+	static const struct {
+		const char	*ct;
+		bool		 ambiguous;
+	} cases[] = {
+		{ "multipart/mixed; boundary=b", false },
+		{ "multipart/mixed; boundary=\"b\"", false },
+		{ "multipart/mixed; boundary*0=b", false },
+		{ "multipart/mixed; boundary*=''b", false },
+		{ "multipart/mixed; boundary=b; boundary=b", true },
+		{ "multipart/mixed; boundary=x; BOUNDARY=b", true },
+		{ "multipart/mixed; boundary=x; boundary*0=b", true },
+		{ "multipart/mixed; boundary*0=b; boundary=x", true },
+		{ "multipart/mixed; boundary*=''b; boundary=x", true },
+		{ "multipart/mixed; boundary*0=b; boundary*0=x", true },
+		{ "multipart/mixed; boundary*0=b; boundary*2=x", true },
+		{ "multipart/mixed; boundary=b (comment)", true },
+		{ "multipart/mixed; boundary=\"\\b\"", true },
+		{ "multipart/mixed; boundary=\"b \"", true },
+		{ "multipart/mixed; boundary=\"b#\"", true },
+		{ "multipart/mixed; boundary=b; charset=x; charset=y", true },
+	};
+	const char *text = "--b\r\n\r\none\r\n--b--\r\n";
+	struct smime_spool *sp;
+	struct smime_headers hs;
+	struct smime_mime_part *tree;
+
+	tree = parse_ct(text, cases[_i].ct, &sp, &hs, 1 << 20);
+	ck_assert_msg(((tree->mp_flags & SMIME_MIME_F_AMBIGUOUS) != 0) ==
+	    cases[_i].ambiguous, "%s", cases[_i].ct);
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+}
+END_TEST
+
+/* Two Content-Type (or CTE) fields, blanks before a colon: AMBIGUOUS. */
+START_TEST(ambiguous_part_header)
+{
+	static const char *texts[] = {
+		"--b\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\n"
+		"\r\nx\r\n--b--\r\n",
+		"--b\r\nContent-Transfer-Encoding: 7bit\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\nx\r\n--b--\r\n",
+		"--b\r\nContent-Type : text/plain\r\n\r\nx\r\n--b--\r\n",
+	};
+	struct smime_spool *sp;
+	struct smime_headers hs;
+	struct smime_mime_part *tree;
+
+	tree = parse_ct(texts[_i], "multipart/mixed; boundary=b", &sp, &hs,
+	    1 << 20);
+	ck_assert_uint_eq(tree->mp_nchildren, 1);
+	ck_assert(!(tree->mp_flags & SMIME_MIME_F_AMBIGUOUS));
+	ck_assert(tree->mp_children[0]->mp_flags & SMIME_MIME_F_AMBIGUOUS);
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+	/* The same at the top level. */
+	sp = spool_of("x\r\n", 1 << 20);
+	top_headers(&hs, "text/plain");
+	ck_assert_int_eq(smime_headers_add(&hs, "content-type", "text/html"),
+	    SMIME_OK);
+	{
+		struct smime_err err;
+
+		ck_assert_int_eq(smime_mime_parse(sp, &hs, 0, 0, &tree, &err),
+		    SMIME_OK);
+	}
+	ck_assert(tree->mp_flags & SMIME_MIME_F_AMBIGUOUS);
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+}
+END_TEST
+
 START_TEST(content_type_parsing)
 {
 	char *type, *sub, *tok;
@@ -573,6 +760,10 @@ mime_suite(void)
 	tcase_add_test(tc, boundary_never_appears);
 	tcase_add_test(tc, depth_and_part_limits);
 	tcase_add_test(tc, long_lines_on_disk);
+	tcase_add_loop_test(tc, padding_any_length, 0, 18);
+	tcase_add_loop_test(tc, lookalike_lines, 0, 10);
+	tcase_add_loop_test(tc, ambiguous_content_type, 0, 16);
+	tcase_add_loop_test(tc, ambiguous_part_header, 0, 3);
 	tcase_add_test(tc, content_type_parsing);
 	tcase_add_test(tc, unfold_and_case);
 	tcase_add_test(tc, canon_bio_both_ways);

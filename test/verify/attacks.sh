@@ -1,3 +1,4 @@
+# shellcheck shell=sh disable=SC2154 # variables come from make-corpus.sh
 # attacks.sh - sourced by make-corpus.sh: messages built around a genuine
 # signature (taro's $tmp/rsa2048, $tmp/opaque) that try to make the
 # verifier vouch for content the signer never sent (issue 10).  Their

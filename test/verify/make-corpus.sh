@@ -245,6 +245,7 @@ msg deep-nesting "$taro" "$tmp/deep"
 msg huge-header "$taro" "$tmp/huge"
 
 # --- issue 10: forwarded, partial, ambiguous, attached-in-detached ---
+# shellcheck source=test/verify/attacks.sh
 . "$here/attacks.sh"
 
 # --- gpgsm ----------------------------------------------------------------
