@@ -11,8 +11,9 @@
  * a verifier hashes agree.
  *
  * Lines that start like a delimiter of an open (or just closed) boundary
- * without being one mark that multipart SMIME_MIME_F_LOOKALIKE: other
- * parsers (prefix matchers such as OpenSSL's) split there.
+ * without being one, and delimiters longer than 998 octets, mark that
+ * multipart SMIME_MIME_F_LOOKALIKE: other parsers (prefix matchers such as
+ * OpenSSL's, line-buffered ones such as GMime) split elsewhere.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,13 @@
 #define MIME_CHUNK	16384
 #define MIME_PREFIX	256	/* "--" + boundary + "--" + padding */
 #define MIME_MAX_BOUNDARY (MIME_PREFIX - 8)
+/*
+ * RFC 5322 2.1.1: no line passes 998 octets.  A delimiter with more
+ * padding still delimits (RFC 2046 5.1.1 sets no limit, and we follow
+ * it), but readers with line buffers (GMime past a few KiB) end the part
+ * elsewhere: such a delimiter marks its multipart LOOKALIKE.
+ */
+#define MIME_MAX_DELIM_LINE 998
 
 struct mime_line {
 	uint64_t	ml_start;
@@ -194,7 +202,8 @@ mime_match_delim(struct mime_ctx *mc, const struct mime_line *ln,
 		    i == plen && (len == plen || ln->ml_tail_blank)) {
 			found = level;
 			*close = cl;
-			continue;
+			if (len <= MIME_MAX_DELIM_LINE)
+				continue;
 		}
 		mc->mc_bstack[level].mb_part->mp_flags |=
 		    SMIME_MIME_F_LOOKALIKE;

@@ -40,7 +40,8 @@
  * LOOKALIKE: a line in the body (preamble, any part at any depth,
  * epilogue) starts with "--" and this multipart's boundary but is not
  * exactly one of its delimiters, or repeats a delimiter after the close
- * delimiter (RFC 2046 5.1.1; prefix-matching parsers split there).
+ * delimiter (RFC 2046 5.1.1; prefix-matching parsers split there), or one
+ * of its delimiter lines is longer than 998 octets (RFC 5322 2.1.1).
  * AMBIGUOUS: Content-Type or Content-Transfer-Encoding given more than
  * once, a parameter given twice or in both plain and RFC 2231 form, a
  * comment or quoted-pair in Content-Type, a boundary outside RFC 2046

@@ -30,3 +30,14 @@ EXTRA_DIST += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 TESTS += test/verify/pycrypto.sh test/verify/mimediff.sh test/verify/verdict.sh
 EXTRA_DIST += test/verify/pycrypto.sh test/verify/mimediff.sh test/verify/mimediff.py \
 	test/verify/verdict.sh
+# gmime_parts: how GMime sees a message, for mimediff.sh.  Built without
+# the sanitizers (GLib keeps its caches until exit).
+if HAVE_GMIME
+check_PROGRAMS += test/verify/gmime_parts
+test_verify_gmime_parts_SOURCES = test/verify/gmime_parts.c
+test_verify_gmime_parts_CFLAGS = -std=c11 $(WARN_CFLAGS) $(GMIME_CFLAGS)
+test_verify_gmime_parts_LDFLAGS =
+test_verify_gmime_parts_LDADD = $(GMIME_LIBS)
+else
+EXTRA_DIST += test/verify/gmime_parts.c
+endif

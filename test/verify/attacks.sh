@@ -85,6 +85,14 @@ preamble "$tmp/a9" "--$bnd$(pad 300 ' ')"
 msg preamble-padded-delim "$taro" "$tmp/a9"
 preamble "$tmp/a10" "--$bnd$(pad 20000 ' 	 ')"
 msg preamble-padded-tabs "$taro" "$tmp/a10"
+# The genuine delimiters padded (RFC 2046 5.1.1): still a pass up to the
+# RFC 5322 line limit of 998 octets; past it readers end parts elsewhere.
+awk -v b="--$bnd" -v p="$(pad 600 ' 	')" '$0 == b || $0 == b "--" { $0 = $0 p } { print }' \
+    "$tmp/rsa2048" > "$tmp/a9b"
+msg padded-delimiters "$taro" "$tmp/a9b"
+awk -v b="--$bnd" -v p="$(pad 1000 ' ')" '$0 == b { $0 = $0 p } { print }' \
+    "$tmp/rsa2048" > "$tmp/a9c"
+msg padded-delimiters-long "$taro" "$tmp/a9c"
 # A line that only starts like the delimiter, with padding and junk.
 preamble "$tmp/a11" "--$bnd$(pad 400 ' ')x"
 msg preamble-lookalike "$taro" "$tmp/a11"

@@ -2,7 +2,7 @@
 """mimediff.py - differential test of our verifier against an independent
 MIME parser (Python's email package) on every message we pass.
 
-usage: mimediff.py TOOL PKIDIR WORKDIR SEED.eml... [-- MORE.eml...]
+usage: mimediff.py [-g GMIME_PARTS] TOOL PKIDIR WORKDIR SEED.eml... [-- MORE.eml...]
 
 The SEED messages (signed mail) are mutated the ways attackers and odd
 mailers change MIME structure (transport padding, delimiter lookalikes in
@@ -21,6 +21,11 @@ agree on what was signed:
       Python sees the same bytes as the signed part.
   application/pkcs7-mime: the top level is that type for Python too (one
       Content-Type field) and its decoded payload verifies with openssl.
+
+With -g, GMime (test/verify/gmime_parts) must agree in the same way:
+same top-level type, one Content-Type field, two parts with an S/MIME
+signature second, and the signature verifying over GMime's first part (or
+GMime's decoded pkcs7-mime payload verifying).
 
 A disagreement on a pass is a failure.  The run also fails when fewer than
 MIN_PASSES messages pass (the test would prove nothing).  Exit 0 / 1.
@@ -324,8 +329,61 @@ def python_agrees(data, pki, work):
     return ''
 
 
+def close_crlf_variants(data):
+    """data, and data without the CRLF GMime writes after a close
+    delimiter that the original may not have had (before the next
+    delimiter or at the end): its model cannot tell them apart, as
+    Python's cannot (part_bytes())."""
+    spots = [m.end() - 2 for m in
+             re.finditer(rb'(?m)^--[^\r\n]*--\r\n(?=\r\n--|$)', data)
+             if m.end() == len(data) or data[m.end():m.end() + 4] == b'\r\n--']
+    out = [data]
+    for pos in reversed(spots[:4]):
+        out += [v[:pos] + v[pos + 2:] for v in out]
+    return out[:MAX_VARIANTS]
+
+
+def gmime_agrees(gmime, data, pki, work):
+    """'' when GMime sees what we passed, else the disagreement."""
+    fd, path = tempfile.mkstemp(dir=work, suffix='.eml')
+    os.write(fd, data)
+    os.close(fd)
+    prefix = path + '.gm'
+    r = subprocess.run([gmime, path, prefix], capture_output=True, text=True)
+    lines = r.stdout.split('\n')
+    try:
+        if r.returncode != 0 or not lines[0]:
+            return 'GMime cannot parse it'
+        ctype, nparts, nct = lines[0].split()
+        if nct != '1':
+            return 'GMime sees %s Content-Type fields' % nct
+        sig = open(prefix + '.sig', 'rb').read() if os.path.exists(prefix + '.sig') else b''
+        if ctype in OPQ_TYPES:
+            if not sig or not openssl_verify(pki, work, sig, None):
+                return 'GMime\'s pkcs7-mime payload does not verify'
+            return ''
+        if ctype != 'multipart/signed':
+            return 'GMime sees top-level %s' % ctype
+        if nparts != '2':
+            return 'GMime sees %s parts' % nparts
+        if len(lines) < 2 or lines[1].split()[-1] not in SIG_TYPES:
+            return 'GMime sees second part %s' % lines[1:2]
+        first = open(prefix + '.1', 'rb').read()
+        if not sig or not any(openssl_verify(pki, work, sig, t)
+                              for t in close_crlf_variants(first)):
+            return 'signature does not verify over GMime\'s first part'
+        return ''
+    finally:
+        for f in (path, prefix + '.1', prefix + '.sig'):
+            if os.path.exists(f):
+                os.unlink(f)
+
+
 def main():
     args = sys.argv[1:]
+    gmime = None
+    if args[:1] == ['-g']:
+        gmime, args = args[1], args[2:]
     if len(args) < 4:
         sys.exit(__doc__)
     tool, pki, work = args[:3]
@@ -361,6 +419,8 @@ def main():
         passes += 1
         data = crlf(open(path, 'rb').read())
         why = python_agrees(data, pki, work)
+        if not why and gmime:
+            why = gmime_agrees(gmime, data, pki, work)
         if why:
             fails += 1
             print('FAIL %s: we pass, but %s\n  %s' % (os.path.basename(path), why, ar))

@@ -1,8 +1,9 @@
 #!/bin/sh
-# mimediff.sh - differential test against Python's email package: every
-# message our verifier passes must be seen the same way by Python (same
-# top-level type, two parts, the signature verifying with openssl over
-# Python's first part).  Messages: the verification corpus (make-corpus.sh,
+# mimediff.sh - differential test against two independent MIME parsers,
+# Python's email package and GMime (test/verify/gmime_parts): every message
+# our verifier passes must be seen the same way by both (same top-level
+# type, two parts, the signature verifying with openssl over their first
+# part).  Messages: the verification corpus (make-corpus.sh,
 # including attacks.sh), mutations of its signed mail and of mail our own
 # signer made from test/data/sign (mimediff.py), and the fuzz seed corpora.
 set -u
@@ -30,6 +31,8 @@ done
 seeds="$work/corpus/good-rsa2048.eml $work/corpus/good-p384.eml \
     $work/corpus/good-opaque.eml $work/corpus/huge-header.eml $work/signed/*.eml"
 [ -f "$work/corpus/gpgsm-detached.eml" ] && seeds="$seeds $work/corpus/gpgsm-detached.eml"
+gmime=$top_builddir/test/verify/gmime_parts
+[ -x "$gmime" ] || { echo "FAIL: $gmime not built (Debian: libgmime-3.0-dev)"; exit 1; }
 # shellcheck disable=SC2086 # word splitting of the file lists is intended
-"$PYTHON" "$top_srcdir/test/verify/mimediff.py" "$tool" "$pki" "$work/mut" $seeds -- \
+"$PYTHON" "$top_srcdir/test/verify/mimediff.py" -g "$gmime" "$tool" "$pki" "$work/mut" $seeds -- \
     "$work"/corpus/*.eml $(find "$top_srcdir/test/fuzz/seeds" -type f | sort)

@@ -68,6 +68,8 @@ check() {
 
 check good-rsa2048 0
 check good-opaque 0
+check padded-delimiters 0
+check padded-delimiters-long 0
 # 1: signatures below the top level.
 for c in forwarded nested-mixed fwd-from-signer fwd-from-other rfc822-top \
     rfc822-top-opaque mixed-opaque; do
