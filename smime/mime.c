@@ -395,25 +395,65 @@ mime_read_header(struct mime_ctx *mc, struct smime_mime_part *part,
 	}
 }
 
+/* Skip blanks and line breaks (folding). */
+static const char *
+mime_skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+/* Skip an RFC 2045 token at *p; false when there is none. */
+static bool
+mime_skip_token(const char **p)
+{
+	const char *s = *p;
+
+	while ((unsigned char)**p > 0x20 && (unsigned char)**p < 0x7f &&
+	    strchr("()<>@,;:\\\"/[]?=", **p) == NULL)
+		(*p)++;
+	return *p != s;
+}
+
 /*
- * True when a Content-Type value has a comment outside quoted strings or
- * a quoted-pair: many readers do not strip comments, and some unescape
- * only \\ and \", so they read other parameter values than we do.
+ * True when a Content-Type value is plain RFC 2045 syntax: type "/"
+ * subtype, then "; attribute=value" pairs (token or quoted-string
+ * without quoted-pairs or line breaks), blanks and folding only around
+ * ";" and "=", a trailing ";" allowed.  Readers disagree on everything
+ * else (comments, junk after a value, a missing ";", blanks around "/",
+ * escapes: Python unescapes only \\ and \"), so they could read another
+ * boundary than we do.
  */
 static bool
-mime_has_comment(const char *v)
+mime_ct_strict(const char *v)
 {
-	bool quoted = false;
+	const char *p = mime_skip_ws(v);
 
-	for (; *v != '\0'; v++) {
-		if (*v == '\\')
+	if (!mime_skip_token(&p) || *p++ != '/' || !mime_skip_token(&p))
+		return false;
+	for (;;) {
+		if (*(p = mime_skip_ws(p)) == '\0')
 			return true;
-		else if (*v == '"')
-			quoted = !quoted;
-		else if (!quoted && *v == '(')
+		if (*p++ != ';')
+			return false;
+		if (*(p = mime_skip_ws(p)) == '\0')
 			return true;
+		if (!mime_skip_token(&p))
+			return false;
+		p = mime_skip_ws(p);
+		if (*p++ != '=')
+			return false;
+		p = mime_skip_ws(p);
+		if (*p == '"') {
+			for (p++; *p != '"'; p++)
+				if (*p == '\0' || *p == '\\' || *p == '\r' ||
+				    *p == '\n')
+					return false;
+			p++;
+		} else if (!mime_skip_token(&p))
+			return false;
 	}
-	return false;
 }
 
 /*
@@ -453,7 +493,7 @@ mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
 	if (smime_headers_count(hs, "Content-Type") > 1 ||
 	    smime_headers_count(hs, "Content-Transfer-Encoding") > 1)
 		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
-	if (ct != NULL && mime_has_comment(ct))
+	if (ct != NULL && !mime_ct_strict(ct))
 		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 	if (ct != NULL) {
 		ret = smime_mime_parse_content_type(ct, &part->mp_type,

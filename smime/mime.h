@@ -44,7 +44,8 @@
  * of its delimiter lines is longer than 998 octets (RFC 5322 2.1.1).
  * AMBIGUOUS: Content-Type or Content-Transfer-Encoding given more than
  * once, a parameter given twice or in both plain and RFC 2231 form, a
- * comment or quoted-pair in Content-Type, a boundary outside RFC 2046
+ * Content-Type that is not plain RFC 2045 syntax (comments, quoted-pairs,
+ * junk after a value, a missing ";"...), a boundary outside RFC 2046
  * bchars, a multipart with a Content-Transfer-Encoding other than 7bit,
  * 8bit or binary, or a field name followed by blanks before its colon.
  */

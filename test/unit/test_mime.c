@@ -529,6 +529,12 @@ START_TEST(ambiguous_content_type)
 		{ "multipart/mixed; boundary=\"b \"", true },
 		{ "multipart/mixed; boundary=\"b#\"", true },
 		{ "multipart/mixed; boundary=b; charset=x; charset=y", true },
+		{ "multipart/mixed; boundary=\"b\"junk", true },
+		{ "multipart/mixed; boundary=\"b\" charset=x", true },
+		{ "multipart/mixed; boundary=b c", true },
+		{ "multipart / mixed; boundary=b", true },
+		{ "multipart/mixed;\r\n\tboundary = \"b\";", false },
+		{ "multipart/mixed; boundary=\"b\r\n c\"", true },
 	};
 	const char *text = "--b\r\n\r\none\r\n--b--\r\n";
 	struct smime_spool *sp;
@@ -764,7 +770,7 @@ mime_suite(void)
 	tcase_add_test(tc, long_lines_on_disk);
 	tcase_add_loop_test(tc, padding_any_length, 0, 22);
 	tcase_add_loop_test(tc, lookalike_lines, 0, 10);
-	tcase_add_loop_test(tc, ambiguous_content_type, 0, 16);
+	tcase_add_loop_test(tc, ambiguous_content_type, 0, 22);
 	tcase_add_loop_test(tc, ambiguous_part_header, 0, 3);
 	tcase_add_test(tc, content_type_parsing);
 	tcase_add_test(tc, unfold_and_case);

@@ -137,8 +137,14 @@ def mutations(data, rnd):
             ('escaped', b'; boundary="' + b.replace(b'-', b'\\-', 1) + b'"'),
             ('semicolon', b'; boundary="' + b + b'";'),
             ('evil-quote', b'; boundary="' + b + b'\\"'),
+            ('quote-junk', b'; boundary="' + b + b'"junk'),
+            ('no-semicolon', b'; boundary="' + b + b'" micalg=sha-256'),
+            ('token-space', b'; boundary=' + b + b' x'),
+            ('slash-space', b'; boundary="' + b + b'"'),
     ):
         h = header.replace(ct, base + params)
+        if tag == 'slash-space':
+            h = h.replace(b'multipart/signed', b'multipart / signed', 1)
         if tag == 'trail-space':
             body2 = body.replace(d, d + b' ')
             yield 'param-' + tag, h + b'\n' + body2
