@@ -4,12 +4,16 @@
  * The verifier trusts the test PKI in $FUZZ_PKI (test/pki layout), so that
  * seeds signed by it reach the certificate and signature checks.
  * Invariants: a result whenever the status is OK, our own A-R prepended,
- * the body never replaced, no header injection in the edits.
+ * the body never replaced, no header injection in the edits, and
+ * smime=pass only for a message with one Content-Type field naming
+ * multipart/signed or application/(x-)pkcs7-mime (the message result
+ * describes the top-level entity, smime-milter(8)).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "smime/verify.h"
 #include "test/fuzz/fuzz_msg.h"
@@ -49,6 +53,21 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* True when the top level is one signed entity, as the rule demands. */
+static bool
+fz_top_signed(const struct smime_headers *hs)
+{
+	const char *ct = smime_headers_get0(hs, "Content-Type", 0);
+
+	if (ct == NULL || smime_headers_count(hs, "Content-Type") != 1)
+		return false;
+	while (*ct == ' ' || *ct == '\t' || *ct == '\r' || *ct == '\n')
+		ct++;
+	return strncasecmp(ct, "multipart/signed", 16) == 0 ||
+	    strncasecmp(ct, "application/pkcs7-mime", 22) == 0 ||
+	    strncasecmp(ct, "application/x-pkcs7-mime", 24) == 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,8 +94,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strcmp(ed.ed_prepend.hs_list[i].hdr_name,
 			    "Authentication-Results") == 0 &&
 			    strncmp(ed.ed_prepend.hs_list[i].hdr_value,
-			    "mx.fuzz.example;", 16) == 0)
+			    "mx.fuzz.example;", 16) == 0) {
 				ours = true;
+				if (strstr(ed.ed_prepend.hs_list[i].hdr_value,
+				    "smime=pass") != NULL && !fz_top_signed(&hs))
+					fz_fail("pass without a signed top level",
+					    NULL);
+			}
 		if (!ours)
 			fz_fail("SMIME_OK without our Authentication-Results",
 			    smime_result_name(worst));
