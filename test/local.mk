@@ -6,8 +6,8 @@ CHECK_TEST_LIBS = smime/libsmime.a $(OPENSSL_LIBS) $(CHECK_LIBS)
 # counted from the moment it is made; test/pki/stamp.sh checks that a
 # stale one is rebuilt.
 EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh \
-	test/debian/package.sh
-TESTS += test/pki/stamp.sh
+	test/debian/package.sh test/version.sh
+TESTS += test/pki/stamp.sh test/version.sh
 clean-local: clean-test-pki
 clean-test-pki:
 	rm -rf test/tmp-pki test/tmp-pki.lock
