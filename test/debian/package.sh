@@ -5,14 +5,17 @@
 #      in debian/README.source);
 #   3. apt-get install ./smime-milter_*.deb;
 #   4. the smime-milter user and group, files, modes, conffile, units,
-#      man pages; smime-milter -V and -n with the installed configuration;
-#      the installed daemon, as user smime-milter with the installed
-#      (verify-only) configuration, passes a message and adds its
-#      Authentication-Results field;
+#      man pages; smime-milter -V, -n and -T with the installed (verify
+#      only, no identity) configuration; then the admin's path: smime-enroll
+#      as root puts a candidate into the installed store (ownership model:
+#      root, group smime-milter, key 0640), mode = "sv", and the installed
+#      daemon, as user smime-milter, signs for the SMTP AUTH login (openssl
+#      cms -verify) and only verifies mail from outside;
 #   5. contrib/quickstart with the installed smime-milter and smime-enroll
 #      (demo CA, identity, sign, openssl cms -verify, verify -> smime=pass);
-#   6. apt-get purge leaves no file behind (the system user stays, as
-#      Debian practice wants: files may still belong to it).
+#   6. apt-get purge leaves no file behind but the store that still holds
+#      the candidate's key (the admin's data; README.Debian) and the system
+#      user (Debian practice: files may still belong to it).
 # It installs and removes a system package: root only, not part of
 # "make check" (CI runs it from .ci/run; "make check-deb" by hand).
 # Exit: 0 pass, 77 skip (not root, or no dpkg-buildpackage), 1 fail.
@@ -25,10 +28,15 @@ done
 [ -f "$srcdir/debian/control" ] || { echo "SKIP: no debian/ (a release tarball)"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/debpkg-test.XXXXXX") || exit 1
 milter_pid=
+enrolled=
 cleanup() {
 	[ -n "$milter_pid" ] && kill "$milter_pid" 2>/dev/null
 	if dpkg-query -W -f='${Status}' smime-milter 2>/dev/null | grep -q installed; then
 		apt-get purge -y -qq smime-milter >/dev/null 2>&1
+	fi
+	if [ -n "$enrolled" ]; then
+		rm -rf /etc/smime-milter/store/taro@example.jp
+		rmdir /etc/smime-milter/store /etc/smime-milter 2>/dev/null
 	fi
 	rm -rf "$work"
 }
@@ -69,8 +77,12 @@ fi
 
 # 3. install (what carries our names before it, to compare after purge)
 ours() {
-	find /etc /lib /usr /var /run /srv /opt \( -name '*smime-milter*' -o \
-	    -name '*smime-enroll*' \) 2>/dev/null | grep -v '^/var/lib/dpkg/\|^/var/cache/' | sort
+	# (/run and /var/tmp only for the package's own runtime directory:
+	# test suites running beside this one leave their files there.)
+	{ find /etc /lib /usr /var /srv /opt \( -name '*smime-milter*' -o \
+	    -name '*smime-enroll*' \) 2>/dev/null |
+	    grep -v '^/var/lib/dpkg/\|^/var/cache/\|^/var/tmp/'
+	  ls -d /run/smime-milter 2>/dev/null; } | sort
 }
 ours > "$work/before"
 echo "==> apt-get install $(basename "$deb")"
@@ -144,6 +156,53 @@ runuser -u smime-milter -- /usr/sbin/smime-milter -n >/dev/null 2>&1 ||
 runuser -u smime-milter -- /usr/sbin/smime-enroll list >/dev/null 2>&1 ||
 	fail "smime-enroll list as user smime-milter"
 
+# The admin's path (README.Debian): as root, smime-enroll puts a candidate
+# into the installed store with the installed configuration; the store
+# follows the ownership model (root, group smime-milter, keys 0640) and
+# the daemon, as smime-milter, reads it.
+echo "==> smime-enroll into /etc/smime-milter/store; smime-milter reads it as smime-milter"
+mkdir "$work/ca"
+enrolled=yes
+cat > "$work/ca/ca.cnf" <<'CNF'
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = Package Test CA
+[ ca_ext ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[ leaf_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, nonRepudiation, keyEncipherment
+extendedKeyUsage = emailProtection
+subjectAltName = email:taro@example.jp
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+(
+	cd "$work/ca" || exit 1
+	openssl req -x509 -new -config ca.cnf -extensions ca_ext -newkey rsa:2048 \
+	    -nodes -keyout ca.key -out ca.crt -days 30 2>/dev/null &&
+	smime-enroll keygen taro@example.jp &&
+	smime-enroll csr taro@example.jp --cn '山田太郎' --o 'デモ政党' --ou '衆議院議員候補' --st '東京都' --out taro.csr &&
+	openssl x509 -req -in taro.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+	    -days 30 -extfile ca.cnf -extensions leaf_ext -out taro.crt 2>/dev/null &&
+	smime-enroll import taro@example.jp taro.crt &&
+	smime-enroll senders taro@example.jp taro
+) > "$work/enroll.log" 2>&1 || { cat "$work/enroll.log"; fail "smime-enroll with the installed configuration"; }
+check_mode /etc/smime-milter/store root:smime-milter 750
+check_mode /etc/smime-milter/store/taro@example.jp root:smime-milter 750
+check_mode /etc/smime-milter/store/taro@example.jp/key.pem root:smime-milter 640
+runuser -u smime-milter -- /usr/sbin/smime-milter -n > "$work/n2.log" 2>&1 ||
+	{ cat "$work/n2.log"; fail "smime-milter -n as smime-milter with an identity"; }
+grep -q 'configuration OK (1 signing identities)' "$work/n2.log" ||
+	fail "the daemon does not see the enrolled identity: $(cat "$work/n2.log")"
+# The admin switches signing on (the conffile is now modified; purge must
+# still remove it).
+sed -i 's/^mode = "v";/mode = "sv";/' /etc/smime-milter.conf
+
 builddir=$work/src/debian/build
 client=$builddir/test/client/milterclient
 [ -x "$client" ] || make -C "$builddir" test/client/milterclient >/dev/null 2>&1 ||
@@ -162,15 +221,25 @@ while ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
 		{ cat "$work/milter.log"; fail "installed smime-milter did not start"; }
 	sleep 0.1
 done
-printf 'From: taro@example.jp\r\nTo: voter@example.org\r\nSubject: hello\r\nMessage-ID: <pkg@example.jp>\r\n\r\nunsigned\r\n' \
+printf 'From: taro@example.jp\r\nTo: voter@example.org\r\nSubject: hello\r\nDate: %s\r\nMessage-ID: <pkg@example.jp>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nunsigned\r\n' "$(date -R)" \
     > "$work/plain.eml"
 "$client" -s "inet:$port@127.0.0.1" -A taro -C 192.0.2.10 -F taro@example.jp \
     -R voter@example.org -o "$work/out.eml" "$work/plain.eml" ||
 	{ cat "$work/milter.log"; fail "installed daemon refused a message"; }
-grep -q '^Authentication-Results: .*smime=none' "$work/out.eml" ||
-	{ cat "$work/out.eml"; fail "installed daemon did not report smime=none"; }
-grep -q '^Content-Type: multipart/signed' "$work/out.eml" &&
-	fail "the installed configuration signed a message"
+# Signed by the installed daemon (user smime-milter) with the key from the
+# installed store, for the SMTP AUTH login taro; openssl verifies it.
+grep -q '^Content-Type: multipart/signed' "$work/out.eml" ||
+	{ cat "$work/milter.log"; fail "the installed daemon did not sign for taro"; }
+openssl cms -verify -in "$work/out.eml" -CAfile "$work/ca/ca.crt" -purpose smimesign \
+    -out /dev/null 2>"$work/cms.err" || { cat "$work/cms.err"; fail "openssl cms -verify"; }
+# The same message from outside, with no login: verified, not signed again.
+"$client" -s "inet:$port@127.0.0.1" -C 198.51.100.7 -F taro@example.jp \
+    -R voter@example.org -o "$work/in.eml" "$work/plain.eml" ||
+	{ cat "$work/milter.log"; fail "installed daemon refused an inbound message"; }
+grep -q '^Authentication-Results: .*smime=none' "$work/in.eml" ||
+	{ cat "$work/in.eml"; fail "installed daemon did not report smime=none"; }
+grep -q '^Content-Type: multipart/signed' "$work/in.eml" &&
+	fail "an unauthenticated client got a signature"
 kill "$milter_pid"
 wait "$milter_pid" 2>/dev/null
 milter_pid=
@@ -190,7 +259,14 @@ DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq smime-milter > "$work/purge.
 st=$(dpkg-query -W -f='${db:Status-Status}' smime-milter 2>/dev/null) || st=not-installed
 [ "$st" = not-installed ] || fail "after purge dpkg says $st"
 ours > "$work/after"
-left=$(comm -13 "$work/before" "$work/after")
+# dpkg keeps the store while it holds identities (keys are the admin's);
+# README.Debian says so.  Nothing else may remain.
+[ -f /etc/smime-milter/store/taro@example.jp/key.pem ] ||
+	fail "purge deleted a store holding a private key"
+[ ! -e /etc/smime-milter.conf ] || fail "purge left the (modified) conffile"
+left=$(comm -13 "$work/before" "$work/after" | grep -v '^/etc/smime-milter$\|^/etc/smime-milter/store')
 [ -z "$left" ] || fail "purge left: $left"
+rm -rf /etc/smime-milter
+enrolled=
 echo "ok Debian package builds, passes lintian, installs, signs, verifies, purges"
 exit 0
