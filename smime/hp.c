@@ -29,9 +29,13 @@
 const char *const smime_hp_default_fields[] = { SMIME_HP_DEFAULT_FIELDS,
 	NULL };
 
-/* Fields whose outer copy must be protected once hp= is present. */
+/*
+ * Fields whose outer copy must be protected once hp= is present: what a
+ * reader shows as the sender and subject, and where replies go
+ * (Mail-Reply-To and Mail-Followup-To are honoured by mutt and others).
+ */
 static const char *const hp_required[] = { "From", "Subject", "To", "Cc",
-	"Reply-To", NULL };
+	"Reply-To", "Mail-Reply-To", "Mail-Followup-To", NULL };
 
 /* Spelling used in reasons for well-known fields. */
 static const char *const hp_known[] = { "From", "Sender", "Reply-To", "To",

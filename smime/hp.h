@@ -31,7 +31,8 @@
 
 /* The default list of protected fields (for array initialisers). */
 #define SMIME_HP_DEFAULT_FIELDS "From", "To", "Cc", "Subject", "Date", \
-	"Message-ID", "Reply-To", "In-Reply-To", "References"
+	"Message-ID", "Reply-To", "In-Reply-To", "References", \
+	"Mail-Reply-To", "Mail-Followup-To"
 
 /* The same, NULL-terminated. */
 extern const char *const smime_hp_default_fields[];

@@ -208,6 +208,14 @@ hp_ew(const char *p, struct hp_buf *out)
 			ok = hp_iconv(charset, raw.hb_text ? raw.hb_text : "",
 			    raw.hb_len, &conv);
 	}
+	/*
+	 * A decoded NUL would end the C string the comparison sees, hiding
+	 * whatever follows it from the check while readers still show it:
+	 * such a word is not decoded, so its literal text is compared.
+	 */
+	if (ok && (conv.hb_failed ||
+	    (conv.hb_len > 0 && memchr(conv.hb_text, '\0', conv.hb_len) != NULL)))
+		ok = false;
 	if (ok)
 		hp_buf_put(out, conv.hb_text ? conv.hb_text : "", conv.hb_len);
 	free(raw.hb_text);

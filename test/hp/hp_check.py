@@ -20,7 +20,7 @@ import re
 import sys
 
 DEFAULT = ["From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To",
-           "In-Reply-To", "References"]
+           "In-Reply-To", "References", "Mail-Reply-To", "Mail-Followup-To"]
 orig_b, signed_b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
 outdir = sys.argv[3]
 if b"\r\n" not in signed_b:   # smime-milter -t writes the local LF form

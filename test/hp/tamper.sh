@@ -88,6 +88,24 @@ for fv in "From|Taro <taro@example.jp>" "From|山田 太郎 <jiro@example.jp>" \
 	edit "$tmp/signed" "$tmp/t" "$f" "$v" || { bad "edit $f"; continue; }
 	expect "(2) $f changed to '$v'" "$tmp/t" policy "$f differs from the signed $f"
 done
+# An encoded-word that decodes to a NUL must not end the comparison
+# early: the text after it is what some readers show.
+for fv in "Subject|演説会のお知らせ =?UTF-8?Q?=00=E4=B8=AD=E6=AD=A2?=" \
+    "Subject|演説会のお知らせ =?UTF-8?B?AOS4reatog==?=" \
+    "Subject|演説会のお知らせ=?ISO-8859-1?Q?=00x?=" \
+    "From|山田 太郎 =?UTF-8?Q?=00=E9=99=A3=E5=96=B6?= <taro@example.jp>"; do
+	f=${fv%%|*} v=${fv#*|}
+	edit "$tmp/signed" "$tmp/t" "$f" "$v" || { bad "edit $f"; continue; }
+	expect "(2) $f with an encoded NUL '$v'" "$tmp/t" policy \
+	    "$f differs from the signed $f"
+done
+# Fields that redirect replies, added outside the signature.
+for fv in "Mail-Reply-To|attacker@example.net" \
+    "Mail-Followup-To|attacker@example.net"; do
+	f=${fv%%|*} v=${fv#*|}
+	{ printf '%s: %s\n' "$f" "$v"; cat "$tmp/signed"; } > "$tmp/t"
+	expect "(2) $f added" "$tmp/t" policy "$f is not signed"
+done
 edit "$tmp/signed" "$tmp/t" Subject && expect "(2) Subject removed" "$tmp/t" policy \
 	"Subject differs from the signed Subject"
 edit "$tmp/signed" "$tmp/t" Date && expect "(2) Date removed" "$tmp/t" policy \
