@@ -75,8 +75,10 @@ migrate_fix(struct migrate *mg, int fd, const char *path,
 }
 
 /*
- * A file with several links that belongs to the milter's user: its bytes
- * are the user's anyway, so a fresh single-link copy replaces it.
+ * A file that belongs to the milter's user (or has several links): its
+ * bytes are the user's anyway, so a fresh single-link copy replaces it.
+ * Changing owner and mode in place is not enough: a descriptor the user
+ * opened for writing before the migration keeps writing to the inode.
  */
 static bool
 migrate_relink(struct migrate *mg, int dirfd, const char *dirpath,
@@ -88,7 +90,8 @@ migrate_relink(struct migrate *mg, int dirfd, const char *dirpath,
 	size_t got = 0;
 	bool ok = false;
 
-	if (st->st_uid == 0 || st->st_size > SMIME_FS_MAX_FILE) {
+	if ((st->st_uid == 0 && st->st_nlink != 1) ||
+	    st->st_size > SMIME_FS_MAX_FILE) {
 		smime_err_set(mg->mg_err, "%s/%s has %lu hard links; a store "
 		    "file has one; not migrating the store (remove it)",
 		    dirpath, name, (unsigned long)st->st_nlink);
@@ -135,7 +138,7 @@ migrate_file(struct migrate *mg, int dirfd, const char *dirpath,
 	}
 	if (!migrate_owner_ok(mg, path, &st))
 		goto out;
-	if (st.st_nlink != 1)
+	if (st.st_nlink != 1 || st.st_uid != mg->mg_owner->so_uid)
 		ok = migrate_relink(mg, dirfd, dirpath, name, fd, &st, mode);
 	else
 		ok = migrate_fix(mg, fd, path, &st, mode);

@@ -26,6 +26,18 @@ grep -q "migrat" "$work/err" || fail "no migration message: $(cat "$work/err")"
 $E list > "$work/out" 2> "$work/err" || fail "list after migration"
 grep -q "migrat" "$work/err" && fail "migrated twice"
 ok "an old store owned by the milter's user is migrated with a message"
+# A descriptor the milter's user opened for writing before the migration
+# must not reach the migrated file: migration writes fresh copies.
+legacy
+S="$store/taro@example.jp/senders"
+as_nobody sh -c "exec 3>>'$S'; sleep 3; echo mallory >&3" &
+held=$!
+sleep 1
+$E list > "$work/out" 2> "$work/err" || fail "list on an old store (held fd): $(cat "$work/err")"
+wait $held
+grep -q mallory "$S" && fail "a descriptor held by the milter's user wrote the migrated senders file"
+[ "$(stat -c %U "$S")" = root ] || fail "senders not root's after migration"
+ok "migration replaces files, so descriptors the milter's user held keep no write access"
 
 # As the Debian package sets it up: no user (systemd starts the daemon as
 # its user), the store directory made root:GROUP 0750 by the packaging;
