@@ -20,6 +20,7 @@
 
 #include "smime/address.h"
 #include "smime/canon.h"
+#include "smime/cmslimit.h"
 #include "smime/hp.h"
 #include "smime/import.h"
 #include "smime/mime.h"
@@ -193,29 +194,38 @@ vfy_from(const struct smime_headers *hs, bool *ok)
 	return addr;
 }
 
-/* Read a CMS structure from a part's body (base64 or binary); NULL: bad. */
-static CMS_ContentInfo *
-vfy_read_cms(struct vfy_walk *vw, const struct smime_mime_part *p)
+/*
+ * Read a CMS structure from a part's body (base64 or binary), bounded by
+ * smime_cms_read_bounded() before OpenSSL parses it.  *cms NULL: not
+ * parsable, or over a limit when *limit is set (report permerror).
+ */
+static smime_status
+vfy_read_cms(struct vfy_walk *vw, const struct smime_mime_part *p,
+    CMS_ContentInfo **cms, const char **limit)
 {
 	BIO *src, *b64 = NULL;
-	CMS_ContentInfo *cms = NULL;
+	smime_status ret = SMIME_NORESOURCE;
 
+	*cms = NULL;
+	*limit = NULL;
 	if ((src = smime_spool_new_read_bio(vw->vw_spool, p->mp_body_start,
 	    p->mp_body_end - p->mp_body_start)) == NULL)
-		return NULL;
+		return SMIME_NORESOURCE;
 	if (strcmp(p->mp_cte, "base64") == 0) {
 		if ((b64 = BIO_new(BIO_f_base64())) == NULL)
 			goto out;
 		BIO_push(b64, src);
-		cms = d2i_CMS_bio(b64, NULL);
+		ret = smime_cms_read_bounded(b64, cms, limit);
 	} else if (strcmp(p->mp_cte, "binary") == 0 ||
 	    strcmp(p->mp_cte, "7bit") == 0 || strcmp(p->mp_cte, "8bit") == 0)
-		cms = d2i_CMS_bio(src, NULL);
+		ret = smime_cms_read_bounded(src, cms, limit);
+	else
+		ret = SMIME_OK;
 out:
 	BIO_free(b64);
 	BIO_free(src);
 	ERR_clear_error();
-	return cms;
+	return ret;
 }
 
 /*
@@ -228,6 +238,7 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
     const char *from)
 {
 	const struct smime_mime_part *content, *sig;
+	const char *limit;
 	CMS_ContentInfo *cms = NULL;
 	BIO *src = NULL, *canon = NULL;
 	size_t first = vw->vw_vc->vc_results.srl_count;
@@ -276,9 +287,12 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 	}
 	content = p->mp_children[0];
 	sig = p->mp_children[1];
-	if ((cms = vfy_read_cms(vw, sig)) == NULL) {
-		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
-		    "malformed signature", content->mp_number, from);
+	if ((ret = vfy_read_cms(vw, sig, &cms, &limit)) != SMIME_OK)
+		goto out;
+	if (cms == NULL) {
+		ret = smime_vctx_add_plain(vw->vw_vc, limit != NULL ?
+		    SMIME_RESULT_PERMERROR : SMIME_RESULT_NEUTRAL, limit != NULL ?
+		    limit : "malformed signature", content->mp_number, from);
 		goto out;
 	}
 	ret = SMIME_NORESOURCE;
@@ -313,6 +327,7 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 {
 	const struct smime_verifier *v = vw->vw_vc->vc_v;
 	const char *type = smime_mime_get0_param(p, "smime-type");
+	const char *limit = NULL;
 	CMS_ContentInfo *cms = NULL;
 	struct smime_spool *content = NULL;
 	BIO *src = NULL, *b64 = NULL, *cbio = NULL;
@@ -339,10 +354,12 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 		if ((b64 = BIO_new(BIO_f_base64())) == NULL)
 			goto out;
 		BIO_push(b64, src);
-		st = smime_opaque_split(b64, content, &nid, &cms, vw->vw_err);
+		st = smime_opaque_split(b64, content, &nid, &cms, &limit,
+		    vw->vw_err);
 	} else if (strcmp(p->mp_cte, "binary") == 0 ||
 	    strcmp(p->mp_cte, "7bit") == 0 || strcmp(p->mp_cte, "8bit") == 0)
-		st = smime_opaque_split(src, content, &nid, &cms, vw->vw_err);
+		st = smime_opaque_split(src, content, &nid, &cms, &limit,
+		    vw->vw_err);
 	else
 		st = SMIME_SYNTAX;
 	if (st == SMIME_TEMPFAIL || st == SMIME_NORESOURCE) {
@@ -353,6 +370,9 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 	    nid == NID_id_smime_ct_authEnvelopedData)
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
 		    "encrypted: signature not verifiable", p->mp_number, from);
+	else if (limit != NULL)	/* cmslimit.h: bounded before parsing */
+		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_PERMERROR,
+		    limit, p->mp_number, from);
 	else if (st != SMIME_OK || (nid == NID_pkcs7_signed && cms == NULL))
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
 		    "malformed signature", p->mp_number, from);

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+#include "smime/cmslimit.h"
 #include "smime/verify_int.h"
 
 #define OPQ_MAX_META	(1024 * 1024)	/* everything but the content */
@@ -335,7 +336,7 @@ opq_signed_data(struct opq_rd *r, const struct opq_hdr *h,
 
 smime_status
 smime_opaque_split(BIO *src, struct smime_spool *content, int *nid,
-    CMS_ContentInfo **cms, struct smime_err *err)
+    CMS_ContentInfo **cms, const char **limit, struct smime_err *err)
 {
 	struct opq_rd *r = NULL;
 	struct opq_hdr ci, oid, expl, sd;
@@ -343,12 +344,14 @@ smime_opaque_split(BIO *src, struct smime_spool *content, int *nid,
 	struct opq_buf ctype = { NULL, 0, 0 }, rest = { NULL, 0, 0 };
 	struct opq_buf der = { NULL, 0, 0 };
 	const unsigned char *p;
+	const char *why;
 	ASN1_OBJECT *obj = NULL;
 	bool has_content = false;
 	smime_status ret = SMIME_SYNTAX;
 
 	*cms = NULL;
 	*nid = NID_undef;
+	*limit = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		ret = SMIME_NORESOURCE;
 		goto out;
@@ -376,6 +379,18 @@ smime_opaque_split(BIO *src, struct smime_spool *content, int *nid,
 	}
 	if (!opq_rebuild(&pre, &ctype, &rest, &der))
 		goto out;
+	/* Counts bounded before OpenSSL parses (cmslimit.h). */
+	switch (smime_cms_check(der.b_data, der.b_len, &why)) {
+	case SMIME_CMS_OVER:
+		*limit = why;
+		ret = SMIME_OK;
+		goto out;
+	case SMIME_CMS_MALFORMED:
+		goto out;
+	case SMIME_CMS_WITHIN:
+	default:
+		break;
+	}
 	p = der.b_data;
 	if ((*cms = d2i_CMS_ContentInfo(NULL, &p, (long)der.b_len)) == NULL)
 		goto out;

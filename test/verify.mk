@@ -41,3 +41,6 @@ test_verify_gmime_parts_LDADD = $(GMIME_LIBS)
 else
 EXTRA_DIST += test/verify/gmime_parts.c
 endif
+# Hostile CMS SignedData: counts bounded before OpenSSL (issue 10 case 7).
+TESTS += test/verify/cmslimits.sh
+EXTRA_DIST += test/verify/cmslimits.sh test/verify/hostile_cms.py
