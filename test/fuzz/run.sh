@@ -1,7 +1,7 @@
 #!/bin/sh
 # run.sh SECONDS [TARGET...] - build the libFuzzer targets with clang
 # (-fsanitize=fuzzer,address,undefined) straight from the sources and run
-# each for SECONDS (default 60).  Targets: mime verify header conf sign.
+# each for SECONDS (default 60).  Targets: mime verify header conf sign cms.
 #
 # Environment: CLANG (default clang), FUZZ_OUT (build and corpus
 # directory, default $top_builddir/test/fuzz/out), OPENSSL.  The working
@@ -14,7 +14,7 @@
 set -u
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-mime verify header conf sign}
+targets=${*:-mime verify header conf sign cms}
 here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=$(cd "$here/../.." && pwd)
 : "${top_builddir:=$top_srcdir}"
@@ -66,7 +66,7 @@ if [ -f "$top_srcdir/test/verify/make-corpus.sh" ]; then
 fi
 seeds=$out/seeds
 rm -rf "$seeds"
-for t in mime verify header conf sign; do
+for t in mime verify header conf sign cms; do
 	mkdir -p "$seeds/$t" "$out/corpus/$t" "$out/artifacts/$t"
 	[ -d "$here/seeds/$t" ] && cp "$here/seeds/$t"/* "$seeds/$t/" 2>/dev/null
 done
@@ -111,11 +111,39 @@ EOF
 # seeds verify (and mutations reach the deeper checks).
 fuzz_pki=$out/pki
 [ -f "$vcorpus/pki/trust.pem" ] && fuzz_pki=$vcorpus/pki
+# fuzz_cms: detached signatures over its fixed content (FZ_CONTENT in
+# fuzz_cms.c) by the PKI it trusts, in several shapes.
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nvote on Sunday' > "$out/cms-content"
+cmsseed() {
+	name=$1 signer=$2
+	shift 2
+	"$OPENSSL" cms -sign -binary -in "$out/cms-content" -outform DER \
+	    -signer "$fuzz_pki/$signer.crt" -inkey "$fuzz_pki/$signer.key" \
+	    "$@" -out "$seeds/cms/$name.der" 2>> "$out/cms-seeds.log"
+}
+cmsseed taro taro -certfile "$fuzz_pki/chain.pem"
+cmsseed hanako hanako
+cmsseed jiro384 jiro384 -md sha384 -certfile "$fuzz_pki/chain.pem"
+cmsseed pss taro -keyopt rsa_padding_mode:pss
+cmsseed nocerts taro -nocerts
+cmsseed noattr taro -noattr
+cmsseed attached taro -nodetach
+cmsseed two taro -signer "$fuzz_pki/hanako.crt" -inkey "$fuzz_pki/hanako.key"
+cmsseed expired expired
+if command -v python3 > /dev/null 2>&1 && [ -f "$seeds/cms/taro.der" ]; then
+	for k in "indef 0" "digestalgs 9" "signers 9" "uattrs 3" "crls 2"; do
+		# shellcheck disable=SC2086
+		python3 "$top_srcdir/test/verify/hostile_cms.py" "$seeds/cms/taro.der" \
+		    "$seeds/cms/hostile-${k% *}.der" $k 2>> "$out/cms-seeds.log"
+	done
+fi
+
 fail=0
 for t in $targets; do
 	echo "run.sh: fuzz_$t for $secs s"
 	case $t in
 	conf|header) maxlen=4096 ;;
+	cms) maxlen=300000 ;;
 	*) maxlen=262144 ;;
 	esac
 	FUZZ_PKI=$fuzz_pki TMPDIR=${TMPDIR:-/tmp} \
