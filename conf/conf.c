@@ -91,6 +91,8 @@ const struct conf_row conf_rows[] = {
 	{ .cr_name = "pidfile", .cr_type = CT_PATH, .cr_off = OFF(cf_pidfile) },
 	{ .cr_name = "authserv_id", .cr_type = CT_STRING,
 	  .cr_off = OFF(cf_authserv_id), .cr_check = check_authserv_id },
+	{ .cr_name = "remove_ar_all", .cr_type = CT_BOOL,
+	  .cr_off = OFF(cf_remove_ar_all), .cr_default = "false" },
 	{ .cr_name = "mode", .cr_type = CT_SPECIAL, .cr_default = "sv",
 	  .cr_apply = conf_apply_mode, .cr_print = conf_print_mode },
 	{ .cr_name = "on_error", .cr_type = CT_ACTION,

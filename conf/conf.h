@@ -51,6 +51,7 @@ struct smime_conf {
 	char			*cf_user;	/* NULL: do not change user */
 	char			*cf_pidfile;	/* NULL: no pid file */
 	char			*cf_authserv_id;
+	bool			 cf_remove_ar_all;	/* every A-R of ours */
 	bool			 cf_mode_sign;
 	bool			 cf_mode_verify;
 	enum conf_action	 cf_on_error;

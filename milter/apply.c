@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "milter/smf.h"
 
@@ -34,13 +35,30 @@ smf_value_to_lf(const char *value)
 	return out;
 }
 
-/* Deletions from the highest index down keep lower indices valid. */
+/* Order deletions by name, then from the highest index down. */
+static int
+smf_delete_cmp(const void *a, const void *b)
+{
+	const struct smime_header_ref *x = *(const struct smime_header_ref *
+	    const *)a, *y = *(const struct smime_header_ref * const *)b;
+	int c = strcasecmp(x->hr_name, y->hr_name);
+
+	if (c != 0)
+		return c;
+	return x->hr_index < y->hr_index ? 1 : x->hr_index > y->hr_index ?
+	    -1 : 0;
+}
+
+/*
+ * Deletions from the highest index down keep lower indices of the same
+ * name valid (indices count per name, so names are independent).  Sorted
+ * in O(n log n) and each field deleted once, however often it was queued.
+ */
 static int
 smf_apply_deletes(const struct smime_edits *ed, const struct smf_editor *e)
 {
 	const struct smime_header_ref **order;
-	const struct smime_header_ref *tmp;
-	size_t i, j;
+	size_t i;
 	int ret = -1;
 
 	if (ed->ed_ndelete == 0)
@@ -49,17 +67,14 @@ smf_apply_deletes(const struct smime_edits *ed, const struct smf_editor *e)
 		return -1;
 	for (i = 0; i < ed->ed_ndelete; i++)
 		order[i] = &ed->ed_delete[i];
-	for (i = 1; i < ed->ed_ndelete; i++)	/* few entries: insertion sort */
-		for (j = i; j > 0 && order[j - 1]->hr_index <
-		    order[j]->hr_index; j--) {
-			tmp = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = tmp;
-		}
-	for (i = 0; i < ed->ed_ndelete; i++)
+	qsort(order, ed->ed_ndelete, sizeof(*order), smf_delete_cmp);
+	for (i = 0; i < ed->ed_ndelete; i++) {
+		if (i > 0 && smf_delete_cmp(&order[i - 1], &order[i]) == 0)
+			continue;
 		if (e->se_delete(e->se_arg, order[i]->hr_name,
 		    order[i]->hr_index) != 0)
 			goto out;
+	}
 	ret = 0;
 out:
 	free(order);

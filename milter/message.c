@@ -26,6 +26,7 @@ smf_msg_new(struct smf_runtime *rt, const char *client_addr)
 	snprintf(msg->msg_qid, sizeof(msg->msg_qid), "%s", SMF_NOQUEUE);
 	smime_headers_init(&msg->msg_headers);
 	smime_edits_init(&msg->msg_edits);
+	smime_forged_init(&msg->msg_forged);
 	if (client_addr != NULL && *client_addr != '\0' &&
 	    (msg->msg_client_addr = strdup(client_addr)) == NULL)
 		goto fail;
@@ -48,6 +49,7 @@ smf_msg_free(struct smf_msg *msg)
 	smime_headers_clear(&msg->msg_headers);
 	smime_spool_free(msg->msg_body);
 	smime_edits_clear(&msg->msg_edits);
+	smime_forged_clear(&msg->msg_forged);
 	free(msg);
 }
 
@@ -72,8 +74,22 @@ smf_msg_envfrom(struct smf_msg *msg, const char *authuser)
 enum smf_verdict
 smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
 {
-	size_t limit = msg->msg_rt->rt_conf->cf_max_header_bytes;
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	size_t limit = conf->cf_max_header_bytes;
 
+	/*
+	 * Every field is examined for forged results as it arrives, stored
+	 * or not (over max_header_bytes), so that its position is known at
+	 * eom whatever path the message takes.  A field we cannot record
+	 * must not get through: temp-fail.
+	 */
+	if (smime_forged_see(&msg->msg_forged, name, value,
+	    conf->cf_authserv_id, conf->cf_remove_ar_all) != SMIME_OK) {
+		smf_log(LOG_ERR, msg->msg_qid, "out of memory recording "
+		    "header positions");
+		msg->msg_hdr_failed = true;
+		return SMF_TEMPFAIL;
+	}
 	if (msg->msg_oversize)
 		return SMF_CONTINUE;
 	if (msg->msg_headers.hs_bytes + strlen(name) + strlen(value) > limit) {
@@ -83,6 +99,7 @@ smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
 	}
 	if (smime_headers_add(&msg->msg_headers, name, value) != SMIME_OK) {
 		smf_log(LOG_ERR, msg->msg_qid, "out of memory storing header");
+		msg->msg_hdr_failed = true;
 		return SMF_TEMPFAIL;
 	}
 	return SMF_CONTINUE;
@@ -329,15 +346,17 @@ smf_msg_verify(struct smf_msg *msg)
 	return SMF_ACCEPT;
 }
 
-enum smf_verdict
-smf_msg_eom(struct smf_msg *msg)
+/*
+ * Decide: sign (submission), else verify (when enabled), else leave
+ * alone.  The verdict before forged-field removal.
+ */
+static enum smf_verdict
+smf_msg_decide(struct smf_msg *msg)
 {
 	const struct smime_conf *conf = msg->msg_rt->rt_conf;
 	enum smf_verdict verdict;
 	bool signed_now = false;
 
-	smime_edits_clear(&msg->msg_edits);
-	msg->msg_reply[0] = '\0';
 	if (conf->cf_mode_sign && smf_msg_is_submission(msg)) {
 		verdict = smf_msg_sign(msg, &signed_now);
 		if (signed_now || verdict != SMF_ACCEPT)
@@ -347,4 +366,44 @@ smf_msg_eom(struct smf_msg *msg)
 	if (conf->cf_mode_verify && msg->msg_rt->rt_verifier != NULL)
 		return smf_msg_verify(msg);
 	return SMF_ACCEPT;
+}
+
+enum smf_verdict
+smf_msg_eom(struct smf_msg *msg)
+{
+	enum smf_verdict verdict;
+	size_t n;
+
+	smime_edits_clear(&msg->msg_edits);
+	msg->msg_reply[0] = '\0';
+	if (msg->msg_hdr_failed) {
+		/* A field we could not take in may be one to remove. */
+		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "4.3.0 out of memory");
+		return SMF_TEMPFAIL;
+	}
+	verdict = smf_msg_decide(msg);
+	if (verdict != SMF_ACCEPT && verdict != SMF_CONTINUE)
+		return verdict;
+	/*
+	 * Whatever happened above (signed, verified, unsigned, verify off,
+	 * an error mapped to accept), fields that could pass for our
+	 * results never leave with the message (forged.h).
+	 */
+	n = msg->msg_forged.fg_ar_count + msg->msg_forged.fg_signer_count;
+	if (smime_forged_edits(&msg->msg_forged, &msg->msg_edits) !=
+	    SMIME_OK) {
+		smime_edits_clear(&msg->msg_edits);
+		smf_log(LOG_ERR, msg->msg_qid, "out of memory queueing the "
+		    "removal of forged results; message deferred");
+		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "4.3.0 out of memory");
+		return SMF_TEMPFAIL;
+	}
+	if (n > 0)
+		smf_log(LOG_INFO, msg->msg_qid, "removing %zu header field(s) "
+		    "that could pass for our results (%zu %s, %zu %s)", n,
+		    msg->msg_forged.fg_ar_count, SMIME_AR_NAME,
+		    msg->msg_forged.fg_signer_count, SMIME_SIGNER_NAME);
+	return verdict;
 }

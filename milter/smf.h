@@ -16,6 +16,7 @@
 
 #include "conf/conf.h"
 #include "smime/edits.h"
+#include "smime/forged.h"
 #include "smime/headers.h"
 #include "smime/identity.h"
 #include "smime/spool.h"
@@ -113,7 +114,9 @@ struct smf_msg {
 	struct smime_spool	*msg_body;
 	bool			 msg_oversize;	/* header limit hit */
 	bool			 msg_body_failed; /* spool I/O error */
+	bool			 msg_hdr_failed; /* a field not taken in */
 	struct smime_edits	 msg_edits;	/* what eom decided */
+	struct smime_forged	 msg_forged;	/* fields to remove, any path */
 	char			 msg_reply[256]; /* "4.7.0 text" for non-accept */
 };
 
@@ -129,7 +132,11 @@ void smf_msg_set_qid(struct smf_msg *msg, const char *qid);
 /* Record the SMTP AUTH login (NULL or empty: none). */
 enum smf_verdict smf_msg_envfrom(struct smf_msg *msg, const char *authuser);
 
-/* One header field as the MTA passed it. */
+/*
+ * One header field as the MTA passed it: kept for signing/verifying up to
+ * max_header_bytes, and always checked against the forged-result rule
+ * (smime/forged.h), whose removals smf_msg_eom() adds on every path.
+ */
 enum smf_verdict smf_msg_header(struct smf_msg *msg, const char *name,
     const char *value);
 
@@ -139,7 +146,8 @@ enum smf_verdict smf_msg_body(struct smf_msg *msg, const void *data,
 
 /*
  * End of message: sign or verify as policy says and leave the changes in
- * msg->msg_edits.  Returns the verdict; every non-accept path is logged.
+ * msg->msg_edits, plus the removal of forged results whenever the message
+ * is accepted.  Returns the verdict; every non-accept path is logged.
  */
 enum smf_verdict smf_msg_eom(struct smf_msg *msg);
 

@@ -35,6 +35,13 @@ struct smf_tm {
 	bool			 tm_body_replaced;
 	char			*tm_pending;	/* first body line, when the */
 	size_t			 tm_npending;	/* header had no blank line */
+	/* Positions of the live fields called tm_del_name, built on the
+	 * first deletion of that name: deletions come per name from the
+	 * highest index down, so the lower positions stay valid and N
+	 * deletions cost O(fields + N) instead of O(fields * N). */
+	char			*tm_del_name;
+	size_t			*tm_del_pos;
+	size_t			 tm_del_count;
 };
 
 static int smf_tm_feed_field(struct smf_tm *tm, struct smf_msg *msg,
@@ -55,6 +62,8 @@ smf_tm_insert_field(struct smf_tm *tm, size_t pos, char *name, char *raw)
 	}
 	if (pos > tm->tm_nfields)
 		pos = tm->tm_nfields;
+	free(tm->tm_del_name);	/* positions move: rebuild on next delete */
+	tm->tm_del_name = NULL;
 	memmove(&tm->tm_fields[pos + 1], &tm->tm_fields[pos],
 	    (tm->tm_nfields - pos) * sizeof(*tm->tm_fields));
 	tm->tm_fields[pos].tf_name = name;
@@ -74,6 +83,8 @@ smf_tm_free(struct smf_tm *tm)
 		free(tm->tm_fields[i].tf_raw);
 	}
 	free(tm->tm_fields);
+	free(tm->tm_del_name);
+	free(tm->tm_del_pos);
 }
 
 /*
@@ -108,18 +119,27 @@ static int
 smf_tm_delete(void *arg, const char *name, size_t index)
 {
 	struct smf_tm *tm = arg;
-	size_t i, seen = 0;
+	size_t i, *pos;
 
-	for (i = 0; i < tm->tm_nfields; i++) {
-		if (tm->tm_fields[i].tf_deleted ||
-		    strcasecmp(tm->tm_fields[i].tf_name, name) != 0)
-			continue;
-		if (++seen == index) {
-			tm->tm_fields[i].tf_deleted = true;
-			return 0;
-		}
+	if (tm->tm_del_name == NULL || strcasecmp(tm->tm_del_name, name) != 0) {
+		free(tm->tm_del_name);
+		tm->tm_del_name = NULL;
+		if ((pos = reallocarray(tm->tm_del_pos, tm->tm_nfields + 1,
+		    sizeof(*pos))) == NULL)
+			return -1;
+		tm->tm_del_pos = pos;
+		if ((tm->tm_del_name = strdup(name)) == NULL)
+			return -1;
+		tm->tm_del_count = 0;
+		for (i = 0; i < tm->tm_nfields; i++)
+			if (!tm->tm_fields[i].tf_deleted &&
+			    strcasecmp(tm->tm_fields[i].tf_name, name) == 0)
+				pos[tm->tm_del_count++] = i;
 	}
-	return 0;	/* like MTAs: deleting a missing field is no error */
+	/* Like MTAs: deleting a missing field is no error. */
+	if (index >= 1 && index <= tm->tm_del_count)
+		tm->tm_fields[tm->tm_del_pos[index - 1]].tf_deleted = true;
+	return 0;
 }
 
 static int

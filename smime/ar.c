@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "smime/forged.h"
 #include "smime/mime.h"
 #include "smime/verify_int.h"
 
@@ -331,17 +332,19 @@ smime_ar_edits(const char *authserv_id, bool signer_header,
     struct smime_edits *edits)
 {
 	smime_status ret = SMIME_INTERNAL;
-	const char *v;
+	struct smime_forged fg;
 	char *ar = NULL, *signer = NULL;
 	size_t i;
 
-	for (i = 0; (v = smime_headers_get0(hdrs, AR_NAME, i)) != NULL; i++)
-		if (smime_ar_is_ours(v, authserv_id) &&
-		    (ret = smime_edits_delete(edits, AR_NAME, i + 1)) !=
+	/* The same rule the daemon applies to every message (forged.h). */
+	smime_forged_init(&fg);
+	for (i = 0; i < hdrs->hs_count; i++)
+		if ((ret = smime_forged_see(&fg, hdrs->hs_list[i].hdr_name,
+		    hdrs->hs_list[i].hdr_value, authserv_id, false)) !=
 		    SMIME_OK)
 			goto out;
-	if ((ret = smime_edits_delete_all(edits, hdrs, SIGNER_NAME)) !=
-	    SMIME_OK || (ret = smime_edits_delete_all(edits, hdrs,
+	if ((ret = smime_forged_edits(&fg, edits)) != SMIME_OK ||
+	    (ret = smime_edits_delete_all(edits, hdrs,
 	    SMIME_HP_MARKER)) != SMIME_OK)
 		goto out;
 	ret = SMIME_NORESOURCE;
@@ -367,6 +370,7 @@ smime_ar_edits(const char *authserv_id, bool signer_header,
 	}
 	ret = SMIME_OK;
 out:
+	smime_forged_clear(&fg);
 	free(ar);
 	free(signer);
 	return ret;

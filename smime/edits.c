@@ -33,14 +33,20 @@ smime_status
 smime_edits_delete(struct smime_edits *ed, const char *name, size_t index)
 {
 	struct smime_header_ref *list;
+	size_t alloc;
 	char *copy;
 
-	if (smime_edits_deletes(ed, name, index))
-		return SMIME_OK;
-	list = reallocarray(ed->ed_delete, ed->ed_ndelete + 1, sizeof(*list));
-	if (list == NULL)
-		return SMIME_NORESOURCE;
-	ed->ed_delete = list;
+	/* Constant time: duplicates are dropped when the edits are applied
+	 * (sorted), so that removing N fields stays linear. */
+	if (ed->ed_ndelete == ed->ed_adelete) {
+		alloc = ed->ed_adelete == 0 ? 8 : ed->ed_adelete * 2;
+		list = reallocarray(ed->ed_delete, alloc, sizeof(*list));
+		if (list == NULL)
+			return SMIME_NORESOURCE;
+		ed->ed_delete = list;
+		ed->ed_adelete = alloc;
+	}
+	list = ed->ed_delete;
 	if ((copy = strdup(name)) == NULL)
 		return SMIME_NORESOURCE;
 	list[ed->ed_ndelete].hr_name = copy;
@@ -53,11 +59,12 @@ smime_status
 smime_edits_delete_all(struct smime_edits *ed, const struct smime_headers *hs,
     const char *name)
 {
-	size_t i, n = smime_headers_count(hs, name);
+	size_t i, n = 0;
 	smime_status ret;
 
-	for (i = 1; i <= n; i++)
-		if ((ret = smime_edits_delete(ed, name, i)) != SMIME_OK)
+	for (i = 0; i < hs->hs_count; i++)
+		if (strcasecmp(hs->hs_list[i].hdr_name, name) == 0 &&
+		    (ret = smime_edits_delete(ed, name, ++n)) != SMIME_OK)
 			return ret;
 	return SMIME_OK;
 }

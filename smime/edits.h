@@ -6,7 +6,8 @@
  * Semantics, matching smfi_chgheader()/smfi_insheader()/smfi_replacebody():
  *  - ed_delete: remove the index-th (1-based, counted in the original
  *    message among fields of that name, case-insensitive) field.
- *    Appliers process them from the highest index down.
+ *    The list may name a field twice; appliers sort it, drop the
+ *    duplicates and process each name from the highest index down.
  *  - ed_prepend: fields inserted at the very top, in list order.
  *  - ed_append: fields added at the end of the header.
  *  - ed_body: when non-NULL, the complete new body with CRLF line ends.
@@ -25,6 +26,7 @@ struct smime_header_ref {
 struct smime_edits {
 	struct smime_header_ref	*ed_delete;
 	size_t			 ed_ndelete;
+	size_t			 ed_adelete;	/* allocated entries */
 	struct smime_headers	 ed_prepend;
 	struct smime_headers	 ed_append;
 	struct smime_spool	*ed_body;	/* owned */
@@ -36,7 +38,7 @@ void smime_edits_init(struct smime_edits *ed);
 /* Free everything the edits own and reset them; accepts NULL. */
 void smime_edits_clear(struct smime_edits *ed);
 
-/* Queue deletion of the index-th field called name. */
+/* Queue deletion of the index-th field called name (constant time). */
 smime_status smime_edits_delete(struct smime_edits *ed, const char *name,
     size_t index);
 

@@ -69,8 +69,9 @@ bool smime_ar_is_ours(const char *value, const char *authserv_id);
 char *smime_rfc2047_encode(const char *text, size_t name_len);
 
 /*
- * Fill edits: delete our own earlier A-R fields and every X-SMIME-Signer,
- * prepend one A-R and (signer_header) one X-SMIME-Signer per passing
+ * Fill edits: delete the fields forged.h says could pass for ours (A-R
+ * with our authserv-id and an smime result or unparsable, every
+ * X-SMIME-Signer), prepend one A-R and (signer_header) one X-SMIME-Signer per passing
  * signer.
  */
 smime_status smime_ar_edits(const char *authserv_id, bool signer_header,

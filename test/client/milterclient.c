@@ -47,6 +47,7 @@ struct hfield {
 	char	*hf_name;
 	char	*hf_value;	/* as the MTA sends it: LF folding */
 	char	*hf_raw;	/* original text (LF joined); NULL once edited */
+	bool	 hf_dead;	/* deleted; dropped at the next compaction */
 };
 
 struct hlist {
@@ -80,6 +81,13 @@ struct body_src {
 /* Collects one message's results. */
 struct result {
 	struct hlist	 res_hdrs;
+	/* Live positions of the fields called res_del_name: a run of
+	 * deletions of one name from the highest index down (what filters
+	 * send) then costs O(1) each instead of a scan of the header. */
+	char		*res_del_name;
+	size_t		*res_del_pos;
+	size_t		 res_del_count;
+	size_t		 res_del_last;	/* index of the last deletion */
 	FILE		*res_body;	/* replacement body (CRLF), tmpfile */
 	bool		 res_replaced;
 };
@@ -136,6 +144,7 @@ hlist_insert(struct hlist *hl, size_t pos, char *name, char *value,
 	hl->hl_list[pos].hf_name = name;
 	hl->hl_list[pos].hf_value = value;
 	hl->hl_list[pos].hf_raw = raw;
+	hl->hl_list[pos].hf_dead = false;
 	hl->hl_count++;
 }
 
@@ -342,14 +351,70 @@ body_read(void *arg, unsigned char *buf, size_t len)
 	return (ssize_t)o;
 }
 
+/* Drop deleted fields and forget the deletion positions. */
+static void
+res_compact(struct result *res)
+{
+	struct hlist *hl = &res->res_hdrs;
+	size_t i, o = 0;
+
+	for (i = 0; i < hl->hl_count; i++) {
+		if (hl->hl_list[i].hf_dead) {
+			free(hl->hl_list[i].hf_name);
+			free(hl->hl_list[i].hf_value);
+			free(hl->hl_list[i].hf_raw);
+			continue;
+		}
+		hl->hl_list[o++] = hl->hl_list[i];
+	}
+	hl->hl_count = o;
+	free(res->res_del_name);
+	res->res_del_name = NULL;
+}
+
+/* Delete the index-th live field called name (1-based), as cleanup does. */
+static void
+res_delete(struct result *res, uint32_t index, const char *name)
+{
+	struct hlist *hl = &res->res_hdrs;
+	size_t i;
+
+	if (res->res_del_name == NULL || strcasecmp(res->res_del_name,
+	    name) != 0 || index >= res->res_del_last) {
+		res_compact(res);
+		res->res_del_name = xstrdup(name);
+		res->res_del_pos = realloc(res->res_del_pos,
+		    (hl->hl_count + 1) * sizeof(*res->res_del_pos));
+		if (res->res_del_pos == NULL) {
+			fprintf(stderr, "milterclient: out of memory\n");
+			exit(EX_IOERR_);
+		}
+		res->res_del_count = 0;
+		for (i = 0; i < hl->hl_count; i++)
+			if (strcasecmp(hl->hl_list[i].hf_name, name) == 0)
+				res->res_del_pos[res->res_del_count++] = i;
+	}
+	res->res_del_last = index;
+	if (index <= res->res_del_count)
+		hl->hl_list[res->res_del_pos[index - 1]].hf_dead = true;
+}
+
 /* mc_result_ops header callback: apply one request as Postfix's cleanup. */
 static int
 on_header(void *arg, char op, uint32_t index, const char *name,
     const char *value)
 {
-	struct hlist *hl = &((struct result *)arg)->res_hdrs;
+	struct result *res = arg;
+	struct hlist *hl = &res->res_hdrs;
 	size_t i, seen = 0;
 
+	if (index == 0 && op != 'h' && op != 'i')
+		index = 1;	/* sendmail compatibility, as Postfix */
+	if (op != 'h' && op != 'i' && *value == '\0') {
+		res_delete(res, index, name);
+		return 0;
+	}
+	res_compact(res);
 	if (op == 'h') {
 		hlist_insert(hl, hl->hl_count, xstrdup(name), xstrdup(value),
 		    NULL);
@@ -359,31 +424,19 @@ on_header(void *arg, char op, uint32_t index, const char *name,
 		hlist_insert(hl, index, xstrdup(name), xstrdup(value), NULL);
 		return 0;
 	}
-	if (index == 0)
-		index = 1;	/* sendmail compatibility, as Postfix */
 	for (i = 0; i < hl->hl_count; i++) {
 		struct hfield *f = &hl->hl_list[i];
 
 		if (strcasecmp(f->hf_name, name) != 0 || ++seen != index)
 			continue;
-		if (*value == '\0') {
-			free(f->hf_name);
-			free(f->hf_value);
-			free(f->hf_raw);
-			memmove(f, f + 1, (hl->hl_count - i - 1) * sizeof(*f));
-			hl->hl_count--;
-		} else {
-			free(f->hf_value);
-			free(f->hf_raw);
-			f->hf_value = xstrdup(value);
-			f->hf_raw = NULL;
-		}
+		free(f->hf_value);
+		free(f->hf_raw);
+		f->hf_value = xstrdup(value);
+		f->hf_raw = NULL;
 		return 0;
 	}
 	/* No such instance: Postfix turns a change into an addition. */
-	if (*value != '\0')
-		hlist_insert(hl, hl->hl_count, xstrdup(name), xstrdup(value),
-		    NULL);
+	hlist_insert(hl, hl->hl_count, xstrdup(name), xstrdup(value), NULL);
 	return 0;
 }
 
@@ -451,6 +504,8 @@ write_message(const struct message *msg, struct result *res, bool leadspc,
 	for (i = 0; i < res->res_hdrs.hl_count; i++) {
 		const struct hfield *f = &res->res_hdrs.hl_list[i];
 
+		if (f->hf_dead)
+			continue;
 		if (f->hf_raw != NULL) {
 			put_lines(out, f->hf_raw, eol);
 		} else {
@@ -564,6 +619,7 @@ run(const struct options *o, struct message *msg, struct result *res,
 	for (k = 0; k < o->o_count; k++) {
 		(void)snprintf(qid, sizeof(qid), o->o_count > 1 ? "%s%lu" :
 		    "%s", o->o_qid, k + 1);
+		res_compact(res);
 		hlist_clear(&res->res_hdrs);
 		hlist_copy(&res->res_hdrs, &msg->msg_hdrs);
 		res->res_replaced = false;
@@ -683,6 +739,8 @@ main(int argc, char **argv)
 		rc = EX_IOERR_;
 	if (res.res_body != NULL)
 		fclose(res.res_body);
+	res_compact(&res);
+	free(res.res_del_pos);
 	hlist_clear(&res.res_hdrs);
 	hlist_clear(&msg.msg_hdrs);
 	fclose(msg.msg_fp);
