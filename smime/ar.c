@@ -20,6 +20,8 @@
 #include "smime/verify_int.h"
 
 #define AR_FOLD		78	/* fold before this column */
+#define SIGNER_FOLD	78	/* X-SMIME-Signer lines, plain text */
+#define SIGNER_CUT	" ..."	/* appended to a capped signer text */
 #define AR_NAME		"Authentication-Results"
 #define SIGNER_NAME	"X-SMIME-Signer"
 
@@ -256,23 +258,58 @@ ar_utf8_len(unsigned char c)
 	return 1;
 }
 
-char *
-smime_rfc2047_encode(const char *text, size_t name_len)
+/*
+ * Fold printable ASCII text at its spaces ("a b" becomes "a\n b", which
+ * unfolds to the same text) so that no line passes SIGNER_FOLD columns;
+ * the first line starts after "Name: ".  NULL when a word is too long
+ * to fit a line (the caller encodes instead) or on allocation failure.
+ */
+static char *
+ar_fold_plain(const char *text, size_t name_len)
 {
 	struct ar_buf b;
-	const unsigned char *p = (const unsigned char *)text;
-	size_t len = strlen(text), i, take, cl, budget;
-	unsigned char enc[64];
-	bool plain = true;
+	const char *p = text, *sp;
+	size_t col = name_len + 2, wlen;
+	bool first = true;
 
 	memset(&b, 0, sizeof(b));
-	for (i = 0; i < len; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e)
-			plain = false;
-	if (plain) {
-		ar_put(&b, text, len);
-		return b.ab_failed ? (free(b.ab_text), NULL) : b.ab_text;
+	for (;;) {
+		sp = strchr(p, ' ');
+		wlen = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (!first && wlen > 0 && col + 1 + wlen > SIGNER_FOLD) {
+			ar_put(&b, "\n ", 2);
+			col = 1;
+		} else if (!first) {
+			ar_put(&b, " ", 1);
+			col++;
+		}
+		if (col + wlen > SIGNER_FOLD) {
+			free(b.ab_text);
+			return NULL;
+		}
+		ar_put(&b, p, wlen);
+		col += wlen;
+		first = false;
+		if (sp == NULL)
+			break;
+		p = sp + 1;
 	}
+	if (b.ab_failed || b.ab_text == NULL) {
+		free(b.ab_text);
+		return NULL;
+	}
+	return b.ab_text;
+}
+
+/* Encode text[0..len) as UTF-8 B encoded-words, one per line. */
+static char *
+ar_encode_words(const unsigned char *p, size_t len, size_t name_len)
+{
+	struct ar_buf b;
+	size_t i, take, cl, budget;
+	unsigned char enc[64];
+
+	memset(&b, 0, sizeof(b));
 	/*
 	 * "=?UTF-8?B?" + base64 + "?=" is 12 + 4 * ceil(n / 3) characters:
 	 * 45 bytes make a 72-character word.  The first word shares its
@@ -303,11 +340,52 @@ smime_rfc2047_encode(const char *text, size_t name_len)
 		ar_put(&b, "?=", 2);
 		budget = 45;
 	}
-	if (b.ab_failed) {
+	if (b.ab_failed || b.ab_text == NULL) {
 		free(b.ab_text);
 		return NULL;
 	}
 	return b.ab_text;
+}
+
+char *
+smime_rfc2047_encode(const char *text, size_t name_len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t len = strlen(text), i;
+	char *work, *out = NULL;
+	bool plain = true, cut = false;
+
+	/* Cap the text, never inside a UTF-8 sequence, and say so. */
+	if (len > SMIME_SIGNER_MAX) {
+		len = SMIME_SIGNER_MAX;
+		while (len > 0 && (p[len] & 0xc0) == 0x80)
+			len--;
+		cut = true;
+	}
+	if ((work = malloc(len + sizeof(SIGNER_CUT))) == NULL)
+		return NULL;
+	memcpy(work, text, len);
+	memcpy(work + len, SIGNER_CUT, sizeof(SIGNER_CUT));
+	if (cut)
+		len += sizeof(SIGNER_CUT) - 1;
+	else
+		work[len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)work[i] < 0x20 ||
+		    (unsigned char)work[i] > 0x7e)
+			plain = false;
+	/*
+	 * Plain text only when a reader cannot decode it into something
+	 * else: no "=?" (an encoded-word lookalike would display as the
+	 * text it encodes, e.g. a candidate's name), and foldable.
+	 */
+	if (plain && strstr(work, "=?") == NULL)
+		out = ar_fold_plain(work, name_len);
+	if (out == NULL)
+		out = ar_encode_words((const unsigned char *)work, len,
+		    name_len);
+	free(work);
+	return out;
 }
 
 /* X-SMIME-Protected for a pass over RFC 9788 protected header fields. */

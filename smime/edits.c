@@ -81,3 +81,52 @@ smime_edits_deletes(const struct smime_edits *ed, const char *name,
 			return true;
 	return false;
 }
+
+/* A field position with its name, for grouping by name. */
+struct ed_pos {
+	const char	*ep_name;
+	size_t		 ep_pos;
+};
+
+static int
+ed_pos_cmp(const void *a, const void *b)
+{
+	const struct ed_pos *x = a, *y = b;
+	int c = strcasecmp(x->ep_name, y->ep_name);
+
+	if (c != 0)
+		return c;
+	return x->ep_pos < y->ep_pos ? -1 : x->ep_pos > y->ep_pos;
+}
+
+smime_status
+smime_edits_delete_matching(struct smime_edits *ed,
+    const struct smime_headers *hs, bool (*match)(const char *name))
+{
+	struct ed_pos *all = NULL;
+	size_t i, n = 0, occ = 0;
+	smime_status ret = SMIME_NORESOURCE;
+
+	if (hs->hs_count == 0)
+		return SMIME_OK;
+	/* Every field takes part in the counting, matching or not. */
+	if ((all = calloc(hs->hs_count, sizeof(*all))) == NULL)
+		return SMIME_NORESOURCE;
+	for (i = 0; i < hs->hs_count; i++) {
+		all[n].ep_name = hs->hs_list[i].hdr_name;
+		all[n++].ep_pos = i;
+	}
+	qsort(all, n, sizeof(*all), ed_pos_cmp);
+	for (i = 0; i < n; i++) {
+		occ = i > 0 && strcasecmp(all[i - 1].ep_name,
+		    all[i].ep_name) == 0 ? occ + 1 : 1;
+		if (match(all[i].ep_name) &&
+		    (ret = smime_edits_delete(ed, all[i].ep_name, occ)) !=
+		    SMIME_OK)
+			goto out;
+	}
+	ret = SMIME_OK;
+out:
+	free(all);
+	return ret;
+}

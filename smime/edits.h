@@ -49,6 +49,13 @@ smime_status smime_edits_delete(struct smime_edits *ed, const char *name,
 smime_status smime_edits_delete_all(struct smime_edits *ed,
     const struct smime_headers *hs, const char *name);
 
+/*
+ * Queue deletion of every field of hs whose name match() accepts, each
+ * once, with the right occurrence indices; O(n log n) in the fields.
+ */
+smime_status smime_edits_delete_matching(struct smime_edits *ed,
+    const struct smime_headers *hs, bool (*match)(const char *name));
+
 /* True when the index-th field called name is queued for deletion. */
 bool smime_edits_deletes(const struct smime_edits *ed, const char *name,
     size_t index);

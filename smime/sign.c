@@ -250,22 +250,25 @@ sign_puts(struct smime_spool *out, const char *s, struct smime_err *err)
 	return smime_spool_write(out, s, strlen(s), err);
 }
 
+/* Fields the signed entity takes over: Content-* and MIME-Version. */
+static bool
+sign_replaced_field(const char *name)
+{
+	return smime_signent_is_content_field(name) ||
+	    smime_mime_strcasecmp(name, "MIME-Version") == 0;
+}
+
 /* Queue the header changes: Content-* and MIME-Version out, ours in. */
 static smime_status
 sign_header_edits(const struct smime_headers *hdrs, const char *micalg,
     const char *bnd, struct smime_edits *edits)
 {
 	char ct[256];
-	size_t i;
 	smime_status ret = SMIME_OK;
 
-	for (i = 0; i < hdrs->hs_count && ret == SMIME_OK; i++)
-		if (smime_signent_is_content_field(hdrs->hs_list[i].hdr_name) ||
-		    smime_mime_strcasecmp(hdrs->hs_list[i].hdr_name,
-		    "MIME-Version") == 0)
-			ret = smime_edits_delete_all(edits, hdrs,
-			    hdrs->hs_list[i].hdr_name);
-	if (ret != SMIME_OK)
+	/* Each field once, in O(n log n) however many there are. */
+	if ((ret = smime_edits_delete_matching(edits, hdrs,
+	    sign_replaced_field)) != SMIME_OK)
 		return ret;
 	/* Folded with LF + TAB, the form smfi_addheader() expects. */
 	snprintf(ct, sizeof(ct), "multipart/signed;\n\t"

@@ -58,12 +58,18 @@ char *smime_ar_format(const char *authserv_id,
  */
 bool smime_ar_is_ours(const char *value, const char *authserv_id);
 
+/* Bytes of signer text (UTF-8) kept in X-SMIME-Signer; " ..." marks a cut. */
+#define SMIME_SIGNER_MAX	512
+
 /*
- * Encode UTF-8 text as an unstructured header value: unchanged when it
- * is printable ASCII, else RFC 2047 B encoded words of at most 75
- * characters that never split a character, folded with "\n\t" so that
- * no line passes 76 columns after a field name of name_len (at most 58)
- * characters.
+ * Encode UTF-8 text as an unstructured header value (RFC 5322 2.2.1,
+ * RFC 2047) after capping it at SMIME_SIGNER_MAX bytes: printable ASCII
+ * without "=?" stays plain, folded at its spaces ("\n ") so that no line
+ * passes 78 columns after a field name of name_len characters; anything
+ * else (non-ASCII, control characters, an "=?" that a reader would
+ * decode as an encoded-word, a word too long to fold) becomes RFC 2047
+ * B encoded-words of at most 75 characters that never split a
+ * character, folded with "\n\t" within 76 columns.
  * Caller frees; NULL on allocation failure.
  */
 char *smime_rfc2047_encode(const char *text, size_t name_len);

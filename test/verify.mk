@@ -42,5 +42,6 @@ else
 EXTRA_DIST += test/verify/gmime_parts.c
 endif
 # Hostile CMS SignedData: counts bounded before OpenSSL (issue 10 case 7).
-TESTS += test/verify/cmslimits.sh
-EXTRA_DIST += test/verify/cmslimits.sh test/verify/hostile_cms.py
+TESTS += test/verify/cmslimits.sh test/verify/signerhdr.sh
+EXTRA_DIST += test/verify/cmslimits.sh test/verify/hostile_cms.py \
+	test/verify/signerhdr.sh

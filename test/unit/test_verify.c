@@ -203,6 +203,52 @@ START_TEST(rfc2047_japanese_words)
 }
 END_TEST
 
+/* An encoded-word lookalike is encoded, so it displays as itself. */
+START_TEST(rfc2047_lookalike_encoded)
+{
+	char *enc = smime_rfc2047_encode("CN==?UTF-8?B?5bGx55Sw5aSq6YOO?=",
+	    14);
+
+	ck_assert_ptr_nonnull(enc);
+	ck_assert(strncmp(enc, "=?UTF-8?B?", 10) == 0);
+	free(enc);
+	check_2047("CN==?UTF-8?B?5bGx55Sw5aSq6YOO?=, O=Attacker", 14);
+	check_2047("CN=a=?b", 14);
+}
+END_TEST
+
+/* Long ASCII folds at its spaces within 78 columns and unfolds back. */
+START_TEST(rfc2047_plain_folded_and_capped)
+{
+	char text[2048], *enc, *p, *q;
+	size_t i, col;
+
+	text[0] = '\0';
+	for (i = 0; i < 60; i++)
+		strcat(text, "OU=Division ");
+	strcat(text, "end");
+	enc = smime_rfc2047_encode(text, 14);
+	ck_assert_ptr_nonnull(enc);
+	for (p = enc, col = 16; *p != '\0'; p++, col++) {
+		if (*p == '\n') {
+			ck_assert_uint_le(col, 78);
+			ck_assert(p[1] == ' ');
+			col = 0;
+		}
+	}
+	ck_assert_uint_le(col, 78);
+	/* Unfolded: a prefix of the text, cut at 512 bytes, marked. */
+	for (p = q = enc; *p != '\0'; p++)
+		if (*p != '\n')
+			*q++ = *p;
+	*q = '\0';
+	ck_assert_uint_le(strlen(enc), SMIME_SIGNER_MAX + 4);
+	ck_assert(strcmp(enc + strlen(enc) - 4, " ...") == 0);
+	ck_assert(strncmp(enc, text, strlen(enc) - 4) == 0);
+	free(enc);
+}
+END_TEST
+
 START_TEST(edits_delete_ours_and_signers)
 {
 	struct smime_headers hs;
@@ -327,6 +373,8 @@ main(void)
 	    (int)(sizeof(ours_cases) / sizeof(ours_cases[0])));
 	tcase_add_test(tc, rfc2047_plain_ascii_untouched);
 	tcase_add_test(tc, rfc2047_japanese_words);
+	tcase_add_test(tc, rfc2047_lookalike_encoded);
+	tcase_add_test(tc, rfc2047_plain_folded_and_capped);
 	tcase_add_test(tc, edits_delete_ours_and_signers);
 	tcase_add_test(tc, result_names);
 	tcase_add_test(tc, signed_multipart_content_range);
