@@ -17,3 +17,6 @@ EXTRA_DIST += $(INTEGRATION_TESTS) $(INTEGRATION_LIBS)
 # issue 7: kill -9 the milter in the middle of 1,000 messages through Postfix
 TESTS += test/integration/postfix-kill.sh
 EXTRA_DIST += test/integration/postfix-kill.sh test/integration/submit-batch.py
+# issue 21: beside Debian's OpenDKIM, both milter orders, shared authserv-id
+TESTS += test/integration/postfix-opendkim.sh
+EXTRA_DIST += test/integration/postfix-opendkim.sh
