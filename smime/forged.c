@@ -252,8 +252,9 @@ smime_ar_classify(const char *value, const char *authserv_id)
 	if (!ok)
 		return fg_lax_ours(value, authserv_id) ? SMIME_AR_OURS_BAD :
 		    SMIME_AR_OTHER;
-	if (!ours)
-		return SMIME_AR_OTHER;
+	if (!ours)	/* "mx".example or a spaced id: read loosely too */
+		return fg_lax_ours(value, authserv_id) ? SMIME_AR_OURS_BAD :
+		    SMIME_AR_OTHER;
 	/* [CFWS authres-version] */
 	if ((p = fg_cfws(p)) == NULL)
 		return SMIME_AR_OURS_BAD;

@@ -39,9 +39,10 @@ enum smime_ar_claim {
  * Parse an Authentication-Results value (RFC 8601 2.2: authserv-id,
  * optional version, "none" or resinfos; comments, quoted-strings and
  * folding anywhere CFWS may be) and classify it against authserv_id
- * (ASCII case-insensitive).  A value whose authserv-id cannot be read
- * strictly but whose text before the first ';' is ours after removing
- * comments, quotes and blanks counts as ours.  Linear in the value.
+ * (ASCII case-insensitive).  A value whose text before the first ';' is
+ * ours after removing comments, quotes and blanks counts as ours even when
+ * its authserv-id does not parse or reads differently ("mx".example), and
+ * is then unparsable (SMIME_AR_OURS_BAD).  Linear in the value.
  */
 enum smime_ar_claim smime_ar_classify(const char *value,
     const char *authserv_id);

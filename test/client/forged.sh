@@ -67,6 +67,9 @@ DROP mx.test;
 DROP mx.test
 DROP (x)mx.test(y); spf=pass smtp.mailfrom=a@example.jp; smime = pass
 DROP mx.test; spf=pass smtp.mailfrom="a;b"@example.jp; smime=pass
+DROP "mx".test; dkim=pass
+DROP mx. test; smime=pass
+DROP mx.test;dkim=pass;;smime=pass
 KEEP mx.test; dkim=pass (2048-bit key; unprotected) header.d=example.jp header.i=@example.jp header.a=rsa-sha256 header.s=sel header.b=Ab/+cd12
 KEEP mx.test; dkim=pass header.d=example.jp; spf=pass smtp.mailfrom=a@example.jp; dmarc=pass (p=none dis=none) header.from=example.jp
 KEEP mx.test (comment); arc=none
