@@ -72,18 +72,30 @@ fg_quoted(const char **pp)
 	return true;
 }
 
-/* A value (RFC 2045 token or quoted-string), read laxly; false: none. */
+/*
+ * A value (RFC 2045 token or quoted-string, or local-part@domain with a
+ * quoted local-part), read laxly: quoted-strings and runs of printable
+ * non-separator bytes, concatenated.  False when empty or a quote is not
+ * closed.
+ */
 static bool
 fg_value(const char **pp)
 {
 	const char *p = *pp;
 	unsigned char c;
 
-	if (*p == '"')
-		return fg_quoted(pp);
-	while ((c = (unsigned char)*p) != '\0' && c > 0x20 && c != 0x7f &&
-	    c != ';' && c != '(' && c != ')' && c != '"')
+	for (;;) {
+		if (*p == '"') {
+			if (!fg_quoted(&p))
+				return false;
+			continue;
+		}
+		c = (unsigned char)*p;
+		if (c == '\0' || c <= 0x20 || c == 0x7f || c == ';' ||
+		    c == '(' || c == ')')
+			break;
 		p++;
+	}
 	if (p == *pp)
 		return false;
 	*pp = p;

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "smime/mime.h"
+#include "smime/forged.h"
 #include "smime/verify_int.h"
 
 /* Unfold "\n\t" back to the single space it replaced. */
@@ -125,6 +126,48 @@ START_TEST(ar_authserv_id_match)
 
 	ck_assert_msg(smime_ar_is_ours(c->oc_value, "mx.example.net") ==
 	    c->oc_ours, "%s", c->oc_value);
+}
+END_TEST
+
+/* RFC 8601 classification of A-R values (smime/forged.c). */
+struct claim_case {
+	const char		*cc_value;
+	enum smime_ar_claim	 cc_claim;
+};
+
+static const struct claim_case claim_cases[] = {
+	{ "mx.example.net; smime=pass", SMIME_AR_OURS_SMIME },
+	{ "MX.Example.NET; SMIME/1 = fail (x) header.from=a@b.example",
+	  SMIME_AR_OURS_SMIME },
+	{ "mx.example.net; dkim=pass header.d=a.example; smime=none",
+	  SMIME_AR_OURS_SMIME },
+	{ "mx.example.net; dkim=pass (1024-bit key; ok) header.b=Ab/+x1",
+	  SMIME_AR_OURS },
+	{ "mx.example.net 1; spf=pass smtp.mailfrom=\"a b\"@c.example",
+	  SMIME_AR_OURS },
+	{ "mx.example.net; dkim=neutral reason=\"x; y\"", SMIME_AR_OURS },
+	{ "mx.example.net; none", SMIME_AR_OURS },
+	{ "mx.example.net (c) ; none (c)", SMIME_AR_OURS },
+	{ "mx.example.net", SMIME_AR_OURS_BAD },
+	{ "mx.example.net;", SMIME_AR_OURS_BAD },
+	{ "mx.example.net; dkim", SMIME_AR_OURS_BAD },
+	{ "mx.example.net; dkim=pass (open", SMIME_AR_OURS_BAD },
+	{ "mx.example.net smime=pass", SMIME_AR_OURS_BAD },
+	{ "mx.example.net; none; smime=pass", SMIME_AR_OURS_BAD },
+	{ "\"mx\".example.net; dkim=pass", SMIME_AR_OURS_BAD },
+	{ "mx.example.net; dkim=pass foo=bar", SMIME_AR_OURS_BAD },
+	{ "other.example; smime=pass", SMIME_AR_OTHER },
+	{ "mx.example.net.evil; smime=pass", SMIME_AR_OTHER },
+	{ "", SMIME_AR_OTHER },
+};
+
+START_TEST(ar_classify)
+{
+	const struct claim_case *c = &claim_cases[_i];
+
+	ck_assert_msg(smime_ar_classify(c->cc_value, "mx.example.net") ==
+	    c->cc_claim, "%s: %d", c->cc_value,
+	    (int)smime_ar_classify(c->cc_value, "mx.example.net"));
 }
 END_TEST
 
@@ -371,6 +414,8 @@ main(void)
 	tcase_add_test(tc, ar_properties_quoting_and_folding);
 	tcase_add_loop_test(tc, ar_authserv_id_match, 0,
 	    (int)(sizeof(ours_cases) / sizeof(ours_cases[0])));
+	tcase_add_loop_test(tc, ar_classify, 0,
+	    (int)(sizeof(claim_cases) / sizeof(claim_cases[0])));
 	tcase_add_test(tc, rfc2047_plain_ascii_untouched);
 	tcase_add_test(tc, rfc2047_japanese_words);
 	tcase_add_test(tc, rfc2047_lookalike_encoded);
