@@ -7,7 +7,8 @@
 # get smime=permerror with the limit named, costing under a second of CPU,
 # through -t and through the daemon over the milter protocol; the daemon
 # must stay up and still pass the genuine message (also in a BER
-# indefinite-length re-encoding) afterwards.
+# indefinite-length re-encoding) afterwards.  The attached (opaque
+# application/pkcs7-mime) form gets the same limits.
 set -u
 . "${top_srcdir:-.}/test/client/common.sh"
 PYTHON=${PYTHON:-python3}
@@ -45,6 +46,30 @@ mkmsg() {
 	  base64 -w 76 "$1"
 	  printf -- '--sig-b--\n'; } > "$2"
 }
+
+# The same signature attached (opaque application/pkcs7-mime), which takes
+# the streaming path of smime/vopaque.c.
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nvote on Sunday\r\n' \
+    > "$tmp/content-opaque.txt"
+"$OPENSSL" cms -sign -binary -nodetach -in "$tmp/content-opaque.txt" \
+    -signer "$pki/taro.crt" -inkey "$pki/taro.key" -certfile "$pki/chain.pem" \
+    -outform DER -out "$tmp/opaque.der" || { echo "FAIL: openssl cms -sign -nodetach"; exit 1; }
+mkopaque() {
+	{ printf 'From: Taro <taro@example.jp>\nTo: voter@example.net\n'
+	  printf 'Subject: limits\nMIME-Version: 1.0\n'
+	  printf 'Content-Type: application/pkcs7-mime; smime-type=signed-data; name=smime.p7m\n'
+	  printf 'Content-Transfer-Encoding: base64\n\n'
+	  base64 -w 76 "$1"; } > "$2"
+}
+mkopaque "$tmp/opaque.der" "$tmp/opaque-good.eml"
+opaque_cases="digestalgs:60000:too many digestAlgorithms
+signers:200:too many SignerInfos
+certs:500:too many certificates"
+printf '%s\n' "$opaque_cases" | while IFS=: read -r kind n reason; do
+	$hostile "$tmp/opaque.der" "$tmp/opaque-$kind.der" "$kind" "$n" &&
+	    mkopaque "$tmp/opaque-$kind.der" "$tmp/opaque-$kind.eml" ||
+	    echo "FAIL: hostile_cms.py opaque $kind $n"
+done
 
 # case NAME KIND N REASON: REASON is a fixed string of the A-R comment.
 cases="digestalgs:60000:too many digestAlgorithms
@@ -130,6 +155,28 @@ printf '%s\n' "$cases" | {
 		else
 			echo "FAIL: milter $kind x$n cost $before..$after s CPU"; f=1
 		fi
+	done
+	exit $f
+} || fail=1
+# Opaque signed-data: the same limits on the streaming path.
+"$milter" -c "$conf" -t "$tmp/opaque-good.eml" > "$tmp/opaque-good.t.out" 2>&1
+check_one "-t opaque good" "$tmp/opaque-good.t.out" pass ""
+printf '%s\n' "$opaque_cases" | {
+	f=0
+	while IFS=: read -r kind n reason; do
+		timeout 60 "$milter" -c "$conf" -t "$tmp/opaque-$kind.eml" \
+		    > "$tmp/opaque-$kind.t.out" 2>&1 ||
+		    { echo "FAIL: -t opaque $kind: exit $?"; f=1; continue; }
+		mc -C 192.0.2.1 -q "O$kind" "$tmp/opaque-$kind.eml" \
+		    > "$tmp/opaque-$kind.m.out" 2>&1 ||
+		    { echo "FAIL: milter opaque $kind: exit $?"; f=1; continue; }
+		for w in t m; do
+			case $(ar "$tmp/opaque-$kind.$w.out") in
+			*"smime=permerror ($reason)"*)
+				echo "ok: $w opaque $kind x$n -> permerror ($reason)" ;;
+			*) echo "FAIL: $w opaque $kind: $(ar "$tmp/opaque-$kind.$w.out")"; f=1 ;;
+			esac
+		done
 	done
 	exit $f
 } || fail=1
