@@ -4,9 +4,11 @@
  *
  * Input: the signature's DER.  The target checks it with
  * smime_cms_check(), then wraps it (base64) with a fixed signed text into
- * a message from taro@example.jp and runs smime_verify_message() with the
- * test PKI of $FUZZ_PKI trusted, so seeds signed over FZ_CONTENT (see
- * run.sh) reach every signer check.
+ * a multipart/signed message from taro@example.jp (even input sizes) or
+ * as an opaque application/pkcs7-mime body (odd sizes, the streaming
+ * path of smime/vopaque.c) and runs smime_verify_message() with the test
+ * PKI of $FUZZ_PKI trusted, so seeds signed over FZ_CONTENT (see run.sh)
+ * reach every signer check.
  *
  * A custom mutator keeps inputs structured: it parses the TLV tree and
  * duplicates (up to thousands of times), deletes, swaps or splices
@@ -454,6 +456,36 @@ fz_wrap(const uint8_t *der, size_t size, size_t *len)
 	return msg;
 }
 
+/* The same DER as an opaque application/pkcs7-mime message. */
+static char *
+fz_wrap_opaque(const uint8_t *der, size_t size, size_t *len)
+{
+	static const char head[] =
+	    "From: Taro <taro@example.jp>\nTo: voter@example.net\n"
+	    "Subject: fuzz\nMIME-Version: 1.0\n"
+	    "Content-Type: application/pkcs7-mime; smime-type=signed-data;"
+	    " name=smime.p7m\nContent-Transfer-Encoding: base64\n\n";
+	size_t b64 = 4 * ((size + 2) / 3), lines = b64 / 76 + 1, i, o;
+	unsigned char enc[80];
+	char *msg;
+
+	*len = 0;
+	if ((msg = malloc(sizeof(head) + b64 + lines + 1)) == NULL)
+		return NULL;
+	o = (size_t)sprintf(msg, "%s", head);
+	for (i = 0; i < size; i += 57) {
+		int n = EVP_EncodeBlock(enc, der + i,
+		    (int)(size - i < 57 ? size - i : 57));
+
+		memcpy(msg + o, enc, (size_t)n);
+		o += (size_t)n;
+		msg[o++] = '\n';
+	}
+	msg[o] = '\0';
+	*len = o;
+	return msg;
+}
+
 /* OpenSSL's own counts must respect what the walker let through. */
 static void
 fz_check_counts(const uint8_t *data, size_t size)
@@ -515,7 +547,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("check without a reason", NULL);
 	if (v == SMIME_CMS_WITHIN)
 		fz_check_counts(data, size);
-	if ((msg = fz_wrap(data, size, &len)) == NULL)
+	/* Odd sizes go the opaque (attached, streamed) way, even sizes as
+	 * the signature part of a multipart/signed. */
+	if ((msg = size % 2 ? fz_wrap_opaque(data, size, &len) :
+	    fz_wrap(data, size, &len)) == NULL)
 		return 0;
 	if (fz_message((const uint8_t *)msg, len, &hs, &body) != 0) {
 		free(msg);
@@ -526,7 +561,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((unsigned int)st >= SMIME_STATUS_COUNT)
 		fz_fail("status out of range", NULL);
 	fz_check_edits(&ed);
-	if (st == SMIME_OK && v == SMIME_CMS_OVER &&
+	/* Detached: over a limit is always permerror.  (Opaque input
+	 * without encapsulated content is malformed before it is counted.) */
+	if (size % 2 == 0 && st == SMIME_OK && v == SMIME_CMS_OVER &&
 	    worst != SMIME_RESULT_PERMERROR)
 		fz_fail("signature over a limit without permerror",
 		    smime_result_name(worst));

@@ -40,9 +40,12 @@ libs="$(pkg-config --libs libcrypto libconfig) -lpthread"
 # so that each target links only what it uses.
 echo "run.sh: building the library with $CLANG"
 objs=
+# A changed header (a struct layout) must rebuild every object, or old and
+# new layouts get linked together.
+newest_h=$(ls -t "$top_srcdir"/smime/*.h "$top_srcdir"/conf/*.h "$here"/*.h | head -n 1)
 for src in "$top_srcdir"/smime/*.c "$top_srcdir"/conf/*.c "$here/fuzz_msg.c"; do
 	obj=$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o
-	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ]; then
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ]; then
 		$CLANG $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$obj" ||
 			{ echo "run.sh: cannot compile $src"; exit 1; }
 	fi
