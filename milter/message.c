@@ -390,7 +390,7 @@ smf_msg_eom(struct smf_msg *msg)
 	 * an error mapped to accept), fields that could pass for our
 	 * results never leave with the message (forged.h).
 	 */
-	n = msg->msg_forged.fg_ar_count + msg->msg_forged.fg_signer_count;
+	n = smime_forged_count(&msg->msg_forged);
 	if (smime_forged_edits(&msg->msg_forged, &msg->msg_edits) !=
 	    SMIME_OK) {
 		smime_edits_clear(&msg->msg_edits);
@@ -402,8 +402,12 @@ smf_msg_eom(struct smf_msg *msg)
 	}
 	if (n > 0)
 		smf_log(LOG_INFO, msg->msg_qid, "removing %zu header field(s) "
-		    "that could pass for our results (%zu %s, %zu %s)", n,
-		    msg->msg_forged.fg_ar_count, SMIME_AR_NAME,
-		    msg->msg_forged.fg_signer_count, SMIME_SIGNER_NAME);
+		    "that could pass for our results (%zu %s, %zu %s, %zu %s)",
+		    n, msg->msg_forged.fg_name[SMIME_FORGED_AR].fn_count,
+		    SMIME_AR_NAME,
+		    msg->msg_forged.fg_name[SMIME_FORGED_SIGNER].fn_count,
+		    SMIME_SIGNER_NAME,
+		    msg->msg_forged.fg_name[SMIME_FORGED_PROTECTED].fn_count,
+		    SMIME_PROTECTED_NAME);
 	return verdict;
 }

@@ -421,9 +421,7 @@ smime_ar_edits(const char *authserv_id, bool signer_header,
 		    hdrs->hs_list[i].hdr_value, authserv_id, false)) !=
 		    SMIME_OK)
 			goto out;
-	if ((ret = smime_forged_edits(&fg, edits)) != SMIME_OK ||
-	    (ret = smime_edits_delete_all(edits, hdrs,
-	    SMIME_HP_MARKER)) != SMIME_OK)
+	if ((ret = smime_forged_edits(&fg, edits)) != SMIME_OK)
 		goto out;
 	ret = SMIME_NORESOURCE;
 	if ((ar = smime_ar_format(authserv_id, l)) == NULL)

@@ -290,13 +290,19 @@ fg_name_is(const char *name, const char *want)
 	return *name == '\0';
 }
 
+/* The names we track, in the order of the SMIME_FORGED_* indices. */
+static const char *const fg_names[SMIME_FORGED_NNAMES] = {
+	SMIME_AR_NAME, SMIME_SIGNER_NAME, SMIME_PROTECTED_NAME
+};
+
 bool
 smime_forged_field(const char *name, const char *value,
     const char *authserv_id, bool remove_all)
 {
 	enum smime_ar_claim c;
 
-	if (fg_name_is(name, SMIME_SIGNER_NAME))
+	if (fg_name_is(name, SMIME_SIGNER_NAME) ||
+	    fg_name_is(name, SMIME_PROTECTED_NAME))
 		return true;
 	if (!fg_name_is(name, SMIME_AR_NAME))
 		return false;
@@ -316,60 +322,64 @@ smime_forged_init(struct smime_forged *fg)
 void
 smime_forged_clear(struct smime_forged *fg)
 {
+	size_t i;
+
 	if (fg == NULL)
 		return;
-	free(fg->fg_ar);
-	free(fg->fg_signer);
+	for (i = 0; i < SMIME_FORGED_NNAMES; i++)
+		free(fg->fg_name[i].fn_remove);
 	smime_forged_init(fg);
 }
 
-/* Append index to a growing array. */
-static smime_status
-fg_push(size_t **list, size_t *count, size_t *alloc, size_t index)
+size_t
+smime_forged_count(const struct smime_forged *fg)
 {
-	size_t *n;
+	size_t i, n = 0;
 
-	if (*count == *alloc) {
-		size_t want = *alloc == 0 ? 8 : *alloc * 2;
-
-		if ((n = reallocarray(*list, want, sizeof(**list))) == NULL)
-			return SMIME_NORESOURCE;
-		*list = n;
-		*alloc = want;
-	}
-	(*list)[(*count)++] = index;
-	return SMIME_OK;
+	for (i = 0; i < SMIME_FORGED_NNAMES; i++)
+		n += fg->fg_name[i].fn_count;
+	return n;
 }
 
 smime_status
 smime_forged_see(struct smime_forged *fg, const char *name,
     const char *value, const char *authserv_id, bool remove_all)
 {
-	if (fg_name_is(name, SMIME_SIGNER_NAME))
-		return fg_push(&fg->fg_signer, &fg->fg_signer_count,
-		    &fg->fg_signer_alloc, ++fg->fg_nsigner);
-	if (!fg_name_is(name, SMIME_AR_NAME))
+	struct smime_forged_name *fn;
+	size_t i, *grown;
+
+	for (i = 0; i < SMIME_FORGED_NNAMES; i++)
+		if (fg_name_is(name, fg_names[i]))
+			break;
+	if (i == SMIME_FORGED_NNAMES)
 		return SMIME_OK;
-	fg->fg_nar++;
+	fn = &fg->fg_name[i];
+	fn->fn_seen++;
 	if (!smime_forged_field(name, value, authserv_id, remove_all))
 		return SMIME_OK;
-	return fg_push(&fg->fg_ar, &fg->fg_ar_count, &fg->fg_ar_alloc,
-	    fg->fg_nar);
+	if (fn->fn_count == fn->fn_alloc) {
+		size_t want = fn->fn_alloc == 0 ? 8 : fn->fn_alloc * 2;
+
+		if ((grown = reallocarray(fn->fn_remove, want,
+		    sizeof(*grown))) == NULL)
+			return SMIME_NORESOURCE;
+		fn->fn_remove = grown;
+		fn->fn_alloc = want;
+	}
+	fn->fn_remove[fn->fn_count++] = fn->fn_seen;
+	return SMIME_OK;
 }
 
 smime_status
 smime_forged_edits(const struct smime_forged *fg, struct smime_edits *ed)
 {
 	smime_status ret;
-	size_t i;
+	size_t i, k;
 
-	for (i = 0; i < fg->fg_ar_count; i++)
-		if ((ret = smime_edits_delete(ed, SMIME_AR_NAME,
-		    fg->fg_ar[i])) != SMIME_OK)
-			return ret;
-	for (i = 0; i < fg->fg_signer_count; i++)
-		if ((ret = smime_edits_delete(ed, SMIME_SIGNER_NAME,
-		    fg->fg_signer[i])) != SMIME_OK)
-			return ret;
+	for (i = 0; i < SMIME_FORGED_NNAMES; i++)
+		for (k = 0; k < fg->fg_name[i].fn_count; k++)
+			if ((ret = smime_edits_delete(ed, fg_names[i],
+			    fg->fg_name[i].fn_remove[k])) != SMIME_OK)
+				return ret;
 	return SMIME_OK;
 }

@@ -4,7 +4,8 @@
  *
  * The rule, on every path (signed, unsigned, verify off, over the header
  * limit):
- *  - every X-SMIME-Signer field (only we write it);
+ *  - every X-SMIME-Signer and X-SMIME-Protected field (only we write
+ *    them);
  *  - every Authentication-Results field whose authserv-id is ours and
  *    that reports an "smime" result, or that cannot be parsed as
  *    RFC 8601 at all (what it claims is unknowable);
@@ -26,6 +27,7 @@
 
 #define SMIME_AR_NAME		"Authentication-Results"
 #define SMIME_SIGNER_NAME	"X-SMIME-Signer"
+#define SMIME_PROTECTED_NAME	"X-SMIME-Protected"	/* = SMIME_HP_MARKER */
 
 /* What an Authentication-Results value says about authserv_id. */
 enum smime_ar_claim {
@@ -60,16 +62,22 @@ bool smime_forged_field(const char *name, const char *value,
  * value may be NULL when it could not be kept, which removes the field
  * when its name is one of ours.
  */
-struct smime_forged {
-	size_t	 fg_nar;	/* Authentication-Results fields seen */
-	size_t	 fg_nsigner;	/* X-SMIME-Signer fields seen */
-	size_t	*fg_ar;		/* indices to remove */
-	size_t	 fg_ar_count;
-	size_t	 fg_ar_alloc;
-	size_t	*fg_signer;
-	size_t	 fg_signer_count;
-	size_t	 fg_signer_alloc;
+struct smime_forged_name {
+	size_t	 fn_seen;	/* fields of this name so far */
+	size_t	*fn_remove;	/* their indices to remove */
+	size_t	 fn_count;
+	size_t	 fn_alloc;
 };
+
+enum { SMIME_FORGED_AR, SMIME_FORGED_SIGNER, SMIME_FORGED_PROTECTED,
+	SMIME_FORGED_NNAMES };
+
+struct smime_forged {
+	struct smime_forged_name fg_name[SMIME_FORGED_NNAMES];
+};
+
+/* Number of fields queued for removal. */
+size_t smime_forged_count(const struct smime_forged *fg);
 
 /* Initialise empty (no allocation). */
 void smime_forged_init(struct smime_forged *fg);

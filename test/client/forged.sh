@@ -3,8 +3,8 @@
 # path, through the daemon (milter protocol) and -t (issue 10 case 5,
 # issue 21):
 #  (a) submission: a message we sign, and one we do not sign (login not
-#      allowed), carrying forged A-R "mx.test; smime=pass" and
-#      X-SMIME-Signer: both removed;
+#      allowed), carrying forged A-R "mx.test; smime=pass", X-SMIME-Signer
+#      and X-SMIME-Protected: all removed;
 #  (b) inbound with the forged fields after 1.1 MB of filler header (over
 #      max_header_bytes): removed, our smime=none added;
 #  (c) verify off (mode "s"), inbound: removed;
@@ -36,6 +36,7 @@ daemon_cpu() {
 
 forged='Authentication-Results: mx.test; smime=pass header.from=taro@example.jp
 X-SMIME-Signer: =?UTF-8?B?5bGx55Sw5aSq6YOO?=
+X-SMIME-Protected: From, Subject
 '
 body='Content-Type: text/plain; charset=us-ascii
 
@@ -103,8 +104,9 @@ check_gone() {
 	[ -s "$2" ] || { bad "$1: no output"; return 1; }
 	n_ar=$(fields "$2" Authentication-Results | grep -c 'smime=pass')
 	n_signer=$(count "$2" X-SMIME-Signer)
-	if [ "$n_ar" != 0 ] || [ "$n_signer" != 0 ]; then
-		bad "$1: forged fields left ($n_ar A-R with smime=pass, $n_signer X-SMIME-Signer)"
+	n_prot=$(count "$2" X-SMIME-Protected)
+	if [ "$n_ar" != 0 ] || [ "$n_signer" != 0 ] || [ "$n_prot" != 0 ]; then
+		bad "$1: forged fields left ($n_ar A-R with smime=pass, $n_signer X-SMIME-Signer, $n_prot X-SMIME-Protected)"
 		return 1
 	fi
 	if [ "${3:-}" = signed ] && ! is_signed "$2"; then
