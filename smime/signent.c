@@ -665,6 +665,17 @@ ent_keep_nested_smime(struct ent *en, const struct smime_mime_part *part)
  * Write one entity.  hdrs is the top-level header for the root, NULL
  * below it.  Multipart preamble and epilogue are left out: Outlook calls
  * a signature whose signed part carries an epilogue altered.
+ *
+ * Every multipart we write ends with its close delimiter followed by
+ * CRLF ("--b--" CRLF), at any depth, so the signed root ends in CRLF and
+ * the wire shows a blank line before the outer "--boundary": the layout
+ * Thunderbird, Outlook and JavaMail write.  OpenSSL, gpgsm and NSS hash
+ * the bytes between the outer delimiters as they are, so any layout
+ * verifies there; BouncyCastle (SMIMEUtil.outputBodyPart) rebuilds a
+ * multipart entity from its parsed parts and writes that CRLF after the
+ * close delimiter, so an entity ending exactly at "--b--" fails its
+ * message-digest check in every Java client and gateway.  The CRLF is
+ * the empty epilogue RFC 2046 §5.1.1 allows; readers ignore it.
  */
 static void
 ent_part(struct ent *en, const struct smime_mime_part *part,
@@ -694,6 +705,7 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 		ent_puts(en, "--");
 		ent_puts(en, bnd);
 		ent_puts(en, "--");
+		ent_puts(en, "\r\n");	/* see ent_part() */
 	} else if (part->mp_nchildren == 1) {	/* message/rfc822 */
 		ent_header(en, part, hdrs, cte7);
 		ent_part(en, part->mp_children[0], NULL);

@@ -20,8 +20,9 @@
  * epilogues dropped; everything else byte-identical up to CRLF.  With hp
  * (RFC 9788 header protection, NULL: none) the root's Content-Type gets
  * hp="clear" and the fields of hp (7-bit, from smime_hp_fields()) follow
- * its Content-* fields.  The
- * entity ends without a trailing line break of its own.  Returns SMIME_OK,
+ * its Content-* fields.  A multipart entity ends with its close delimiter
+ * and CRLF (what BouncyCastle hashes, see signent.c), a leaf without a
+ * line break of its own.  Returns SMIME_OK,
  * SMIME_TEMPFAIL (spool I/O), SMIME_NORESOURCE or SMIME_UNSUPPORTED (a leaf
  * in an unknown transfer encoding that is not 7-bit clean), err set.
  */

@@ -2,10 +2,15 @@
 # sign.sh - sign the corpus in test/data/sign with test/unit/sign_tool and
 # check every result with independent implementations: openssl cms
 # -verify (and that the bytes it verified are the expected entity), gpgsm
-# --verify, and Python's email package (test/sign_check.py: structure,
-# micalg, 7-bit, line lengths, decoded leaves equal the original's).
+# --verify, NSS cmsutil -D (Thunderbird's engine), BouncyCastle's bcmail
+# (test/java/BcVerify.java, the engine of Java clients and gateways: one
+# JVM run over every signed message at the end) and Python's email
+# package (test/sign_check.py: structure, micalg, 7-bit, line lengths,
+# decoded leaves equal the original's).  Every corpus message is signed
+# with each key type: RSA-2048, RSASSA-PSS, P-256, P-384.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${GPGSM:=gpgsm}"
+: "${JAVA_CP:=/usr/share/java/bcmail.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcprov.jar:/usr/share/java/bcutil.jar:/usr/share/java/javax.mail.jar:/usr/share/java/javax.activation.jar}"
 tool=$top_builddir/test/unit/sign_tool
 data=$top_srcdir/test/data/sign
 check=$top_srcdir/test/sign_check.py
@@ -15,8 +20,16 @@ fails=0
 
 command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; exit 99; }
 [ -n "$GPGSM" ] && command -v "$GPGSM" >/dev/null 2>&1 || { echo "gpgsm not found"; exit 99; }
+for c in cmsutil certutil javac java; do
+	command -v $c >/dev/null 2>&1 || { echo "$c not found (contrib/debian-packages)"; exit 99; }
+done
+for j in $(echo "$JAVA_CP" | tr : ' '); do
+	[ -f "$j" ] || { echo "$j not found (contrib/debian-packages)"; exit 99; }
+done
 rm -rf "$work"
-mkdir -p "$work/gnupg" "$work/out"
+mkdir -p "$work/gnupg" "$work/out" "$work/java"
+javac -cp "$JAVA_CP" -d "$work/java" "$top_srcdir/test/java/BcVerify.java" ||
+	{ echo "javac BcVerify.java failed"; exit 99; }
 chmod 700 "$work/gnupg"
 sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" || { echo "PKI generation failed"; exit 99; }
 
@@ -27,6 +40,11 @@ trap 'gpgconf --kill all >/dev/null 2>&1' EXIT
 fpr=$("$OPENSSL" x509 -in "$pki/trust.pem" -noout -fingerprint -sha1 | sed 's/.*=//')
 echo "$fpr S" > "$GNUPGHOME/trustlist.txt"
 echo disable-crl-checks > "$GNUPGHOME/gpgsm.conf"
+nss=sql:$work/nss
+mkdir -p "$work/nss"
+certutil -N -d "$nss" --empty-password && certutil -A -d "$nss" -n root -t C,C,C -i "$pki/trust.pem" ||
+	{ echo "NSS database setup failed"; exit 99; }
+: > "$work/bc.list"
 
 fail() {
 	echo "FAIL: $*"
@@ -55,6 +73,10 @@ verify() {
 		"$GPGSM" --batch --disable-policy-checks --verify "$dir/sig.der" "$dir/content.bin" \
 			>"$dir/gpgsm.out" 2>&1 || fail "$name: gpgsm: $(cat "$dir/gpgsm.out")"
 	fi
+	# NSS: signature, digest and path to the root, usage email signer.
+	cmsutil -D -n -d "$nss" -u 4 -i "$dir/sig.der" -c "$dir/content.bin" \
+		>"$dir/nss.out" 2>&1 || fail "$name: NSS cmsutil: $(cat "$dir/nss.out")"
+	echo "$out" >> "$work/bc.list"
 }
 
 # sign NAME IN [sign_tool options...]: sign with taro unless -C CERTNAME given.
@@ -90,6 +112,24 @@ for f in "$data"/*.eml; do
 		else
 			fail "$base.$eol: sign_tool: $(cat "$work/out/$base.$eol.err")"
 		fi
+	done
+done
+
+# The corpus with the other key types: P-256, P-384, RSASSA-PSS (gpgsm
+# 2.2 does not verify PSS; openssl, NSS and BouncyCastle do).
+for f in "$data"/*.eml; do
+	base=$(basename "$f" .eml)
+	case $base in already-*) continue ;; esac
+	for k in hanako:sha-256 jiro384:sha-384 pss:sha-256; do
+		n=$base.${k%:*}
+		case $k in
+		pss:*) sign "$n" "$f" -P ;;
+		*) sign "$n" "$f" -C ${k%:*} ;;
+		esac || { fail "$n: sign_tool: $(cat "$work/out/$n.err")"; continue; }
+		case $k in
+		pss:*) verify "$n" "$f" "$work/out/$n.eml" ${k#*:} no ;;
+		*) verify "$n" "$f" "$work/out/$n.eml" ${k#*:} ;;
+		esac
 	done
 done
 
@@ -165,6 +205,17 @@ line = "大きなメッセージの行です。".encode() * 4 + b" \n"
 sys.stdout.buffer.write(line * 40000)' > "$work/out/big.in"
 sign big "$work/out/big.in" -m 65536 && verify big "$work/out/big.in" "$work/out/big.eml" sha-256 ||
 	fail "large message"
+
+# BouncyCastle over everything verified above, in one JVM.
+if [ -s "$work/bc.list" ]; then
+	# shellcheck disable=SC2046
+	java -cp "$JAVA_CP:$work/java" BcVerify "$pki/trust.pem" $(cat "$work/bc.list") \
+		>"$work/bc.out" 2>&1
+	grep -v '^OK ' "$work/bc.out" | while IFS= read -r l; do echo "FAIL: BouncyCastle: $l"; done
+	n=$(grep -c '^OK ' "$work/bc.out")
+	[ "$n" -eq "$(wc -l < "$work/bc.list")" ] ||
+		fail "BouncyCastle verified $n of $(wc -l < "$work/bc.list") messages"
+fi
 
 if [ $fails -ne 0 ]; then
 	echo "$fails failure(s)"
