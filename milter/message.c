@@ -300,7 +300,8 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 		goto out;
 	}
 	*signed_out = true;
-	if (*smime_err_get0(&err) != '\0')	/* e.g. no header protection */
+	/* e.g. no header protection, nested 8-bit signed bytes kept */
+	if (*smime_err_get0(&err) != '\0')
 		smf_log(LOG_NOTICE, msg->msg_qid, "%s", smime_err_get0(&err));
 	smf_log(LOG_INFO, msg->msg_qid, "signed as %s (login %s, client %s, "
 	    "digest %s)", address, msg->msg_authuser != NULL ?

@@ -357,14 +357,26 @@ mime_read_header(struct mime_ctx *mc, struct smime_mime_part *part,
 	struct mime_line *ln = &term->mt_line;
 	smime_status ret;
 	const char *colon;
-	bool have_field = false;
+	bool have_field = false, first = true, encap;
 
 	*ended = false;
 	bodyline->ml_eof = true;
-	for (;;) {
+	encap = part->mp_parent != NULL &&
+	    (smime_mime_is(part->mp_parent, "message", "rfc822") ||
+	    smime_mime_is(part->mp_parent, "message", "global"));
+	for (;; first = false) {
 		mc->mc_hdr_len = 0;
 		if ((ret = mime_next_line(mc, ln, true)) != SMIME_OK)
 			return ret;
+		/*
+		 * An mbox "From " envelope line before an encapsulated
+		 * message's header (forwarded from an mbox file) is no field
+		 * and no body: the header starts on the next line, as
+		 * Python's email package and mail readers parse it.
+		 */
+		if (first && encap && !ln->ml_eof && mc->mc_hdr_len >= 5 &&
+		    memcmp(mc->mc_hdr, "From ", 5) == 0)
+			continue;
 		if (ln->ml_eof || (term->mt_level = mime_match_delim(mc, ln,
 		    &term->mt_close)) >= 0) {
 			if (ln->ml_eof)

@@ -258,10 +258,13 @@ sign_replaced_field(const char *name)
 	    smime_mime_strcasecmp(name, "MIME-Version") == 0;
 }
 
-/* Queue the header changes: Content-* and MIME-Version out, ours in. */
+/*
+ * Queue the header changes: Content-* and MIME-Version out, ours in; cte
+ * (NULL: none) labels a body that keeps nested 8-bit signed bytes.
+ */
 static smime_status
 sign_header_edits(const struct smime_headers *hdrs, const char *micalg,
-    const char *bnd, struct smime_edits *edits)
+    const char *bnd, const char *cte, struct smime_edits *edits)
 {
 	char ct[256];
 	smime_status ret = SMIME_OK;
@@ -277,7 +280,11 @@ sign_header_edits(const struct smime_headers *hdrs, const char *micalg,
 	if ((ret = smime_headers_add(&edits->ed_append, "MIME-Version", "1.0"))
 	    != SMIME_OK)
 		return ret;
-	return smime_headers_add(&edits->ed_append, "Content-Type", ct);
+	if ((ret = smime_headers_add(&edits->ed_append, "Content-Type", ct)) !=
+	    SMIME_OK || cte == NULL)
+		return ret;
+	return smime_headers_add(&edits->ed_append,
+	    "Content-Transfer-Encoding", cte);
 }
 
 /* A fresh boundary: "=_" cannot occur in base64 or quoted-printable. */
@@ -331,7 +338,8 @@ sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
     const char *mdname, const struct smime_headers *hdrs,
     const struct smime_headers *hp, struct smime_spool *body,
     const struct smime_mime_part *tree, const char *bnd,
-    struct smime_spool *out, struct smime_err *err)
+    struct smime_spool *out, struct smime_signent_info *info,
+    struct smime_err *err)
 {
 	char line[128];
 	uint64_t ent_off, ent_len;
@@ -342,7 +350,8 @@ sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	if ((ret = sign_puts(out, line, err)) != SMIME_OK)
 		goto out;
 	ent_off = smime_spool_size(out);
-	if ((ret = smime_signent_write(hdrs, hp, body, tree, out, err)) !=
+	if ((ret = smime_signent_write(hdrs, hp, body, tree, out, info,
+	    err)) !=
 	    SMIME_OK)
 		goto out;
 	ent_len = smime_spool_size(out) - ent_off;
@@ -373,6 +382,8 @@ smime_sign_message(const struct smime_identity *id,
     struct smime_err *err)
 {
 	struct smime_mime_part *tree = NULL;
+	struct smime_signent_info info;
+	char note[SMIME_ERR_MAX];
 	struct smime_spool *out = NULL;
 	struct smime_headers hp;
 	const char *mdname, *micalg;
@@ -404,11 +415,21 @@ smime_sign_message(const struct smime_identity *id,
 	}
 	if ((ret = sign_hp(opts, hdrs, &hp, &use_hp, err)) != SMIME_OK ||
 	    (ret = sign_body(id, opts, mdname, hdrs, use_hp ? &hp : NULL, body,
-	    tree, bnd, out, err)) != SMIME_OK)
+	    tree, bnd, out, &info, err)) != SMIME_OK)
 		goto out;
-	if ((ret = sign_header_edits(hdrs, micalg, bnd, edits)) != SMIME_OK) {
+	if ((ret = sign_header_edits(hdrs, micalg, bnd, info.si_cte, edits)) !=
+	    SMIME_OK) {
 		smime_err_set(err, "out of memory");
 		goto out;
+	}
+	if (info.si_kept8 > 0) {
+		/* After the header-protection note, if there is one. */
+		snprintf(note, sizeof(note), "%s", smime_err_get0(err));
+		smime_err_set(err, "%s%skept %zu nested signed entit%s with "
+		    "8-bit content unchanged (first: part %s); labelled "
+		    "Content-Transfer-Encoding: %s", note, *note != '\0' ?
+		    "; " : "", info.si_kept8, info.si_kept8 == 1 ? "y" : "ies",
+		    info.si_first, info.si_cte);
 	}
 	edits->ed_body = out;
 	out = NULL;

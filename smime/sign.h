@@ -62,7 +62,13 @@ bool smime_sign_is_smime(const struct smime_headers *hdrs);
  * so_header_protection the signed root part carries the protected fields
  * and hp="clear"; when they cannot be written in 7 bits (an RFC 6532
  * addr-spec) the message is signed without them and err holds a note
- * saying so although SMIME_OK is returned.
+ * saying so although SMIME_OK is returned.  Nested signed or encrypted
+ * entities are never altered: when one holds 8-bit bytes it is kept,
+ * every container up to the root is labelled 8bit, a
+ * "Content-Transfer-Encoding" field is appended to the outer header and
+ * err says so too (notes joined by "; "; err is empty on success without
+ * notes); one with NUL bytes or lines over 998 octets gives
+ * SMIME_UNSUPPORTED.
  */
 smime_status smime_sign_message(const struct smime_identity *id,
     const struct smime_sign_opts *opts, const struct smime_headers *hdrs,

@@ -23,12 +23,24 @@
 #define ENT_FOLD_AT	900	/* header lines longer than this get refolded */
 #define QP_MAX_BODY	72	/* leaves room for =XX, =46 and the '=' */
 
+/* Transfer-encoding label a container needs for what it holds. */
+enum ent_label { LBL_7BIT, LBL_8BIT, LBL_BINARY };
+
+/* A nested signed or encrypted entity copied byte for byte. */
+struct ent_kept {
+	const struct smime_mime_part	*ek_part;
+	enum ent_label			 ek_label;
+};
+
 struct ent {
 	struct smime_spool	*en_in;
 	struct smime_spool	*en_out;
 	struct smime_err	*en_err;
 	const struct smime_headers *en_hp;	/* RFC 9788 fields, or NULL */
 	smime_status		 en_status;	/* first failure, sticky */
+	struct ent_kept		*en_kept;
+	size_t			 en_nkept;
+	size_t			 en_akept;
 	unsigned char		 en_buf[ENT_CHUNK];
 	size_t			 en_len;
 };
@@ -569,14 +581,27 @@ ent_cte_is(const struct smime_mime_part *part, const char *cte)
 	return strcmp(part->mp_cte, cte) == 0;
 }
 
-/* Whether the part's raw header bytes can be copied as they are. */
+/*
+ * Whether the part's raw header bytes can be copied as they are.  A
+ * header that ends at a line that is no field (SMIME_MIME_F_BADHEADER:
+ * no blank line, the body starts there) is copied as it is in an
+ * encapsulated message (message/rfc822 child, whose bytes BouncyCastle
+ * hashes as they are): a blank line inserted there would move its
+ * header/body split.  A body part of a multipart gets the blank line
+ * instead: JavaMail (and so BouncyCastle) reads every line up to a blank
+ * one as header, so only the explicit form verifies everywhere, and the
+ * split stays where our parser and Python's put it.
+ */
 static bool
 ent_header_clean(struct ent *en, const struct smime_mime_part *part)
 {
 	struct leaf_scan ls;
 
-	if (part->mp_flags & (SMIME_MIME_F_BADHEADER |
-	    SMIME_MIME_F_NOHEADEREND))
+	if (part->mp_flags & SMIME_MIME_F_NOHEADEREND)
+		return false;
+	if ((part->mp_flags & SMIME_MIME_F_BADHEADER) &&
+	    (part->mp_parent == NULL || smime_mime_is_multipart(
+	    part->mp_parent)))
 		return false;
 	ent_scan(en, part->mp_hdr_start, part->mp_body_start, &ls);
 	return !ls.ls_8bit && !ls.ls_nul && !ls.ls_barecr && !ls.ls_long;
@@ -642,23 +667,108 @@ ent_leaf(struct ent *en, const struct smime_mime_part *part,
 }
 
 /*
- * True for a nested S/MIME object whose bytes can be kept as they are:
- * re-encoding inside it would alter what its own signature covers.
+ * True for an entity that carries its own signature or encryption over
+ * its bytes: S/MIME (multipart/signed, application/pkcs7-mime) and
+ * PGP/MIME (multipart/signed with any protocol, multipart/encrypted).
+ * Re-encoding anything inside it would break what its signer signed.
  */
 static bool
-ent_keep_nested_smime(struct ent *en, const struct smime_mime_part *part)
+ent_is_protected(const struct smime_mime_part *part)
 {
-	struct leaf_scan ls;
+	return smime_mime_is(part, "multipart", "signed") ||
+	    smime_mime_is(part, "multipart", "encrypted") ||
+	    smime_mime_is(part, "application", "pkcs7-mime") ||
+	    smime_mime_is(part, "application", "x-pkcs7-mime");
+}
 
-	if (!smime_mime_is(part, "multipart", "signed") &&
-	    !smime_mime_is(part, "application", "pkcs7-mime") &&
-	    !smime_mime_is(part, "application", "x-pkcs7-mime"))
-		return false;
-	if (part->mp_flags & (SMIME_MIME_F_BADHEADER |
-	    SMIME_MIME_F_NOHEADEREND))
-		return false;
+/* Record part as kept, with the label its bytes need. */
+static void
+ent_keep(struct ent *en, const struct smime_mime_part *part)
+{
+	struct ent_kept *nk;
+	struct leaf_scan ls;
+	size_t n;
+
 	ent_scan(en, part->mp_hdr_start, part->mp_body_end, &ls);
-	return !ls.ls_8bit && !ls.ls_nul && !ls.ls_barecr && !ls.ls_long;
+	if (en->en_nkept == en->en_akept) {
+		n = en->en_akept == 0 ? 8 : en->en_akept * 2;
+		if ((nk = reallocarray(en->en_kept, n, sizeof(*nk))) == NULL) {
+			smime_err_set(en->en_err, "out of memory");
+			ent_fail(en, SMIME_NORESOURCE);
+			return;
+		}
+		en->en_kept = nk;
+		en->en_akept = n;
+	}
+	en->en_kept[en->en_nkept].ek_part = part;
+	/* Bare CRs become CRLF like everywhere else: S/MIME and PGP/MIME
+	 * both sign the CRLF-canonical form. */
+	en->en_kept[en->en_nkept++].ek_label = ls.ls_nul || ls.ls_long ?
+	    LBL_BINARY : ls.ls_8bit ? LBL_8BIT : LBL_7BIT;
+	/*
+	 * NUL bytes or lines over 998 octets cannot cross SMTP without
+	 * BINARYMIME (Postfix breaks long lines), and re-encoding would
+	 * break the nested signature: such a message cannot be signed.
+	 */
+	if (ls.ls_nul || ls.ls_long) {
+		smime_err_set(en->en_err, "part %s: nested signed entity has "
+		    "%s; it cannot be sent unchanged and re-encoding it would "
+		    "break its signature", part->mp_number, ls.ls_nul ?
+		    "NUL bytes" : "lines over 998 octets");
+		ent_fail(en, SMIME_UNSUPPORTED);
+	}
+}
+
+/*
+ * Find the entities to copy byte for byte: every protected entity below
+ * the root whole (header, preamble and epilogue included), and the
+ * children of a protected root (its header becomes ours).
+ */
+static void
+ent_find_kept(struct ent *en, const struct smime_mime_part *part, bool root)
+{
+	size_t i;
+
+	if (en->en_status != SMIME_OK)
+		return;
+	if (!root && ent_is_protected(part)) {
+		ent_keep(en, part);
+		return;
+	}
+	for (i = 0; i < part->mp_nchildren; i++) {
+		if (root && ent_is_protected(part))
+			ent_keep(en, part->mp_children[i]);
+		else
+			ent_find_kept(en, part->mp_children[i], false);
+	}
+}
+
+/* The kept entry for part, or NULL. */
+static const struct ent_kept *
+ent_kept_get0(const struct ent *en, const struct smime_mime_part *part)
+{
+	size_t i;
+
+	for (i = 0; i < en->en_nkept; i++)
+		if (en->en_kept[i].ek_part == part)
+			return &en->en_kept[i];
+	return NULL;
+}
+
+/* The strongest label of the kept entities inside part. */
+static enum ent_label
+ent_label_within(const struct ent *en, const struct smime_mime_part *part)
+{
+	const struct smime_mime_part *p;
+	enum ent_label lbl = LBL_7BIT;
+	size_t i;
+
+	for (i = 0; i < en->en_nkept; i++)
+		for (p = en->en_kept[i].ek_part->mp_parent; p != NULL;
+		    p = p->mp_parent)
+			if (p == part && en->en_kept[i].ek_label > lbl)
+				lbl = en->en_kept[i].ek_label;
+	return lbl;
 }
 
 /*
@@ -686,10 +796,23 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 
 	if (en->en_status != SMIME_OK)
 		return;
-	/* Containers hold only 7-bit content once we are done. */
-	cte7 = ent_cte_is(part, "8bit") || ent_cte_is(part, "binary") ?
-	    "7bit" : NULL;
-	if (hdrs == NULL && ent_keep_nested_smime(en, part)) {
+	/*
+	 * Containers hold only 7-bit content once we are done, unless a
+	 * kept entity inside has 8-bit bytes: then every
+	 * container up to the root says so (RFC 2045 §6.4; message/rfc822
+	 * and multipart allow 7bit, 8bit and binary only).
+	 */
+	switch (ent_label_within(en, part)) {
+	case LBL_BINARY:	/* refused in ent_keep() */
+	case LBL_8BIT:
+		cte7 = "8bit";
+		break;
+	default:
+		cte7 = ent_cte_is(part, "8bit") || ent_cte_is(part, "binary") ?
+		    "7bit" : NULL;
+		break;
+	}
+	if (ent_kept_get0(en, part) != NULL) {
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_end);
 	} else if (smime_mime_is_multipart(part) && part->mp_nchildren > 0) {
@@ -717,10 +840,16 @@ smime_status
 smime_signent_write(const struct smime_headers *hdrs,
     const struct smime_headers *hp, struct smime_spool *body,
     const struct smime_mime_part *tree, struct smime_spool *out,
+    struct smime_signent_info *info,
     struct smime_err *err)
 {
 	struct ent *en;
+	enum ent_label lbl;
 	smime_status ret;
+	size_t i;
+
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
 
 	if ((en = calloc(1, sizeof(*en))) == NULL) {
 		smime_err_set(err, "out of memory");
@@ -731,9 +860,22 @@ smime_signent_write(const struct smime_headers *hdrs,
 	en->en_err = err;
 	en->en_hp = hp;
 	en->en_status = SMIME_OK;
+	ent_find_kept(en, tree, true);
 	ent_part(en, tree, hdrs);
 	ent_flush(en);
 	ret = en->en_status;
+	if (info != NULL && ret == SMIME_OK) {
+		lbl = ent_label_within(en, tree);
+		info->si_cte = lbl != LBL_7BIT ? "8bit" : NULL;
+		for (i = 0; i < en->en_nkept; i++) {
+			if (en->en_kept[i].ek_label == LBL_7BIT)
+				continue;
+			if (info->si_kept8++ == 0)
+				snprintf(info->si_first, sizeof(info->si_first),
+				    "%s", en->en_kept[i].ek_part->mp_number);
+		}
+	}
+	free(en->en_kept);
 	free(en);
 	return ret;
 }

@@ -10,7 +10,7 @@ check_PROGRAMS += test/unit/sign_tool
 test_unit_sign_tool_SOURCES = test/unit/sign_tool.c
 test_unit_sign_tool_LDADD = smime/libsmime.a $(OPENSSL_LIBS)
 TESTS += test/sign.sh
-EXTRA_DIST += test/sign.sh test/sign_check.py test/java/BcVerify.java test/data/sign/make-corpus.py \
+EXTRA_DIST += test/sign.sh test/sign_check.py test/sign_nested.py test/java/BcVerify.java test/data/sign/make-corpus.py \
 	test/data/sign/already-enveloped.eml \
 	test/data/sign/already-signed.eml \
 	test/data/sign/binary-attach.eml \
@@ -31,4 +31,6 @@ EXTRA_DIST += test/sign.sh test/sign_check.py test/java/BcVerify.java test/data/
 	test/data/sign/nested.entity test/data/sign/utf8-ja-8bit.entity \
 	test/data/sign/from-dot-trailing.entity test/data/sign/no-content-type.entity \
 	test/data/sign/empty-body.entity test/data/sign/binary-attach.entity \
-	test/data/sign/two-part.entity
+	test/data/sign/two-part.entity test/data/sign/fwd-mbox-from.eml \
+	test/data/sign/fwd-mbox-from.entity test/data/sign/headerless-part.eml \
+	test/data/sign/headerless-part.entity

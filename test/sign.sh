@@ -206,6 +206,59 @@ sys.stdout.buffer.write(line * 40000)' > "$work/out/big.in"
 sign big "$work/out/big.in" -m 65536 && verify big "$work/out/big.in" "$work/out/big.eml" sha-256 ||
 	fail "large message"
 
+# Nested signed entities (forwarded S/MIME, inline multipart/signed,
+# PGP/MIME signed and encrypted) with 8-bit signed parts: their bytes are
+# kept, the containers labelled 8bit, and both signatures verify.
+nest=$work/nested
+mkdir -p "$nest/gpg"
+chmod 700 "$nest/gpg"
+gpghome=-
+command -v gpg >/dev/null 2>&1 && gpg --homedir "$nest/gpg" --batch --passphrase '' \
+	--quick-gen-key 'Taro <taro@example.jp>' ed25519 sign never >/dev/null 2>&1 && gpghome=$nest/gpg
+cases=$(python3 "$top_srcdir/test/sign_nested.py" make "$OPENSSL" "$pki" "$gpghome" "$nest") ||
+	fail "nested: cannot build the cases"
+vtool=$top_builddir/test/unit/verify_tool
+for n in $cases; do
+	dir=$work/out/nested-$n
+	mkdir -p "$dir"
+	sign "nested-$n" "$nest/$n.eml" || { fail "nested $n: sign_tool: $(cat "$work/out/nested-$n.err")"; continue; }
+	out=$work/out/nested-$n.eml
+	python3 "$top_srcdir/test/sign_nested.py" check "$nest/$n.eml" "$out" "$nest/$n.inner" "$dir" ||
+		{ fail "nested $n: email package"; continue; }
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$out" -out /dev/null 2>"$dir/openssl.err" ||
+		fail "nested $n: outer: openssl: $(cat "$dir/openssl.err")"
+	"$GPGSM" --batch --disable-policy-checks --verify "$dir/sig.der" "$dir/content.bin" \
+		>"$dir/gpgsm.out" 2>&1 || fail "nested $n: outer: gpgsm: $(cat "$dir/gpgsm.out")"
+	cmsutil -D -n -d "$nss" -u 4 -i "$dir/sig.der" -c "$dir/content.bin" \
+		>"$dir/nss.out" 2>&1 || fail "nested $n: outer: NSS cmsutil: $(cat "$dir/nss.out")"
+	echo "$out" >> "$work/bc.list"
+	if [ -f "$dir/inner.asc" ]; then
+		[ "$gpghome" = - ] || gpg --homedir "$gpghome" --batch --verify "$dir/inner.asc" "$dir/inner.data" \
+			>"$dir/gpg.out" 2>&1 || fail "nested $n: inner PGP signature: $(cat "$dir/gpg.out")"
+	elif grep -q pkcs7-signature "$dir/inner.eml"; then
+		"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$dir/inner.eml" -out /dev/null \
+			2>"$dir/inner.err" || fail "nested $n: inner S/MIME signature: $(cat "$dir/inner.err")"
+	fi
+	# Our own verifier: no signature in the message fails.
+	"$vtool" -t "$pki/trust.pem" "$out" >"$dir/verify.out" 2>&1
+	grep -qi 'smime=fail\|: fail' "$dir/verify.out" && fail "nested $n: verify_tool: $(cat "$dir/verify.out")"
+	grep -q 'part 1: pass' "$dir/verify.out" || fail "nested $n: verify_tool: $(cat "$dir/verify.out")"
+done
+
+# A nested signed entity that SMTP cannot carry unchanged (a line over
+# 998 octets) is refused, not re-encoded.
+python3 -c 'import sys
+sys.stdout.buffer.write(b"From: taro@example.jp\nSubject: long\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/mixed; boundary=o\n\n--o\n"
+    b"Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; boundary=s\n\n"
+    b"--s\nContent-Type: text/plain\n\n" + b"x" * 1200 + b"\n--s\n"
+    b"Content-Type: application/pgp-signature\n\nsig\n--s--\n--o--\n")' > "$nest/long.eml"
+if sign nested-long "$nest/long.eml"; then
+	fail "nested entity with a 1200-octet line signed"
+else
+	grep -q "998 octets" "$work/out/nested-long.err" || fail "nested long line: $(cat "$work/out/nested-long.err")"
+fi
+
 # BouncyCastle over everything verified above, in one JVM.
 if [ -s "$work/bc.list" ]; then
 	# shellcheck disable=SC2046

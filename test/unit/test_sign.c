@@ -324,7 +324,7 @@ START_TEST(multipart_kept_without_epilogue)
 	ck_assert_int_eq(fx_sign(&fx), SMIME_OK);
 	entity_is(&fx, "Content-Type: multipart/alternative; boundary=\"q\""
 	    "\r\n\r\n--q\r\nContent-Type: text/plain\r\n\r\nplain\r\n--q\r\n"
-	    "Content-Type: text/html\r\n\r\n<p>x</p>\r\n--q--");
+	    "Content-Type: text/html\r\n\r\n<p>x</p>\r\n--q--\r\n");
 	/* A fresh boundary each time. */
 	ck_assert_ptr_nonnull(strstr(fx.fx_bnd, "=_smime_"));
 	ck_assert_uint_ge(strlen(fx.fx_bnd), 40);
