@@ -68,6 +68,7 @@ struct dec {
 };
 
 struct leaf_scan {
+	bool	ls_notutf8;	/* 8-bit bytes that are no valid UTF-8 */
 	bool	ls_8bit;
 	bool	ls_nul;
 	bool	ls_barecr;
@@ -213,18 +214,29 @@ ent_name_ok(const char *name)
  * Write the fields of hs (only Content-* ones when content_only), with
  * Content-Transfer-Encoding set to new_cte when non-NULL (added when
  * absent, duplicates dropped), and the default Content-Type when
- * default_ct is set and none is present.  No blank line.
+ * default_ct is set and none is present.  charset, when non-NULL, is
+ * added to the (first) Content-Type, which is created when absent: the
+ * text has none and is not US-ASCII.  No blank line.
  */
 static void
 ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
-    const char *new_cte, bool default_ct)
+    const char *new_cte, bool default_ct, const char *charset)
 {
 	const struct smime_header *h;
-	bool cte_done = false;
-	size_t i;
+	bool cte_done = false, ct_done = false;
+	char *ct, dflt[64];
+	size_t i, n;
 
-	if (default_ct && smime_headers_get0(hs, "Content-Type", 0) == NULL)
-		ent_root_ct(en, "Content-Type", "text/plain; charset=us-ascii");
+	if ((default_ct || charset != NULL) &&
+	    smime_headers_get0(hs, "Content-Type", 0) == NULL) {
+		snprintf(dflt, sizeof(dflt), "text/plain; charset=%s",
+		    charset != NULL ? charset : "us-ascii");
+		if (default_ct)
+			ent_root_ct(en, "Content-Type", dflt);
+		else
+			ent_field(en, "Content-Type", dflt);
+		ct_done = true;
+	}
 	for (i = 0; i < hs->hs_count; i++) {
 		h = &hs->hs_list[i];
 		if (content_only && !smime_signent_is_content_field(h->hdr_name))
@@ -236,6 +248,24 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 			if (!cte_done)
 				ent_field(en, h->hdr_name, new_cte);
 			cte_done = true;
+			continue;
+		}
+		if (charset != NULL && !ct_done && smime_mime_strcasecmp(
+		    h->hdr_name, "Content-Type") == 0) {
+			ct_done = true;
+			n = strlen(h->hdr_value) + strlen(charset) + 16;
+			if ((ct = malloc(n)) == NULL) {
+				smime_err_set(en->en_err, "out of memory");
+				ent_fail(en, SMIME_NORESOURCE);
+				return;
+			}
+			snprintf(ct, n, "%s; charset=%s", h->hdr_value,
+			    charset);
+			if (default_ct)
+				ent_root_ct(en, h->hdr_name, ct);
+			else
+				ent_field(en, h->hdr_name, ct);
+			free(ct);
 			continue;
 		}
 		if (default_ct && smime_mime_strcasecmp(h->hdr_name,
@@ -276,14 +306,58 @@ ent_copy_canon(struct ent *en, uint64_t from, uint64_t to)
 	BIO_free_all(canon);
 }
 
+/*
+ * One step of a strict UTF-8 check (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF).  *need counts the continuation
+ * bytes still due, [*lo, *hi] is the range of the next one.  Returns
+ * false on a byte that cannot come next (the state is reset).
+ */
+static bool
+ent_utf8_step(unsigned char c, int *need, unsigned char *lo,
+    unsigned char *hi)
+{
+	if (*need > 0) {
+		if (c < *lo || c > *hi) {
+			*need = 0;
+			return false;
+		}
+		(*need)--;
+		*lo = 0x80;
+		*hi = 0xbf;
+		return true;
+	}
+	*lo = 0x80;
+	*hi = 0xbf;
+	if (c < 0x80)
+		return true;
+	if (c >= 0xc2 && c <= 0xdf)
+		*need = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		*need = 2;
+		if (c == 0xe0)
+			*lo = 0xa0;
+		else if (c == 0xed)
+			*hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		*need = 3;
+		if (c == 0xf0)
+			*lo = 0x90;
+		else if (c == 0xf4)
+			*hi = 0x8f;
+	} else
+		return false;
+	return true;
+}
+
 /* Classify the bytes of [from, to): what keeps them from being 7bit. */
 static void
 ent_scan(struct ent *en, uint64_t from, uint64_t to, struct leaf_scan *ls)
 {
-	unsigned char buf[ENT_CHUNK];
+	unsigned char buf[ENT_CHUNK], lo = 0x80, hi = 0xbf;
 	size_t got, i, linelen = 0;
 	bool after_cr = false;
 	uint64_t off;
+	int need = 0;
 
 	memset(ls, 0, sizeof(*ls));
 	for (off = from; off < to && en->en_status == SMIME_OK; off += got) {
@@ -307,10 +381,14 @@ ent_scan(struct ent *en, uint64_t from, uint64_t to, struct leaf_scan *ls)
 				ls->ls_8bit = true;
 			else if (buf[i] == '\0')
 				ls->ls_nul = true;
+			if (!ent_utf8_step(buf[i], &need, &lo, &hi))
+				ls->ls_notutf8 = true;
 		}
 	}
 	if (after_cr)
 		ls->ls_barecr = true;
+	if (need != 0)
+		ls->ls_notutf8 = true;
 }
 
 /* ---- encoders ---- */
@@ -607,21 +685,27 @@ ent_header_clean(struct ent *en, const struct smime_mime_part *part)
 	return !ls.ls_8bit && !ls.ls_nul && !ls.ls_barecr && !ls.ls_long;
 }
 
-/* The part's header (top level: Content-* of hdrs) and the blank line. */
+/*
+ * The part's header (top level: Content-* of hdrs) and the blank line;
+ * see ent_fields() for new_cte and charset.
+ */
 static void
 ent_header(struct ent *en, const struct smime_mime_part *part,
-    const struct smime_headers *hdrs, const char *new_cte)
+    const struct smime_headers *hdrs, const char *new_cte,
+    const char *charset)
 {
 	if (hdrs != NULL) {
-		ent_fields(en, hdrs, true, new_cte, true);
+		ent_fields(en, hdrs, true, new_cte, true, charset);
 		if (en->en_hp != NULL)
-			ent_fields(en, en->en_hp, false, NULL, false);
-	} else if (new_cte == NULL && ent_header_clean(en, part)) {
+			ent_fields(en, en->en_hp, false, NULL, false, NULL);
+	} else if (new_cte == NULL && charset == NULL &&
+	    ent_header_clean(en, part)) {
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_start);
 		return;
 	} else
-		ent_fields(en, &part->mp_headers, false, new_cte, false);
+		ent_fields(en, &part->mp_headers, false, new_cte, false,
+		    charset);
 	ent_puts(en, "\r\n");
 }
 
@@ -633,6 +717,7 @@ ent_leaf(struct ent *en, const struct smime_mime_part *part,
 	struct leaf_scan ls;
 	enum dec_kind dkind = DEC_IDENTITY;
 	enum enc_kind ekind;
+	const char *charset = NULL;
 	bool unsafe, recode;
 
 	ent_scan(en, part->mp_body_start, part->mp_body_end, &ls);
@@ -655,14 +740,24 @@ ent_leaf(struct ent *en, const struct smime_mime_part *part,
 	} else
 		recode = false;
 	if (!recode) {
-		ent_header(en, part, hdrs, NULL);
+		ent_header(en, part, hdrs, NULL, NULL);
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_body_start, part->mp_body_end);
 		return;
 	}
 	ekind = smime_mime_is(part, "text", NULL) ? ENC_QP : ENC_BASE64;
+	/*
+	 * Text with 8-bit bytes and no charset would be read as US-ASCII
+	 * (RFC 2045 §5.2), so replacement characters: label it with what
+	 * is true, UTF-8 when it is valid UTF-8, else unknown-8bit (RFC
+	 * 1428).  Only raw bytes can be judged, not QP/base64 ones.
+	 */
+	if (ekind == ENC_QP && dkind == DEC_IDENTITY && ls.ls_8bit &&
+	    smime_mime_get0_param(part, "charset") == NULL &&
+	    !(part->mp_flags & SMIME_MIME_F_BADCTYPE))
+		charset = ls.ls_notutf8 ? "unknown-8bit" : "UTF-8";
 	ent_header(en, part, hdrs, ekind == ENC_QP ? "quoted-printable" :
-	    "base64");
+	    "base64", charset);
 	ent_recode(en, part->mp_body_start, part->mp_body_end, dkind, ekind);
 }
 
@@ -817,7 +912,7 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_end);
 	} else if (smime_mime_is_multipart(part) && part->mp_nchildren > 0) {
 		bnd = smime_mime_get0_param(part, "boundary");
-		ent_header(en, part, hdrs, cte7);
+		ent_header(en, part, hdrs, cte7, NULL);
 		for (i = 0; i < part->mp_nchildren; i++) {
 			ent_puts(en, "--");
 			ent_puts(en, bnd);
@@ -830,7 +925,7 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 		ent_puts(en, "--");
 		ent_puts(en, "\r\n");	/* see ent_part() */
 	} else if (part->mp_nchildren == 1) {	/* message/rfc822 */
-		ent_header(en, part, hdrs, cte7);
+		ent_header(en, part, hdrs, cte7, NULL);
 		ent_part(en, part->mp_children[0], NULL);
 	} else
 		ent_leaf(en, part, hdrs);

@@ -102,17 +102,51 @@ def leaves(m, mtext=None):
             data = norm(data)
             # The last line break before a delimiter belongs to it.
         params = [(k.lower(), text(v)) for k, v in pt.get_params() or
-                  [("text/plain", ""), ("charset", "us-ascii")]]
+                  [("text/plain", "")]]
         params += [(k.lower(), text(v)) for k, v in
                    pt.get_params(header="Content-Disposition") or []]
         out.append((p.get_content_type(), sorted(params), data, text(pt.get_filename())))
     return out
 
 
+def charsets(lv):
+    """Charset names compared case-insensitively; a text leaf without a
+    charset is US-ASCII when its bytes are, else it must come out
+    labelled UTF-8 when they are valid UTF-8, unknown-8bit otherwise
+    (never the default us-ascii over 8-bit bytes)."""
+    out = []
+    for t, params, data, fn in lv:
+        if t.startswith("text/"):
+            cs = dict(params).get("charset")
+            if not cs:
+                if not any(c >= 0x80 for c in data):
+                    cs = "us-ascii"
+                else:
+                    try:
+                        data.decode("utf-8")
+                        cs = "utf-8"
+                    except UnicodeDecodeError:
+                        cs = "unknown-8bit"
+            params = sorted([(k, v) for k, v in params if k != "charset"] +
+                            [("charset", cs.lower())])
+        out.append((t, params, data, fn))
+    return out
+
+
 om = email.message_from_bytes(orig_b, policy=email.policy.compat32)
 omt = email.message_from_string(orig_b.decode("utf-8", "surrogateescape"),
                                 policy=email.policy.compat32)
-a, b = leaves(om, omt), leaves(inner)
+a, b = charsets(leaves(om, omt)), charsets(leaves(inner))
+# Text labelled UTF-8 reads as the same text in the email package.
+for p in email.message_from_bytes(signed_b, policy=email.policy.default).walk():
+    if p.get_content_maintype() == "text" and \
+            (p.get_content_charset() or "").lower() == "utf-8":
+        try:
+            want = norm(p.get_payload(decode=True)).decode("utf-8")
+        except UnicodeDecodeError:
+            fail("text labelled UTF-8 is not UTF-8")
+        if norm(p.get_content().encode()).decode() != want:
+            fail("UTF-8 text reads differently: %r" % p.get_content()[:80])
 if len(a) != len(b):
     fail("%d leaves, want %d" % (len(b), len(a)))
 for (ta, pa, da, fa), (tb, pb, db, fb) in zip(a, b):
