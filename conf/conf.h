@@ -55,6 +55,7 @@ struct smime_conf {
 	bool			 cf_mode_sign;
 	bool			 cf_mode_verify;
 	enum conf_action	 cf_on_error;
+	enum conf_action	 cf_on_permanent_error;
 	struct conf_cidr	*cf_internal_hosts;
 	size_t			 cf_ninternal_hosts;
 	bool			 cf_strict_modes;	/* owner/mode checks */

@@ -122,25 +122,72 @@ smf_msg_body(struct smf_msg *msg, const void *data, size_t len)
 }
 
 /*
- * Map a library failure to the configured on_error verdict, with one log
- * line naming the queue id, the operation and the reason.
+ * True for a failure that the same input will always meet: MIME that
+ * cannot be parsed or re-encoded, over the configured limits.  Such mail
+ * would only be retried for days and then bounce.
+ */
+static bool
+smf_status_is_permanent(smime_status status)
+{
+	return status == SMIME_SYNTAX || status == SMIME_UNSUPPORTED ||
+	    status == SMIME_LIMIT;
+}
+
+/*
+ * Copy detail into the reply buffer dst (size n) as SMTP reply text:
+ * printable ASCII only, '%' replaced (libmilter formats the text).
+ */
+static void
+smf_reply_text(char *dst, size_t n, const char *detail)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && detail[i] != '\0'; i++)
+		dst[i] = detail[i] >= ' ' && detail[i] <= '~' &&
+		    detail[i] != '%' ? detail[i] : '?';
+	if (n > 0)
+		dst[i] = '\0';
+}
+
+/*
+ * Map a library failure to a verdict, with one log line naming the queue
+ * id, the operation and the reason: permanent ones (see
+ * smf_status_is_permanent()) to on_permanent_error, with the reason in
+ * the reply, the others to on_error.
  */
 static enum smf_verdict
 smf_msg_libstatus(struct smf_msg *msg, const char *op, smime_status status,
     const struct smime_err *err)
 {
-	enum conf_action action = msg->msg_rt->rt_conf->cf_on_error;
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	bool permanent = smf_status_is_permanent(status);
+	enum conf_action action = permanent ? conf->cf_on_permanent_error :
+	    conf->cf_on_error;
 	const char *detail = smime_err_get0(err);
+	char text[160];
+	int n;
 
-	smf_log(LOG_ERR, msg->msg_qid, "%s failed: %s%s%s; action=%s", op,
+	smf_log(LOG_ERR, msg->msg_qid, "%s failed: %s%s%s; %s=%s", op,
 	    smime_strerror(status), *detail != '\0' ? ": " : "", detail,
+	    permanent ? "on_permanent_error" : "on_error",
 	    conf_action_name(action));
 	switch (action) {
 	case CONF_ACTION_ACCEPT:
 		return SMF_ACCEPT;
 	case CONF_ACTION_REJECT:
-		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
-		    "5.7.0 S/MIME %s failed", op);
+		if (!permanent) {
+			snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+			    "5.7.0 S/MIME %s failed", op);
+			return SMF_REJECT;
+		}
+		n = snprintf(msg->msg_reply, sizeof(msg->msg_reply),
+		    "%s S/MIME %s impossible: ", status == SMIME_LIMIT ?
+		    "5.3.4" : "5.6.0", op);
+		smf_reply_text(text, sizeof(text), *detail != '\0' ? detail :
+		    smime_strerror(status));
+		if (n > 0 && (size_t)n < sizeof(msg->msg_reply))
+			snprintf(msg->msg_reply + n, sizeof(msg->msg_reply) -
+			    (size_t)n, "%s", text);
 		return SMF_REJECT;
 	case CONF_ACTION_TEMPFAIL:
 	default:
@@ -281,7 +328,7 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 		smime_err_set(&err, "%s", msg->msg_oversize ?
 		    "header exceeds max_header_bytes" : "body not spooled");
 		verdict = smf_msg_libstatus(msg, "signing", msg->msg_oversize ?
-		    SMIME_NORESOURCE : SMIME_TEMPFAIL, &err);
+		    SMIME_LIMIT : SMIME_TEMPFAIL, &err);
 		goto out;
 	}
 	smf_msg_sign_opts(conf, &so);

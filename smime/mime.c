@@ -257,13 +257,13 @@ mime_part_new(struct mime_ctx *mc, struct smime_mime_part *parent,
 	if (mc->mc_nparts >= mc->mc_max_parts) {
 		smime_err_set(mc->mc_err, "more than %u MIME parts",
 		    mc->mc_max_parts);
-		*ret = SMIME_NORESOURCE;
+		*ret = SMIME_LIMIT;
 		return NULL;
 	}
 	if (parent != NULL && parent->mp_depth + 1 > mc->mc_max_depth) {
 		smime_err_set(mc->mc_err, "MIME nesting deeper than %u",
 		    mc->mc_max_depth);
-		*ret = SMIME_NORESOURCE;
+		*ret = SMIME_LIMIT;
 		return NULL;
 	}
 	*ret = SMIME_NORESOURCE;

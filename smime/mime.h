@@ -93,7 +93,7 @@ struct smime_mime_part {
  * top level is "" and its children "1", "2"; grandchildren "1.2".  The
  * message inside a message/rfc822 part "2" is "2" when multipart (children
  * "2.1"...) and "2.1" otherwise.  Limits: more than max_depth nesting or
- * max_parts parts -> SMIME_NORESOURCE (0: defaults above).  A
+ * max_parts parts -> SMIME_LIMIT (0: defaults above).  A
  * multipart/signed whose boundary is missing or never appears ->
  * SMIME_SYNTAX; other multiparts tolerate it (flags).  SMIME_TEMPFAIL on
  * spool I/O.  On success *tree receives the root; free it with

@@ -51,8 +51,8 @@ bool smime_sign_is_smime(const struct smime_headers *hdrs);
  * outside its validity, SMIME_POLICY for a cert whose KeyUsage/EKU
  * exclude S/MIME signing, SMIME_BADKEY (key missing or not the cert's),
  * SMIME_UNSUPPORTED (unknown digest, already S/MIME, a leaf in an unknown
- * transfer encoding that is not 7-bit), SMIME_NORESOURCE (MIME limits),
- * SMIME_TEMPFAIL for spool I/O.  edits is initialised here.
+ * transfer encoding that is not 7-bit), SMIME_LIMIT (MIME depth/part
+ * limits), SMIME_NORESOURCE (memory), SMIME_TEMPFAIL for spool I/O.  edits is initialised here.
  *
  * On success: every Content-* field and MIME-Version of hdrs queued for
  * deletion; "MIME-Version: 1.0" and the multipart/signed Content-Type

@@ -24,7 +24,8 @@ typedef enum smime_status {
 	SMIME_UNSUPPORTED,	/* algorithm or structure we do not handle */
 	SMIME_TEMPFAIL,		/* transient: I/O, OCSP responder unreachable */
 	SMIME_BADKEY,		/* key unreadable, unsafe permissions, mismatch */
-	SMIME_NORESOURCE,	/* out of memory or a size/depth limit hit */
+	SMIME_NORESOURCE,	/* out of memory */
+	SMIME_LIMIT,		/* input over a configured size/count limit */
 	SMIME_INTERNAL		/* a bug or an unexpected library failure */
 } smime_status;
 

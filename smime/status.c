@@ -14,6 +14,7 @@ static const char *const smime_status_names[SMIME_STATUS_COUNT] = {
 	[SMIME_TEMPFAIL] = "temporary failure",
 	[SMIME_BADKEY] = "unusable key",
 	[SMIME_NORESOURCE] = "resource limit",
+	[SMIME_LIMIT] = "input exceeds a limit",
 	[SMIME_INTERNAL] = "internal error",
 };
 

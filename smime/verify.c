@@ -646,7 +646,8 @@ smime_verify_message(const struct smime_verifier *v,
 	if (st == SMIME_TEMPFAIL) {
 		ret = st;
 		goto out;
-	} else if (st == SMIME_NORESOURCE || st == SMIME_SYNTAX) {
+	} else if (st == SMIME_NORESOURCE || st == SMIME_LIMIT ||
+	    st == SMIME_SYNTAX) {
 		/* The limits or a broken structure: nothing can be trusted. */
 		ret = smime_vctx_add_plain(&vc, SMIME_RESULT_PERMERROR,
 		    st == SMIME_SYNTAX ? "malformed MIME structure" :

@@ -6,7 +6,9 @@
 # Each must get its defined outcome within 60 s, and the daemon must stay
 # up, keep its peak RSS bounded and log no sanitizer report:
 #  - signing over a limit (max_header_bytes, max_mime_parts,
-#    max_mime_depth): on_error (here tempfail, 4.7.0), the limit logged;
+#    max_mime_depth): on_permanent_error (default reject: 550 5.3.4 naming
+#    the limit, not on_error's 4.7.0), the limit logged; with
+#    on_permanent_error = "tempfail" 4.7.0;
 #  - verifying over a MIME limit: accepted with smime=permerror; over the
 #    header limit: verified with the fields kept (smime=none here);
 #  - the degenerate but valid ones: signed (openssl verifies the result)
@@ -69,6 +71,8 @@ run() {
 		    { bad "$name/$mode: not signed or does not verify"; return; } ;;
 	tempfail) grep -q ' 4\.7\.0 ' "$out.err" ||
 		    { bad "$name/$mode: no 4.7.0 reply"; return; } ;;
+	reject:*) grep -q " 550 5\.3\.4 S/MIME signing impossible: .*${want#reject:}" "$out.err" ||
+		    { bad "$name/$mode: no 550 5.3.4 reply naming ${want#reject:}: $(cat "$out.err")"; return; } ;;
 	*)	got=$(smime_result "$out")
 		[ "$got" = "$want" ] ||
 		    { bad "$name/$mode: smime=$got, want $want"; return; } ;;
@@ -77,15 +81,15 @@ run() {
 	echo "ok: $name/$mode -> $want"
 }
 
-run bighdr sign 75 tempfail
-grep -q 'Lbighdrsign: .*max_header_bytes' "$tmp/daemon.err" ||
+run bighdr sign 69 reject:max_header_bytes
+grep -q 'Lbighdrsign: .*max_header_bytes.*on_permanent_error=reject' "$tmp/daemon.err" ||
 	bad "bighdr/sign: limit not logged"
 run bighdr verify 0 none
-run parts sign 75 tempfail
+run parts sign 69 "reject:MIME parts"
 grep -q 'Lpartssign: .*MIME parts' "$tmp/daemon.err" ||
 	bad "parts/sign: limit not logged"
 run parts verify 0 permerror
-run deep sign 75 tempfail
+run deep sign 69 reject:nesting
 grep -q 'Ldeepsign: .*nesting' "$tmp/daemon.err" ||
 	bad "deep/sign: limit not logged"
 run deep verify 0 permerror
@@ -104,6 +108,12 @@ hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$mpid/status")
 echo "peak RSS of the daemon: $hwm KiB"
 # Generous because of ASan's shadow memory; without it this is ~10 MiB.
 [ "${hwm:-0}" -lt 524288 ] || bad "peak RSS $hwm KiB"
+stop_milter
+
+# on_permanent_error = "tempfail": the old answer, by choice.
+write_conf 'on_permanent_error = "tempfail";'
+start_milter
+run deep sign 75 tempfail
 stop_milter
 check_sanitizers
 exit $fail

@@ -160,7 +160,16 @@ expect_tempfail "$work/crl.conf" "$work/revoked.eml" "revoked by CRL" "revoked"
 	done
 	printf -- '--b30\nContent-Type: text/plain\n\ndeep\n'
 } > "$work/deep.eml"
-expect_tempfail "$work/smf.conf" "$work/deep.eml" "too deep" "signing failed"
+# Too deep can never be signed: on_permanent_error (reject, 5.3.4 with
+# the reason), not on_error's tempfail.
+"$SMF" -c "$work/smf.conf" -t "$work/deep.eml" -C 10.1.2.3 > "$work/tf.out" 2>"$work/tf.err"
+rc=$?
+[ $rc -eq 69 ] || fail "too deep: exit $rc, want 69"
+[ -s "$work/tf.out" ] && fail "too deep: rejected message was written"
+grep -q "5.3.4 S/MIME signing impossible: MIME nesting deeper than" "$work/tf.err" ||
+	fail "too deep: reply lacks the reason: $(cat "$work/tf.err")"
+sed 's/^mode = "s";/mode = "s"; on_permanent_error = "tempfail";/' "$work/smf.conf" > "$work/ptf.conf"
+expect_tempfail "$work/ptf.conf" "$work/deep.eml" "too deep, on_permanent_error=tempfail" "signing failed"
 
 "$SMF" -c "$work/smf.conf" -t "$work/none.eml" > /dev/null 2>&1
 [ $? -eq 64 ] || fail "missing message file must exit 64"

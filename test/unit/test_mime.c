@@ -353,10 +353,10 @@ START_TEST(depth_and_part_limits)
 	ck_assert_ptr_nonnull(smime_mime_find(tree, "1.1.1.1.1.1"));
 	smime_mime_free(tree);
 	ck_assert_int_eq(smime_mime_parse(sp, &hs, 5, 0, &tree, &err),
-	    SMIME_NORESOURCE);
+	    SMIME_LIMIT);
 	ck_assert_ptr_null(tree);
 	ck_assert_int_eq(smime_mime_parse(sp, &hs, 0, 6, &tree, &err),
-	    SMIME_NORESOURCE);
+	    SMIME_LIMIT);
 	ck_assert_int_eq(smime_mime_parse(sp, &hs, 0, 7, &tree, &err),
 	    SMIME_OK);
 	smime_mime_free(tree);
