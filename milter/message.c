@@ -75,7 +75,9 @@ enum smf_verdict
 smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
 {
 	const struct smime_conf *conf = msg->msg_rt->rt_conf;
-	size_t limit = conf->cf_max_header_bytes;
+	size_t limit = conf->cf_max_header_bytes, nlen, voff;
+	char *trimmed = NULL;
+	enum smf_verdict ret = SMF_CONTINUE;
 
 	/*
 	 * Every field is examined for forged results as it arrives, stored
@@ -97,12 +99,28 @@ smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
 		msg->msg_oversize = true;
 		return SMF_CONTINUE;
 	}
+	/*
+	 * The name as smime_header_split() (and so -t) takes it: an MTA
+	 * that passes the blanks before the colon ("Subject :") gets them
+	 * dropped.  A name the splitter would not accept (8-bit bytes, as
+	 * some MTAs pass) is kept as the MTA saw it: it is in the header.
+	 */
+	nlen = strlen(name);
+	if (nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t') &&
+	    (trimmed = malloc(nlen + 2)) != NULL) {
+		snprintf(trimmed, nlen + 2, "%s:", name);
+		if ((nlen = smime_header_split(trimmed, nlen + 1, &voff)) > 0) {
+			trimmed[nlen] = '\0';
+			name = trimmed;
+		}
+	}
 	if (smime_headers_add(&msg->msg_headers, name, value) != SMIME_OK) {
 		smf_log(LOG_ERR, msg->msg_qid, "out of memory storing header");
 		msg->msg_hdr_failed = true;
-		return SMF_TEMPFAIL;
+		ret = SMF_TEMPFAIL;
 	}
-	return SMF_CONTINUE;
+	free(trimmed);
+	return ret;
 }
 
 enum smf_verdict

@@ -45,7 +45,7 @@ struct smf_tm {
 };
 
 static int smf_tm_feed_field(struct smf_tm *tm, struct smf_msg *msg,
-    char *name, char *raw);
+    char *name, char *raw, size_t voff);
 
 static int
 smf_tm_insert_field(struct smf_tm *tm, size_t pos, char *name, char *raw)
@@ -182,15 +182,17 @@ smf_tm_body(void *arg, const unsigned char *chunk, size_t len)
 /* ---- reading the input ---- */
 
 /*
- * Read the header block: each field's raw text, and its value as an MTA
- * passes it (leading blanks dropped, CRLF folding turned into LF).
- * Returns 0, or -1 with errno-style text in why.
+ * Read the header block: each field's raw text, and its name and value
+ * as an MTA passes them (smime_header_split(): Postfix's rules, so that
+ * "Subject :" is a field and a name with 8-bit bytes starts the body;
+ * CRLF folding turned into LF).  Returns 0, or -1 with errno-style text
+ * in why.
  */
 static int
 smf_tm_read_header(struct smf_tm *tm, struct smf_msg *msg, const char **why)
 {
-	char *line = NULL, *raw = NULL, *name = NULL, *colon;
-	size_t cap = 0, rawlen = 0;
+	char *line = NULL, *raw = NULL, *name = NULL;
+	size_t cap = 0, rawlen = 0, nlen, voff = 0;
 	ssize_t n;
 	int ret = -1;
 
@@ -203,7 +205,7 @@ smf_tm_read_header(struct smf_tm *tm, struct smf_msg *msg, const char **why)
 
 		if (raw != NULL && !cont) {
 			/* A complete field: hand it over. */
-			if (smf_tm_feed_field(tm, msg, name, raw) != 0)
+			if (smf_tm_feed_field(tm, msg, name, raw, voff) != 0)
 				goto fail;
 			name = raw = NULL;
 			rawlen = 0;
@@ -223,15 +225,14 @@ smf_tm_read_header(struct smf_tm *tm, struct smf_msg *msg, const char **why)
 			rawlen += (size_t)n;
 			continue;
 		}
-		if ((colon = memchr(line, ':', (size_t)n)) == NULL ||
-		    colon == line || memchr(line, ' ', (size_t)(colon - line))) {
+		if ((nlen = smime_header_split(line, (size_t)n, &voff)) == 0) {
 			/* Not a field: as MTAs do, the body starts here. */
 			tm->tm_pending = line;
 			tm->tm_npending = (size_t)n;
 			line = NULL;
 			break;
 		}
-		if ((name = strndup(line, (size_t)(colon - line))) == NULL ||
+		if ((name = strndup(line, nlen)) == NULL ||
 		    (raw = strdup(line)) == NULL)
 			goto fail;
 		rawlen = (size_t)n;
@@ -246,19 +247,20 @@ fail:
 	return ret;
 }
 
-/* Record a complete raw field and pass name/value to the message. */
+/*
+ * Record a complete raw field and pass name/value to the message; the
+ * value starts at raw + voff (see smime_header_split()).
+ */
 static int
 smf_tm_feed_field(struct smf_tm *tm, struct smf_msg *msg, char *name,
-    char *raw)
+    char *raw, size_t voff)
 {
 	char *value, *v;
 	const char *p;
 
 	if ((value = malloc(strlen(raw) + 1)) == NULL)
 		return -1;
-	p = raw + strlen(name) + 1;
-	while (*p == ' ' || *p == '\t')
-		p++;
+	p = raw + voff;
 	for (v = value; *p != '\0'; p++) {
 		if (*p == '\r' && p[1] == '\n')
 			continue;

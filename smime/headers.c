@@ -81,3 +81,24 @@ smime_headers_count(const struct smime_headers *hs, const char *name)
 			n++;
 	return n;
 }
+
+size_t
+smime_header_split(const char *line, size_t len, size_t *value_off)
+{
+	size_t i = 0, end;
+
+	*value_off = 0;
+	while (i < len && (unsigned char)line[i] > ' ' &&
+	    (unsigned char)line[i] < 0x7f && line[i] != ':')
+		i++;
+	end = i;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (end == 0 || i >= len || line[i] != ':')
+		return 0;
+	i++;
+	if (i < len && line[i] == ' ')
+		i++;
+	*value_off = i;
+	return end;
+}

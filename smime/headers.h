@@ -40,4 +40,19 @@ const char *smime_headers_get0(const struct smime_headers *hs,
 /* Number of fields called name (case-insensitive). */
 size_t smime_headers_count(const struct smime_headers *hs, const char *name);
 
+/*
+ * Split the first line of a header field the way Postfix hands it to a
+ * milter (is_header() and milter8_header()): the name is one or more
+ * printable US-ASCII characters other than ':' (no blank, no control, no
+ * 8-bit byte), optionally followed by blanks (RFC 5322 §4.5 obsolete
+ * syntax, "Subject :"), then ':'.  line need not be NUL-terminated; len
+ * is its length in octets.  Returns the length of the name (its blanks
+ * excluded), or 0 when the line starts no field (an MTA starts the body
+ * there).  *value_off receives the offset of the value: after the colon
+ * and one space, which Postfix and Sendmail drop.  Used by -t test mode
+ * and, for the names an MTA passes, by the milter path, so that both
+ * split alike.
+ */
+size_t smime_header_split(const char *line, size_t len, size_t *value_off);
+
 #endif /* SMIME_HEADERS_H */

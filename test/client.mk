@@ -10,6 +10,7 @@ test_client_testfilter_LDADD = $(MILTER_LIBS) $(PTHREAD_LIBS)
 # Daemon tests (skipped while milter/smime-milter is not built): feature
 # checks, load (LOAD_SECONDS, default 20), limits, secrets.
 CLIENT_DAEMON_TESTS = test/client/milterclient.sh test/client/load.sh \
+	test/client/signfidelity.sh \
 	test/client/limits.sh test/client/secrets.sh test/client/forged.sh
 TESTS += test/client/protocol.sh $(CLIENT_DAEMON_TESTS)
 EXTRA_DIST += test/client/protocol.sh test/client/common.sh \
