@@ -59,6 +59,30 @@ it_expect_signed pf-auth
 it_expect_queue_id pf-auth "$PF_HOSTNAME"
 echo "ok 1 authenticated campaign mail delivered signed; openssl verifies"
 
+# 1b. header fields as Postfix splits them (the same rules as -t mode):
+# "From :" and "Subject :" are fields; a name with 8-bit bytes is body.
+# (From not first: swaks drops a first line that starts with "From ".)
+it_campaign_msg "$IT_WORK/m1b" pf-split taro@example.jp
+sed -e 's/^From: /From : /' -e 's/^Subject: /Subject : /' \
+    -e 's/^MIME-Version: 1.0$/X-\xc3\x9cber: eight-bit name\nMIME-Version: 1.0/' \
+    "$IT_WORK/m1b" | awk 'NR == 1 { first = $0; next } { print } NR == 2 { print first }' \
+    > "$IT_WORK/m1b.in"
+it_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
+    --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
+    --data @"$IT_WORK/m1b.in" || { cat "$IT_WORK/swaks.last"; it_die "send 1b"; }
+ndeliv=$((ndeliv + 1))
+pf_wait_delivered $ndeliv 60 || it_die "1b: not delivered"
+_f=$(it_find_delivery "<pf-split@example.jp>")
+it_verify_signed "$_f" "$IT_WORK/pf-split.content" || it_die "1b: 'From :' not signed"
+grep -q '^Subject *: .*pf-split' "$_f" || it_die "1b: Subject field lost"
+grep -q '^X-=C3=9Cber: eight-bit name' "$IT_WORK/pf-split.content" ||
+    it_die "1b: 8-bit field name not the first body line"
+"$IT_MILTER_BIN" -c "$IT_WORK/milter.conf" -t "$IT_WORK/m1b.in" -C 127.0.0.1 > "$IT_WORK/m1b.t" 2>/dev/null
+it_verify_signed "$IT_WORK/m1b.t" "$IT_WORK/pf-split.t.content" || it_die "1b: -t did not sign"
+grep -q '^X-=C3=9Cber: eight-bit name' "$IT_WORK/pf-split.t.content" ||
+    it_die "1b: -t split the header otherwise"
+echo "ok 1b Postfix and -t split 'From :', 'Subject :' and 8-bit names alike"
+
 # 2. unauthenticated, external client, same From
 it_campaign_msg "$IT_WORK/m2" pf-external taro@example.jp
 it_send "$PF_INBOUND_PORT" --from taro@example.jp --to voter@example.org \
