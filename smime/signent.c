@@ -13,6 +13,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "smime/canon.h"
 #include "smime/hp.h"
@@ -22,6 +23,7 @@
 #define ENT_MAX_LINE	998	/* RFC 5322 §2.1.1 */
 #define ENT_FOLD_AT	900	/* header lines longer than this get refolded */
 #define QP_MAX_BODY	72	/* leaves room for =XX, =46 and the '=' */
+#define ENT_BOUNDARY_MAX 70	/* RFC 2046 §5.1.1 */
 
 /* Transfer-encoding label a container needs for what it holds. */
 enum ent_label { LBL_7BIT, LBL_8BIT, LBL_BINARY };
@@ -38,6 +40,7 @@ struct ent {
 	struct smime_err	*en_err;
 	const struct smime_headers *en_hp;	/* RFC 9788 fields, or NULL */
 	smime_status		 en_status;	/* first failure, sticky */
+	const char		*en_ct;	/* Content-Type to write instead */
 	struct ent_kept		*en_kept;
 	size_t			 en_nkept;
 	size_t			 en_akept;
@@ -132,6 +135,26 @@ ent_fail(struct ent *en, smime_status ret)
  * LF, CR or CRLF) become CRLF; a break not followed by white space gets a
  * space so that the value cannot start a new field.
  */
+/*
+ * True when value (after "name: ") has a run longer than ENT_FOLD_AT
+ * octets without white space or a line break: ent_field() could not fold
+ * it within 998 octets (RFC 5322 §2.1.1).
+ */
+static bool
+ent_unfoldable(const char *name, const char *value)
+{
+	size_t run = strlen(name) + 2;
+	const char *p;
+
+	for (p = value; *p != '\0'; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			run = 0;
+		else if (++run > ENT_FOLD_AT)
+			return true;
+	}
+	return false;
+}
+
 static void
 ent_field(struct ent *en, const char *name, const char *value)
 {
@@ -141,8 +164,10 @@ ent_field(struct ent *en, const char *name, const char *value)
 
 	for (; *p != '\0' && (unsigned char)*p < 0x80; p++)
 		;
-	if (*p != '\0') {
-		/* Raw 8-bit text would not survive a 7-bit hop either. */
+	if (*p != '\0' || ent_unfoldable(name, value)) {
+		/* Raw 8-bit text would not survive a 7-bit hop either; a
+		 * parameter or word too long to fold is rebuilt (RFC 2231
+		 * continuations, RFC 2047 words). */
 		if ((enc = smime_signent_encode_field(name, value)) == NULL) {
 			smime_err_set(en->en_err, "out of memory");
 			ent_fail(en, SMIME_NORESOURCE);
@@ -248,6 +273,15 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 			if (!cte_done)
 				ent_field(en, h->hdr_name, new_cte);
 			cte_done = true;
+			continue;
+		}
+		if (en->en_ct != NULL && !ct_done && smime_mime_strcasecmp(
+		    h->hdr_name, "Content-Type") == 0) {
+			ct_done = true;
+			if (default_ct)
+				ent_root_ct(en, h->hdr_name, en->en_ct);
+			else
+				ent_field(en, h->hdr_name, en->en_ct);
 			continue;
 		}
 		if (charset != NULL && !ct_done && smime_mime_strcasecmp(
@@ -698,7 +732,7 @@ ent_header(struct ent *en, const struct smime_mime_part *part,
 		ent_fields(en, hdrs, true, new_cte, true, charset);
 		if (en->en_hp != NULL)
 			ent_fields(en, en->en_hp, false, NULL, false, NULL);
-	} else if (new_cte == NULL && charset == NULL &&
+	} else if (new_cte == NULL && charset == NULL && en->en_ct == NULL &&
 	    ent_header_clean(en, part)) {
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_start);
@@ -743,6 +777,15 @@ ent_leaf(struct ent *en, const struct smime_mime_part *part,
 		ent_header(en, part, hdrs, NULL, NULL);
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_body_start, part->mp_body_end);
+		return;
+	}
+	if (smime_mime_is(part, "multipart", NULL)) {
+		/* Not split (no usable boundary), yet not 7-bit: RFC 2045
+		 * §6.4 forbids base64 or quoted-printable on a multipart. */
+		smime_err_set(en->en_err, "part %s: multipart without a "
+		    "usable boundary holds content that is not 7-bit clean",
+		    part->mp_number);
+		ent_fail(en, SMIME_UNSUPPORTED);
 		return;
 	}
 	ekind = smime_mime_is(part, "text", NULL) ? ENC_QP : ENC_BASE64;
@@ -867,6 +910,57 @@ ent_label_within(const struct ent *en, const struct smime_mime_part *part)
 }
 
 /*
+ * RFC 2046 §5.1.1: 1 to 70 bchars, not ending in a space.  A longer
+ * boundary makes delimiter lines that relays and readers handle
+ * differently (and over 998 octets it cannot cross SMTP at all).
+ */
+static bool
+ent_boundary_ok(const char *bnd)
+{
+	size_t n = strlen(bnd), i;
+
+	if (n == 0 || n > ENT_BOUNDARY_MAX || bnd[n - 1] == ' ')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((bnd[i] >= '0' && bnd[i] <= '9') ||
+		    (bnd[i] >= 'a' && bnd[i] <= 'z') ||
+		    (bnd[i] >= 'A' && bnd[i] <= 'Z') ||
+		    strchr("'()+_,-./:=? ", bnd[i]) != NULL))
+			return false;
+	return true;
+}
+
+/*
+ * A fresh boundary for part in bnd (size n) and its rebuilt Content-Type
+ * in *ct (caller frees).  "=_" cannot occur in base64 or QP, 128 random
+ * bits in anything else.  False (nothing set) when the Content-Type
+ * cannot be rebuilt or on failure; the old boundary is kept then.
+ */
+static bool
+ent_new_boundary(struct ent *en, const struct smime_mime_part *part,
+    const struct smime_headers *hdrs, char *bnd, size_t n, char **ct)
+{
+	unsigned char rnd[16];
+	const char *old;
+	size_t i, o;
+
+	*ct = NULL;
+	old = smime_headers_get0(hdrs != NULL ? hdrs : &part->mp_headers,
+	    "Content-Type", 0);
+	if (old == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return false;
+	o = (size_t)snprintf(bnd, n, "=_smime_part_");
+	for (i = 0; i < sizeof(rnd) && o + 3 <= n; i++)
+		o += (size_t)snprintf(bnd + o, n - o, "%02x", rnd[i]);
+	if ((*ct = smime_signent_rebuild_params("Content-Type", old,
+	    "boundary", bnd)) == NULL) {
+		(void)en;
+		return false;
+	}
+	return true;
+}
+
+/*
  * Write one entity.  hdrs is the top-level header for the root, NULL
  * below it.  Multipart preamble and epilogue are left out: Outlook calls
  * a signature whose signed part carries an epilogue altered.
@@ -887,6 +981,7 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
     const struct smime_headers *hdrs)
 {
 	const char *bnd, *cte7;
+	char newbnd[ENT_BOUNDARY_MAX + 1], *ct = NULL;
 	size_t i;
 
 	if (en->en_status != SMIME_OK)
@@ -912,7 +1007,15 @@ ent_part(struct ent *en, const struct smime_mime_part *part,
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_end);
 	} else if (smime_mime_is_multipart(part) && part->mp_nchildren > 0) {
 		bnd = smime_mime_get0_param(part, "boundary");
+		if (!ent_boundary_ok(bnd) && ent_new_boundary(en, part, hdrs,
+		    newbnd, sizeof(newbnd), &ct)) {
+			bnd = newbnd;
+			en->en_ct = ct;
+		}
 		ent_header(en, part, hdrs, cte7, NULL);
+		en->en_ct = NULL;
+		free(ct);
+		ct = NULL;
 		for (i = 0; i < part->mp_nchildren; i++) {
 			ent_puts(en, "--");
 			ent_puts(en, bnd);

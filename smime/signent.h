@@ -58,4 +58,16 @@ bool smime_signent_is_content_field(const char *name);
  */
 char *smime_signent_encode_field(const char *name, const char *value);
 
+/*
+ * Rebuild a Content-Type or Content-Disposition value from its parsed
+ * form: one parameter per folded line (CRLF + TAB), long values as RFC
+ * 2231 continuations, 8-bit values RFC 2231-encoded; parameter set_name
+ * (NULL: none) gets set_value, added when absent.  Every line stays
+ * within 78 octets except a boundary, never split.  Returns a new string
+ * the caller frees; NULL when the value does not parse or on allocation
+ * failure.  (signhdr.c)
+ */
+char *smime_signent_rebuild_params(const char *name, const char *value,
+    const char *set_name, const char *set_value);
+
 #endif /* SMIME_SIGNENT_H */

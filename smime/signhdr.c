@@ -16,6 +16,7 @@
 #define HDR_FOLD	76	/* fold before a word that would pass this */
 #define EW_BYTES	45	/* raw bytes per encoded-word: 60 base64 */
 #define HDR_LINE	78	/* our generated lines stay within this */
+#define HDR_LONG_WORD	900	/* a word this long cannot be folded: encode */
 
 struct hbuf {
 	char	*hb_text;
@@ -165,7 +166,8 @@ hdr_encode_unstructured(struct hbuf *hb, const char *value)
 		w = p;
 		while (*p != '\0' && *p != ' ' && *p != '\t')
 			p++;
-		if (w != p && hdr_has_8bit(w, (size_t)(p - w))) {
+		if (w != p && (hdr_has_8bit(w, (size_t)(p - w)) ||
+		    (size_t)(p - w) > HDR_LONG_WORD)) {
 			if (run == NULL)
 				run = w;
 			runend = p;
@@ -194,6 +196,36 @@ hdr_attr_char(unsigned char c)
 	    NULL;
 }
 
+/*
+ * A long 7-bit parameter as RFC 2231 §3 continuations, each section a
+ * quoted-string on its own line: name*0="..."; name*1="..." (boundary is
+ * never split: not every reader joins it).
+ */
+static void
+hdr_param_sections(struct hbuf *hb, const struct smime_mime_param *pa)
+{
+	const char *v = pa->mpa_value;
+	char sect[HDR_LINE + 32];
+	size_t n, take;
+	int idx = 0;
+
+	while (*v != '\0') {
+		n = (size_t)snprintf(sect, sizeof(sect), "%.40s*%d=\"",
+		    pa->mpa_name, idx++);
+		for (take = 0; *v != '\0' && n + 4 < HDR_LINE - 2 &&
+		    take < 60; v++, take++) {
+			if (*v == '"' || *v == '\\')
+				sect[n++] = '\\';
+			sect[n++] = *v;
+		}
+		sect[n++] = '"';
+		sect[n] = '\0';
+		hb_puts(hb, ";");
+		hb_sep(hb, n, "\r\n\t");
+		hb_puts(hb, sect);
+	}
+}
+
 /* One parameter: quoted when 7-bit, RFC 2231 sections otherwise. */
 static void
 hdr_param(struct hbuf *hb, const struct smime_mime_param *pa)
@@ -205,6 +237,12 @@ hdr_param(struct hbuf *hb, const struct smime_mime_param *pa)
 	int idx = 0;
 	bool utf8 = hdr_is_utf8(pa->mpa_value);
 
+	if (!hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value)) &&
+	    strlen(pa->mpa_name) + 2 * strlen(pa->mpa_value) + 8 > HDR_LINE &&
+	    smime_mime_strcasecmp(pa->mpa_name, "boundary") != 0) {
+		hdr_param_sections(hb, pa);
+		return;
+	}
 	if (!hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value))) {
 		llen = strlen(pa->mpa_name) + 2 * strlen(pa->mpa_value) + 8;
 		if ((line = malloc(llen)) == NULL) {
@@ -250,10 +288,15 @@ hdr_param(struct hbuf *hb, const struct smime_mime_param *pa)
 	}
 }
 
-/* Content-Type / Content-Disposition rebuilt from their parsed form. */
+/*
+ * Content-Type / Content-Disposition rebuilt from their parsed form, one
+ * parameter per fold; set_name (non-NULL) gets set_value.
+ */
 static bool
-hdr_encode_params(struct hbuf *hb, const char *name, const char *value)
+hdr_encode_params(struct hbuf *hb, const char *name, const char *value,
+    const char *set_name, const char *set_value)
 {
+	struct smime_mime_param over;
 	struct smime_mime_param *pa = NULL;
 	char *type = NULL, *sub = NULL;
 	size_t npa = 0, i;
@@ -278,13 +321,49 @@ hdr_encode_params(struct hbuf *hb, const char *name, const char *value)
 	}
 	/* A name with 8-bit bytes cannot be expressed: such a parameter
 	 * is noise nobody can read, so it is left out. */
-	for (i = 0; i < npa; i++)
-		if (!hdr_has_8bit(pa[i].mpa_name, strlen(pa[i].mpa_name)))
+	for (i = 0; i < npa; i++) {
+		if (hdr_has_8bit(pa[i].mpa_name, strlen(pa[i].mpa_name)))
+			continue;
+		if (set_name != NULL && smime_mime_strcasecmp(pa[i].mpa_name,
+		    set_name) == 0) {
+			over.mpa_name = pa[i].mpa_name;
+			over.mpa_value = (char *)set_value;
+			hdr_param(hb, &over);
+			set_name = NULL;
+		} else
 			hdr_param(hb, &pa[i]);
+	}
+	if (set_name != NULL) {
+		over.mpa_name = (char *)set_name;
+		over.mpa_value = (char *)set_value;
+		hdr_param(hb, &over);
+	}
 	free(type);
 	free(sub);
 	smime_mime_params_free(pa, npa);
 	return true;
+}
+
+char *
+smime_signent_rebuild_params(const char *name, const char *value,
+    const char *set_name, const char *set_value)
+{
+	struct hbuf hb;
+	char *flat;
+	bool ok;
+
+	memset(&hb, 0, sizeof(hb));
+	if ((flat = smime_mime_unfold(value)) == NULL)
+		return NULL;
+	hb_puts(&hb, "");
+	hb.hb_col = strlen(name) + 2;
+	ok = hdr_encode_params(&hb, name, flat, set_name, set_value);
+	free(flat);
+	if (!ok || hb.hb_failed) {
+		free(hb.hb_text);
+		return NULL;
+	}
+	return hb.hb_text;
 }
 
 char *
@@ -301,7 +380,7 @@ smime_signent_encode_field(const char *name, const char *value)
 	hb.hb_col = strlen(name) + 2;
 	if ((smime_mime_strcasecmp(name, "Content-Type") != 0 &&
 	    smime_mime_strcasecmp(name, "Content-Disposition") != 0) ||
-	    !hdr_encode_params(&hb, name, flat)) {
+	    !hdr_encode_params(&hb, name, flat, NULL, NULL)) {
 		hb.hb_len = 0;
 		if (hb.hb_text != NULL)
 			hb.hb_text[0] = '\0';

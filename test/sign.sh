@@ -259,6 +259,20 @@ else
 	grep -q "998 octets" "$work/out/nested-long.err" || fail "nested long line: $(cat "$work/out/nested-long.err")"
 fi
 
+# A multipart whose boundary is over 998 octets cannot be split, and
+# RFC 2045 forbids base64 on a multipart: refused, not base64-encoded.
+python3 -c 'import sys
+b = b"x" * 1100
+sys.stdout.buffer.write(b"From: taro@example.jp\nSubject: huge boundary\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/mixed; boundary=\"" + b + b"\"\n\n--" + b +
+    b"\nContent-Type: text/plain\n\nx\n--" + b + b"--\n")' > "$work/out/hugebnd.in"
+if sign hugebnd "$work/out/hugebnd.in"; then
+	fail "multipart with a 1100-octet boundary signed (under base64?)"
+else
+	grep -q "multipart without a usable boundary" "$work/out/hugebnd.err" ||
+		fail "huge boundary: $(cat "$work/out/hugebnd.err")"
+fi
+
 # BouncyCastle over everything verified above, in one JVM.
 if [ -s "$work/bc.list" ]; then
 	# shellcheck disable=SC2046

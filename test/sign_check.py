@@ -62,6 +62,15 @@ open(outdir + "/content.bin", "wb").write(body[start:end])
 open(outdir + "/sig.der", "wb").write(sig.get_payload(decode=True))
 if re.search(rb"\r\n--" + re.escape(bnd), body[start:end]):
     fail("boundary inside the signed part")
+# RFC 2046: boundaries of 1-70 characters; RFC 2045 6.4: no multipart or
+# message/rfc822 under base64 or quoted-printable.
+for p in inner.walk():
+    if p.is_multipart() and p.get_content_maintype() == "multipart" and \
+            not 1 <= len(p.get_boundary() or "") <= 70:
+        fail("boundary of %d characters" % len(p.get_boundary() or ""))
+    if p.get_content_maintype() in ("multipart", "message") and \
+            (p.get("Content-Transfer-Encoding") or "7bit").lower() not in ("7bit", "8bit", "binary"):
+        fail("%s under %s" % (p.get_content_type(), p["Content-Transfer-Encoding"]))
 
 
 def norm(b):
