@@ -55,6 +55,7 @@
 struct smime_mime_param {
 	char	*mpa_name;	/* lower-cased; RFC 2231 "*n" suffixes joined */
 	char	*mpa_value;	/* unquoted; RFC 2231 %XX decoded (raw bytes) */
+	char	*mpa_charset;	/* RFC 2231 charset of mpa_value, else NULL */
 	bool	 mpa_dup;	/* written more than once or in two forms */
 };
 

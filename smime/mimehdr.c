@@ -175,6 +175,7 @@ smime_mime_params_free(struct smime_mime_param *params, size_t nparams)
 	for (i = 0; i < nparams; i++) {
 		free(params[i].mpa_name);
 		free(params[i].mpa_value);
+		free(params[i].mpa_charset);
 	}
 	free(params);
 }
@@ -210,11 +211,12 @@ mime_hexval(int c)
 
 /*
  * Append the value of rp to the buffer *buf (of length *len, allocated),
- * %XX-decoding extended values and dropping charset'lang' when first.
+ * %XX-decoding extended values and dropping charset'lang' when first;
+ * a non-empty charset goes to *charset (allocated) when that is NULL.
  */
 static bool
 mime_append_section(char **buf, size_t *len, const struct mime_rawparam *rp,
-    bool first)
+    bool first, char **charset)
 {
 	const char *v = rp->rp_value, *q;
 	size_t vlen = strlen(v), o = *len;
@@ -222,8 +224,13 @@ mime_append_section(char **buf, size_t *len, const struct mime_rawparam *rp,
 	int hi, lo;
 
 	if (rp->rp_ext && first && (q = strchr(v, '\'')) != NULL &&
-	    (q = strchr(q + 1, '\'')) != NULL)
+	    (q = strchr(q + 1, '\'')) != NULL) {
+		if (q != v && *v != '\'' && *charset == NULL &&
+		    (*charset = mime_strndup(v, strcspn(v, "'"), false)) ==
+		    NULL)
+			return false;
 		v = q + 1;
+	}
 	if ((nb = realloc(*buf, o + vlen + 1)) == NULL)
 		return false;
 	for (; *v != '\0'; v++) {
@@ -277,7 +284,7 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 	struct smime_mime_param *out = NULL;
 	size_t i, j, n = 0, len, used, total;
 	int sect;
-	char *val;
+	char *val, *cs;
 	bool found, any;
 	smime_status ret = SMIME_NORESOURCE;
 
@@ -290,6 +297,7 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 		if (found)
 			continue;
 		val = NULL;
+		cs = NULL;
 		len = 0;
 		any = false;
 		/* Sections 0, 1, ... in order; stop at the first gap. */
@@ -300,7 +308,7 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 					continue;
 				found = true;
 				if (!mime_append_section(&val, &len, &raw[j],
-				    sect == 0))
+				    sect == 0, &cs))
 					goto fail;
 			}
 			if (!found)
@@ -312,7 +320,7 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 			if (raw[j].rp_section == -1 && raw[j].rp_ext &&
 			    strcmp(raw[j].rp_name, raw[i].rp_name) == 0) {
 				if (!mime_append_section(&val, &len, &raw[j],
-				    true))
+				    true, &cs))
 					goto fail;
 				any = true;
 			}
@@ -320,12 +328,14 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 			if (raw[j].rp_section == -1 &&
 			    strcmp(raw[j].rp_name, raw[i].rp_name) == 0) {
 				if (!mime_append_section(&val, &len, &raw[j],
-				    true))
+				    true, &cs))
 					goto fail;
 				any = true;
 			}
-		if (val == NULL && (val = strdup("")) == NULL)
+		if (val == NULL && (val = strdup("")) == NULL) {
+			free(cs);
 			goto out;
+		}
 		/*
 		 * Readers differ on which copy wins (plain or RFC 2231,
 		 * first or last, sections past a gap): flag any raw
@@ -337,11 +347,13 @@ mime_join_params(struct mime_rawparam *raw, size_t nraw,
 		used = mime_count_used(raw, nraw, raw[i].rp_name);
 		out[n].mpa_dup = used != total;
 		out[n].mpa_value = val;
+		out[n].mpa_charset = cs;
 		if ((out[n++].mpa_name = strdup(raw[i].rp_name)) == NULL)
 			goto out;
 		continue;
 fail:
 		free(val);
+		free(cs);
 		goto out;
 	}
 	*params = out;

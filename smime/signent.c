@@ -41,6 +41,7 @@ struct ent {
 	const struct smime_headers *en_hp;	/* RFC 9788 fields, or NULL */
 	smime_status		 en_status;	/* first failure, sticky */
 	const char		*en_ct;	/* Content-Type to write instead */
+	const char		*en_declared;	/* charset of the part written */
 	struct ent_kept		*en_kept;
 	size_t			 en_nkept;
 	size_t			 en_akept;
@@ -168,7 +169,8 @@ ent_field(struct ent *en, const char *name, const char *value)
 		/* Raw 8-bit text would not survive a 7-bit hop either; a
 		 * parameter or word too long to fold is rebuilt (RFC 2231
 		 * continuations, RFC 2047 words). */
-		if ((enc = smime_signent_encode_field(name, value)) == NULL) {
+		if ((enc = smime_signent_encode_field(name, value,
+		    en->en_declared)) == NULL) {
 			smime_err_set(en->en_err, "out of memory");
 			ent_fail(en, SMIME_NORESOURCE);
 			return;
@@ -728,6 +730,8 @@ ent_header(struct ent *en, const struct smime_mime_part *part,
     const struct smime_headers *hdrs, const char *new_cte,
     const char *charset)
 {
+	/* Raw 8-bit parameters are read in the part's own charset. */
+	en->en_declared = smime_mime_get0_param(part, "charset");
 	if (hdrs != NULL) {
 		ent_fields(en, hdrs, true, new_cte, true, charset);
 		if (en->en_hp != NULL)
@@ -736,10 +740,12 @@ ent_header(struct ent *en, const struct smime_mime_part *part,
 	    ent_header_clean(en, part)) {
 		ent_flush(en);
 		ent_copy_canon(en, part->mp_hdr_start, part->mp_body_start);
+		en->en_declared = NULL;
 		return;
 	} else
 		ent_fields(en, &part->mp_headers, false, new_cte, false,
 		    charset);
+	en->en_declared = NULL;
 	ent_puts(en, "\r\n");
 }
 

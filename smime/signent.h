@@ -50,13 +50,19 @@ smime_status smime_signent_write(const struct smime_headers *hdrs,
 bool smime_signent_is_content_field(const char *name);
 
 /*
- * Re-encode a header field value that contains 8-bit bytes so that it is
- * 7-bit: Content-Type/Content-Disposition parameters as RFC 2231
- * (charset UTF-8 when valid, else unknown-8bit), other fields as RFC 2047
- * encoded-words.  Folded with CRLF + white space.  Returns a new string
- * the caller frees, NULL on allocation failure.  (signhdr.c)
+ * Re-encode a header field value that contains 8-bit bytes (or a word
+ * too long to fold) so that it is 7-bit: Content-Type/Content-
+ * Disposition parameters as RFC 2231, other fields as RFC 2047
+ * encoded-words.  Raw 8-bit bytes are decoded with declared (the part's
+ * charset parameter, NULL: none) through iconv(3), else kept when valid
+ * UTF-8, else decoded as CP932 when they are valid CP932, and written as
+ * UTF-8; otherwise labelled unknown-8bit (RFC 1428).  A parameter that
+ * carries its own RFC 2231 charset keeps it and its bytes.  Folded with
+ * CRLF + white space.  Returns a new string the caller frees, NULL on
+ * allocation failure.  (signhdr.c)
  */
-char *smime_signent_encode_field(const char *name, const char *value);
+char *smime_signent_encode_field(const char *name, const char *value,
+    const char *declared);
 
 /*
  * Rebuild a Content-Type or Content-Disposition value from its parsed

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <iconv.h>
+
 #include <openssl/evp.h>
 
 #include "smime/signent.h"
@@ -235,15 +237,20 @@ hdr_param(struct hbuf *hb, const struct smime_mime_param *pa)
 	char sect[HDR_LINE + 96], *line;
 	size_t n = 0, llen, limit;
 	int idx = 0;
-	bool utf8 = hdr_is_utf8(pa->mpa_value);
+	const char *cs = pa->mpa_charset != NULL ? pa->mpa_charset :
+	    hdr_is_utf8(pa->mpa_value) ? "UTF-8" : "unknown-8bit";
+	char csbuf[64];
 
-	if (!hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value)) &&
+	/* A value with its own RFC 2231 charset keeps it, and its bytes. */
+	if (pa->mpa_charset == NULL &&
+	    !hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value)) &&
 	    strlen(pa->mpa_name) + 2 * strlen(pa->mpa_value) + 8 > HDR_LINE &&
 	    smime_mime_strcasecmp(pa->mpa_name, "boundary") != 0) {
 		hdr_param_sections(hb, pa);
 		return;
 	}
-	if (!hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value))) {
+	if (pa->mpa_charset == NULL &&
+	    !hdr_has_8bit(pa->mpa_value, strlen(pa->mpa_value))) {
 		llen = strlen(pa->mpa_name) + 2 * strlen(pa->mpa_value) + 8;
 		if ((line = malloc(llen)) == NULL) {
 			hb->hb_failed = true;
@@ -263,10 +270,41 @@ hdr_param(struct hbuf *hb, const struct smime_mime_param *pa)
 		free(line);
 		return;
 	}
+	/* An RFC 2045 token, as the charset must be; else unknown-8bit. */
+	for (n = 0; cs[n] != '\0' && n < sizeof(csbuf) - 3 &&
+	    hdr_attr_char((unsigned char)cs[n]); n++)
+		csbuf[n] = cs[n];
+	if (cs[n] != '\0' || n == 0)
+		snprintf(csbuf, sizeof(csbuf), "unknown-8bit''");
+	else
+		snprintf(csbuf + n, sizeof(csbuf) - n, "''");
+	/* One line fits: "name*=cs''..." (RFC 2231 §4), which more readers
+	 * take than a lone section "name*0*=". */
+	for (llen = strlen(pa->mpa_name) + strlen(csbuf) + 3; *v != '\0';
+	    v++)
+		llen += hdr_attr_char(*v) ? 1 : 3;
+	v = (const unsigned char *)pa->mpa_value;
+	if (llen <= HDR_LINE - 2) {
+		n = (size_t)snprintf(sect, sizeof(sect), "%s*=%s",
+		    pa->mpa_name, csbuf);
+		for (; *v != '\0'; v++) {
+			if (hdr_attr_char(*v))
+				sect[n++] = (char)*v;
+			else {
+				sect[n++] = '%';
+				sect[n++] = hex[*v >> 4];
+				sect[n++] = hex[*v & 15];
+			}
+		}
+		sect[n] = '\0';
+		hb_puts(hb, ";");
+		hb_sep(hb, n, "\r\n\t");
+		hb_puts(hb, sect);
+		return;
+	}
 	while (*v != '\0' || idx == 0) {
-		n = (size_t)snprintf(sect, sizeof(sect), "%s*%d*=%s",
-		    pa->mpa_name, idx, idx == 0 ? (utf8 ? "UTF-8''" :
-		    "unknown-8bit''") : "");
+		n = (size_t)snprintf(sect, sizeof(sect), "%.40s*%d*=%s",
+		    pa->mpa_name, idx, idx == 0 ? csbuf : "");
 		/* Keep "\tname*N*=...;" within 78 columns. */
 		limit = n + 12 < HDR_LINE - 2 ? HDR_LINE - 2 - n : 12;
 		for (llen = 0; *v != '\0' && llen + 3 <= limit; v++) {
@@ -328,6 +366,8 @@ hdr_encode_params(struct hbuf *hb, const char *name, const char *value,
 		    set_name) == 0) {
 			over.mpa_name = pa[i].mpa_name;
 			over.mpa_value = (char *)set_value;
+			over.mpa_charset = NULL;
+			over.mpa_dup = false;
 			hdr_param(hb, &over);
 			set_name = NULL;
 		} else
@@ -336,6 +376,8 @@ hdr_encode_params(struct hbuf *hb, const char *name, const char *value,
 	if (set_name != NULL) {
 		over.mpa_name = (char *)set_name;
 		over.mpa_value = (char *)set_value;
+		over.mpa_charset = NULL;
+		over.mpa_dup = false;
 		hdr_param(hb, &over);
 	}
 	free(type);
@@ -366,16 +408,73 @@ smime_signent_rebuild_params(const char *name, const char *value,
 	return hb.hb_text;
 }
 
+/*
+ * s converted from charset from to UTF-8 with iconv(3), or NULL when
+ * iconv does not know the charset, s is not valid in it, or on
+ * allocation failure.  The caller frees the result.
+ */
+static char *
+hdr_to_utf8(const char *s, const char *from)
+{
+	size_t inleft = strlen(s), outleft = inleft * 4, size = outleft + 1;
+	char *in = (char *)s, *out, *o;
+	iconv_t cd;
+
+	if ((cd = iconv_open("UTF-8", from)) == (iconv_t)-1)
+		return NULL;
+	if ((out = o = malloc(size)) != NULL) {
+		if (iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1 ||
+		    iconv(cd, NULL, NULL, &o, &outleft) == (size_t)-1) {
+			free(out);
+			out = NULL;
+		} else
+			*o = '\0';
+	}
+	iconv_close(cd);
+	return out;
+}
+
+/*
+ * Raw 8-bit text of a field, as UTF-8: decoded with the part's declared
+ * charset when iconv knows it and the bytes are valid in it; kept when
+ * already valid UTF-8; else decoded as CP932 (Windows Shift_JIS, what
+ * Japanese mail without a charset nearly always is) when that decodes
+ * it.  NULL: none fits, the caller labels the bytes unknown-8bit.
+ */
+static char *
+hdr_decode_8bit(const char *s, const char *declared)
+{
+	char *u;
+
+	if (declared != NULL && (u = hdr_to_utf8(s, declared)) != NULL) {
+		if (hdr_is_utf8(u))
+			return u;
+		free(u);
+	}
+	if (hdr_is_utf8(s))
+		return strdup(s);
+	if ((u = hdr_to_utf8(s, "CP932")) != NULL && hdr_is_utf8(u))
+		return u;
+	free(u);
+	return NULL;
+}
+
 char *
-smime_signent_encode_field(const char *name, const char *value)
+smime_signent_encode_field(const char *name, const char *value,
+    const char *declared)
 {
 	struct hbuf hb;
-	char *flat;
+	char *flat, *u;
 
 	memset(&hb, 0, sizeof(hb));
 	hb.hb_col = strlen(name) + 2;
 	if ((flat = smime_mime_unfold(value)) == NULL)
 		return NULL;
+	if (hdr_has_8bit(flat, strlen(flat)) &&
+	    (u = hdr_decode_8bit(flat, declared)) != NULL) {
+		free(flat);
+		flat = u;
+	}
 	hb_puts(&hb, "");
 	hb.hb_col = strlen(name) + 2;
 	if ((smime_mime_strcasecmp(name, "Content-Type") != 0 &&

@@ -35,4 +35,5 @@ EXTRA_DIST += test/sign.sh test/sign_check.py test/sign_nested.py test/java/BcVe
 	test/data/sign/fwd-mbox-from.entity test/data/sign/headerless-part.eml \
 	test/data/sign/headerless-part.entity test/data/sign/no-mime-utf8.eml \
 	test/data/sign/no-mime-sjis.eml test/data/sign/part-no-charset-8bit.eml \
-	test/data/sign/long-ct.eml test/data/sign/long-boundary.eml
+	test/data/sign/long-ct.eml test/data/sign/long-boundary.eml \
+	test/data/sign/sjis-param.eml test/data/sign/mixed-charset-param.eml

@@ -77,17 +77,30 @@ def norm(b):
     return re.sub(rb"\r\n|\r", b"\n", b)
 
 
-def text(v):
+def raw8(b, cs):
+    """Raw 8-bit bytes as text: in the part's charset cs, else UTF-8,
+    else CP932 (what smime-milter documents), else with U+FFFD."""
+    for c in ("utf-8", cs, "cp932"):
+        try:
+            if c:
+                return b.decode(c)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return b.decode("utf-8", "replace")
+
+
+def text(v, cs=None):
     """A header or parameter value as text: RFC 2231 tuples collapsed,
-    RFC 2047 words decoded, raw 8-bit (surrogate-escaped) taken as UTF-8."""
+    RFC 2047 words decoded, raw 8-bit (surrogate-escaped) bytes decoded
+    with raw8()."""
     if v is None:
         return None
     if isinstance(v, tuple):
         v = email.utils.collapse_rfc2231_value(v)
     if isinstance(v, email.header.Header):  # raw 8-bit bytes
-        v = "".join(b.decode("utf-8", "replace") if isinstance(b, bytes) else b
+        v = "".join(raw8(b, cs) if isinstance(b, bytes) else b
                     for b, _ in email.header.decode_header(v))
-    v = str(v).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    v = raw8(str(v).encode("utf-8", "surrogateescape"), cs)
     if "=?" in v:
         v = str(email.header.make_header(email.header.decode_header(v)))
     return re.sub(r"\s+", " ", v).strip()
@@ -110,11 +123,13 @@ def leaves(m, mtext=None):
                  and p.get_content_maintype() != "application"):
             data = norm(data)
             # The last line break before a delimiter belongs to it.
-        params = [(k.lower(), text(v)) for k, v in pt.get_params() or
+        cs = pt.get_param("charset")
+        cs = cs if isinstance(cs, str) else None
+        params = [(k.lower(), text(v, cs)) for k, v in pt.get_params() or
                   [("text/plain", "")]]
-        params += [(k.lower(), text(v)) for k, v in
+        params += [(k.lower(), text(v, cs)) for k, v in
                    pt.get_params(header="Content-Disposition") or []]
-        out.append((p.get_content_type(), sorted(params), data, text(pt.get_filename())))
+        out.append((p.get_content_type(), sorted(params), data, text(pt.get_filename(), cs)))
     return out
 
 
@@ -143,8 +158,11 @@ def charsets(lv):
 
 
 om = email.message_from_bytes(orig_b, policy=email.policy.compat32)
-omt = email.message_from_string(orig_b.decode("utf-8", "surrogateescape"),
-                                policy=email.policy.compat32)
+try:
+    orig_t = orig_b.decode("utf-8")
+except UnicodeDecodeError:  # raw Shift_JIS parameters: read them as such
+    orig_t = orig_b.decode("cp932", "surrogateescape")
+omt = email.message_from_string(orig_t, policy=email.policy.compat32)
 a, b = charsets(leaves(om, omt)), charsets(leaves(inner))
 # Text labelled UTF-8 reads as the same text in the email package.
 for p in email.message_from_bytes(signed_b, policy=email.policy.default).walk():
