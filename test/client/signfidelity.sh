@@ -91,7 +91,7 @@ PY
 	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$tmp/fwd.$p.inner" -out /dev/null 2>/dev/null ||
 		bad "(c) $p: inner signature broken"
 done
-grep -q 'Qfwd: signed as taro@example.jp.*kept 1 nested signed entity with 8-bit content' "$tmp/daemon.err" ||
+grep -q 'Qfwd: .*kept 1 nested signed entity with 8-bit content' "$tmp/daemon.err" ||
 	bad "(c) keeping 8-bit bytes not logged"
 [ $fail = 0 ] && echo "ok: (c) nested signature kept, 8bit labelled and logged"
 
