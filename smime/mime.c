@@ -489,6 +489,34 @@ mime_boundary_ok(const char *b)
 	return true;
 }
 
+/*
+ * True when a field of hs holds a CR that is not the start of a CRLF, or
+ * a name that ends in blanks (as an MTA may hand "Content-Type " to a
+ * milter).  Readers disagree on such fields: Python's email package ends
+ * a field at a bare CR and reads the rest as a field of its own (a hidden
+ * second Content-Type or From); others keep it in the value.
+ */
+static bool
+mime_headers_odd(const struct smime_headers *hs)
+{
+	const char *s, *f[2];
+	size_t i, k, n;
+
+	for (i = 0; i < hs->hs_count; i++) {
+		f[0] = hs->hs_list[i].hdr_name;
+		n = f[0] != NULL ? strlen(f[0]) : 0;
+		if (n > 0 && (f[0][n - 1] == ' ' || f[0][n - 1] == '\t'))
+			return true;
+		f[1] = hs->hs_list[i].hdr_value;
+		for (k = 0; k < 2; k++)
+			for (s = f[k]; s != NULL && (s = strchr(s, '\r')) != NULL;
+			    s++)
+				if (s[1] != '\n')
+					return true;
+	}
+	return false;
+}
+
 /* Fill type, subtype, parameters and CTE from the part's header fields. */
 static smime_status
 mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
@@ -503,7 +531,8 @@ mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
 
 	digest = parent != NULL && smime_mime_is(parent, "multipart", "digest");
 	if (smime_headers_count(hs, "Content-Type") > 1 ||
-	    smime_headers_count(hs, "Content-Transfer-Encoding") > 1)
+	    smime_headers_count(hs, "Content-Transfer-Encoding") > 1 ||
+	    mime_headers_odd(hs))
 		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 	if (ct != NULL && !mime_ct_strict(ct))
 		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;

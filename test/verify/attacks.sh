@@ -148,3 +148,24 @@ embed "$tmp/a20" "$tmp/evil.txt"
 msg attached-in-detached "$taro" "$tmp/a20"
 embed "$tmp/a21" "$tmp/content.txt"
 msg attached-same-content "$taro" "$tmp/a21"
+
+# --- 3b: a bare CR (no LF) inside a top-level header field.  Python's
+# email package ends the field there and reads what follows as a field
+# of its own, so a hidden second Content-Type or From would be what the
+# reader sees.  Any bare CR in a header field is ambiguous.
+cr=$(printf '\r')
+awk -v cr="$cr" -v e="$evil" '
+	/^Content-Type: multipart\/signed/ && !d { print "Subject: hi" cr "Content-Type: multipart/mixed; boundary=\"evil\""; d = 1 }
+	/^This is an S\/MIME signed message$/ && !q { print; print "--evil"; print e; print ""; print "--evil--"; q = 1; next }
+	{ print }' "$tmp/rsa2048" > "$tmp/a22"
+msg cr-hidden-content-type "$taro" "$tmp/a22"
+awk -v cr="$cr" -v e="$evil" '
+	{ print }
+	/^Content-Type: multipart\/signed/ && !d { print "X-Note: a" cr "Content-Type: multipart/mixed; boundary=\"evil\""; d = 1 }
+	/^This is an S\/MIME signed message$/ && !q { print "--evil"; print e; print ""; print "--evil--"; q = 1 }' \
+    "$tmp/rsa2048" > "$tmp/a23"
+msg cr-hidden-content-type-after "$taro" "$tmp/a23"
+{ printf 'X-Note: a\rFrom: evil@attacker.example\n'; cat "$tmp/rsa2048"; } > "$tmp/a24"
+msg cr-hidden-from "$taro" "$tmp/a24"
+{ printf 'X-Note: a\r\tb\n'; cat "$tmp/rsa2048"; } > "$tmp/a25"
+msg cr-in-folded-field "$taro" "$tmp/a25"

@@ -84,7 +84,8 @@ done
 for c in preamble-padded-delim preamble-padded-tabs preamble-lookalike \
     epilogue-part dup-boundary-2231 dup-boundary-2231-last dup-boundary-plain \
     dup-boundary-ext boundary-comment dup-content-type dup-content-type-sig \
-    boundary-prefix; do
+    boundary-prefix cr-hidden-content-type cr-hidden-content-type-after \
+    cr-hidden-from cr-in-folded-field; do
 	check $c 0
 done
 # 4: attached SignedData in the detached slot fails, so reject_fail acts.
