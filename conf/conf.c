@@ -519,8 +519,13 @@ conf_apply_text(struct conf_ctx *ctx, const config_setting_t *where,
 	case CT_STRING:
 	case CT_WORD:
 	case CT_PATH:
-		copy = row->cr_type == CT_PATH ?
-		    conf_resolve_path(ctx, text) : strdup(text);
+		/* The one path with a symbolic value (smime-milter.conf(5)). */
+		if (strcmp(row->cr_name, "verify.trust_anchors") == 0 &&
+		    strcmp(text, "system") == 0)
+			copy = strdup(CONF_SYSTEM_TRUST);
+		else
+			copy = row->cr_type == CT_PATH ?
+			    conf_resolve_path(ctx, text) : strdup(text);
 		if (copy == NULL)
 			return conf_oom(ctx, where, row->cr_name);
 		free(*(char **)(base + row->cr_off));
@@ -776,6 +781,15 @@ conf_check_semantics(struct conf_ctx *ctx, const config_t *cfg,
 	if (!conf_check_exists(ctx, config_lookup(cfg, "tmpdir"), "tmpdir",
 	    conf->cf_tmpdir, true))
 		return false;
+	if (conf->cf_verify_trust_anchors != NULL &&
+	    strcmp(conf->cf_verify_trust_anchors, CONF_SYSTEM_TRUST) == 0 &&
+	    access(CONF_SYSTEM_TRUST, R_OK) != 0) {
+		conf_error(ctx, config_lookup(cfg, "verify.trust_anchors"),
+		    "verify.trust_anchors", "\"system\": %s: %s (run "
+		    "smime-enroll trust-update)", CONF_SYSTEM_TRUST,
+		    strerror(errno));
+		return false;
+	}
 	if (conf->cf_verify_trust_anchors != NULL && !conf_check_exists(ctx,
 	    config_lookup(cfg, "verify.trust_anchors"), "verify.trust_anchors",
 	    conf->cf_verify_trust_anchors, false))

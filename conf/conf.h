@@ -17,6 +17,12 @@
 
 #include "smime/smime.h"
 
+/*
+ * verify.trust_anchors = "system": the PEM bundle of the roots Mozilla
+ * trusts for e-mail, written by smime-enroll trust-update.
+ */
+#define CONF_SYSTEM_TRUST	LOCALSTATEDIR "/lib/smime-milter/email-roots.pem"
+
 struct smime_idstore;
 
 enum conf_action {

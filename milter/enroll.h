@@ -56,6 +56,8 @@ struct enr_opts {
 	long		 eo_days;	/* check --days */
 	bool		 eo_previous;	/* revoke --previous */
 	const char	*eo_cn, *eo_o, *eo_ou, *eo_l, *eo_st, *eo_c;
+	const char	*eo_module;	/* trust-update --module */
+	const char	*eo_nssdb;	/* trust-update --nssdb */
 };
 
 /* One run: options, configuration and whether the store changed. */
@@ -169,5 +171,13 @@ int enr_cmd_check(struct enr_ctx *ec);
  * reloaded, and only then the old certificate revoked as superseded.
  */
 int enr_cmd_retitle(struct enr_ctx *ec, const char *address);
+
+/*
+ * trust-update: write the roots NSS's built-in module (--module, else the
+ * system's libnssckbi.so) or an NSS database (--nssdb) trusts for e-mail
+ * to --out (default CONF_SYSTEM_TRUST) as a PEM bundle, atomically.
+ * Needs certutil and modutil (libnss3-tools); no configuration file.
+ */
+int enr_cmd_trust_update(struct enr_ctx *ec);
 
 #endif /* MILTER_ENROLL_H */

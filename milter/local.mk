@@ -23,6 +23,6 @@ milter/smime-milter.conf.5: $(srcdir)/milter/smime-milter.conf.5.in
 sbin_PROGRAMS += milter/smime-enroll
 milter_smime_enroll_SOURCES = milter/smime-enroll.c milter/enroll.h \
 	milter/enroll-util.c milter/enroll-local.c milter/enroll-cmp.c \
-	milter/enroll-check.c milter/enroll-retitle.c
+	milter/enroll-check.c milter/enroll-retitle.c milter/enroll-trust.c
 milter_smime_enroll_LDADD = smime/libsmime.a conf/libsmimeconf.a \
 	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS)

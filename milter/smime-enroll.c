@@ -22,7 +22,8 @@ enum {
 	OPT_DRY_RUN = 256, OPT_FORCE, OPT_JSON, OPT_ALL, OPT_REUSE_KEY,
 	OPT_DN_EMAIL, OPT_TYPE, OPT_OUT, OPT_PASS, OPT_SERVER, OPT_REF,
 	OPT_SECRET, OPT_CERT, OPT_KEY, OPT_RECIPIENT, OPT_TRUSTED, OPT_REASON,
-	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_PREVIOUS, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C
+	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_PREVIOUS, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C,
+	OPT_MODULE, OPT_NSSDB
 };
 
 static const struct option enr_longopts[] = {
@@ -55,6 +56,8 @@ static const struct option enr_longopts[] = {
 	{ "l", required_argument, NULL, OPT_L },
 	{ "st", required_argument, NULL, OPT_ST },
 	{ "c", required_argument, NULL, OPT_C },
+	{ "module", required_argument, NULL, OPT_MODULE },
+	{ "nssdb", required_argument, NULL, OPT_NSSDB },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -66,7 +69,7 @@ static const struct {
 	{ "keygen", 1, 1 }, { "csr", 1, 1 }, { "import", 2, 2 },
 	{ "enroll", 1, 1 }, { "renew", 0, 1 }, { "revoke", 1, 1 },
 	{ "rollback", 1, 1 }, { "list", 0, 0 }, { "senders", 1, 1000 },
-	{ "check", 0, 0 }, { "retitle", 1, 1 },
+	{ "check", 0, 0 }, { "retitle", 1, 1 }, { "trust-update", 0, 0 },
 };
 
 static void
@@ -94,6 +97,7 @@ enr_usage(FILE *fp)
 	    "  senders ADDRESS [LOGIN...]\n"
 	    "  list [--json]\n"
 	    "  check [--days N]\n"
+	    "  trust-update [--out FILE] [--module LIBNSSCKBI | --nssdb DIR]\n"
 	    "See smime-enroll(8).\n");
 }
 
@@ -147,6 +151,8 @@ enr_set_opt(struct enr_opts *o, int ch, char *arg)
 	case OPT_L: o->eo_l = arg; break;
 	case OPT_ST: o->eo_st = arg; break;
 	case OPT_C: o->eo_c = arg; break;
+	case OPT_MODULE: o->eo_module = arg; break;
+	case OPT_NSSDB: o->eo_nssdb = arg; break;
 	case OPT_WITHIN:
 	case OPT_DAYS:
 		errno = 0;
@@ -186,6 +192,9 @@ enr_dispatch(struct enr_ctx *ec, const char *cmd, char **args, int nargs)
 		enr_error(NULL, "--reuse-key and --newkey exclude each other");
 		return ENR_EX_USAGE;
 	}
+	/* trust-update writes a system file and needs no configuration. */
+	if (strcmp(cmd, "trust-update") == 0)
+		return enr_cmd_trust_update(ec);
 	/* check also serves configurations with only sign.identities */
 	if ((rc = enr_load_conf(ec, strcmp(cmd, "check") != 0)) != ENR_EX_OK)
 		return rc;

@@ -548,6 +548,35 @@ out:
 	return result;
 }
 
+#define VCMS_SIG_OK	1	/* the signature verifies */
+#define VCMS_SIG_BAD	0	/* it does not: content or attributes altered */
+#define VCMS_SIG_BADKEY	(-1)	/* the signer's key cannot be used at all */
+
+/*
+ * Check si's signature (over its signed attributes, and the content
+ * digest from cmsbio).  A public key OpenSSL cannot load (unknown
+ * algorithm, DSA whose parameters are inherited from the issuer per RFC
+ * 3279 2.3.2 and so absent) is VCMS_SIG_BADKEY: the verifier cannot
+ * judge it, which is not evidence of tampering.
+ */
+static int
+vcms_signature(CMS_SignerInfo *si, X509 *signer, BIO *cmsbio)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(signer);
+	int ret;
+
+	if (pk == NULL || EVP_PKEY_missing_parameters(pk)) {
+		ERR_clear_error();
+		return VCMS_SIG_BADKEY;
+	}
+	ret = (CMS_signed_get_attr_count(si) < 0 ||
+	    CMS_SignerInfo_verify(si) > 0) &&
+	    CMS_SignerInfo_verify_content(si, cmsbio) > 0 ? VCMS_SIG_OK :
+	    VCMS_SIG_BAD;
+	ERR_clear_error();
+	return ret;
+}
+
 /*
  * The algorithm policy for one signer: NULL when acceptable, else the
  * reason for "policy".  SHA-1 as the message digest (RFC 8551 2.1: MUST
@@ -582,7 +611,7 @@ vcms_algorithm(const struct smime_verifier *v, CMS_SignerInfo *si,
 }
 
 /*
- * Judge one signer whose signature state is sig_ok: fills sr.  A
+ * Judge one signer whose signature state is sig (VCMS_SIG_*): fills sr.  A
  * definitive answer always wins over missing revocation data: content
  * altered, then the path (expired, not yet valid, untrusted, missing
  * emailProtection...), revoked, the signer's address against From, the
@@ -591,7 +620,7 @@ vcms_algorithm(const struct smime_verifier *v, CMS_SignerInfo *si,
  */
 static bool
 vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
-    bool sig_ok, const char *alg, STACK_OF(X509) *untrusted,
+    int sig, const char *alg, STACK_OF(X509) *untrusted,
     const char *from)
 {
 	const struct smime_verifier *v = vc->vc_v;
@@ -600,7 +629,11 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 	bool ok = true, match;
 
 	match = vcms_identity(sr, signer, from, &ok);
-	if (!sig_ok) {
+	if (sig == VCMS_SIG_BADKEY) {
+		/* Nothing can be said about the content: not a fail. */
+		result = SMIME_RESULT_PERMERROR;
+		reason = "unsupported key";
+	} else if (sig != VCMS_SIG_OK) {
 		result = SMIME_RESULT_FAIL;
 		reason = "content altered";
 	} else if ((result = vcms_chain(vc, signer, untrusted, &reason,
@@ -694,7 +727,8 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 	BIO *cmsbio = NULL;
 	X509 *signer;
 	smime_status ret = SMIME_NORESOURCE;
-	bool sig_ok, ok = true;
+	bool ok = true;
+	int sig;
 	int i, n;
 
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
@@ -762,11 +796,8 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 		sr->sr_part = vcms_dup(part, &ok);
 		sr->sr_from = vcms_dup(from, &ok);
 		sr->sr_signing_time = vcms_signing_time(si);
-		sig_ok = (CMS_signed_get_attr_count(si) < 0 ||
-		    CMS_SignerInfo_verify(si) > 0) &&
-		    CMS_SignerInfo_verify_content(si, cmsbio) > 0;
-		ERR_clear_error();
-		if (!vcms_signer(vc, sr, signer, sig_ok,
+		sig = vcms_signature(si, signer, cmsbio);
+		if (!vcms_signer(vc, sr, signer, sig,
 		    vcms_algorithm(vc->vc_v, si, signer), untrusted, from) ||
 		    !ok)
 			goto out;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "smime/address.h"
 #include "smime/canon.h"
@@ -172,6 +173,7 @@ struct vfy_walk {
 	struct smime_spool	*vw_spool;
 	struct smime_err	*vw_err;
 	const struct smime_headers *vw_outer;	/* enclosing message header */
+	const struct smime_headers *vw_hdrs;	/* the message's own */
 };
 
 /*
@@ -229,6 +231,45 @@ out:
 }
 
 /*
+ * True when p is application/octet-stream named NAME.suffix (file name
+ * from Content-Disposition's filename, else Content-Type's name; ASCII
+ * case-insensitive): RFC 8551 3.2.2 asks receivers to treat such parts
+ * as S/MIME (.p7m: pkcs7-mime, .p7s: pkcs7-signature).  The top-level
+ * entity's fields are the message header.
+ */
+static bool
+vfy_octet_named(const struct vfy_walk *vw, const struct smime_mime_part *p,
+    const char *suffix)
+{
+	const struct smime_headers *hs = p->mp_parent == NULL ? vw->vw_hdrs :
+	    &p->mp_headers;
+	struct smime_mime_param *params = NULL;
+	const char *disp, *name = NULL;
+	char *token = NULL;
+	size_t nparams = 0, i, len, slen = strlen(suffix);
+	bool match = false;
+
+	if (!smime_mime_is(p, "application", "octet-stream"))
+		return false;
+	if (smime_headers_count(hs, "Content-Disposition") == 1 &&
+	    (disp = smime_headers_get0(hs, "Content-Disposition", 0)) !=
+	    NULL && smime_mime_parse_token_params(disp, &token, &params,
+	    &nparams) == SMIME_OK)
+		for (i = 0; i < nparams; i++)
+			if (smime_mime_strcasecmp(params[i].mpa_name,
+			    "filename") == 0)
+				name = params[i].mpa_value;
+	if (name == NULL)
+		name = smime_mime_get0_param(p, "name");
+	if (name != NULL && (len = strlen(name)) > slen &&
+	    smime_mime_strcasecmp(name + len - slen, suffix) == 0)
+		match = true;
+	free(token);
+	smime_mime_params_free(params, nparams);
+	return match;
+}
+
+/*
  * Verify a multipart/signed entity p: permerror when readers could split
  * it differently or it has more than two parts, neutral without a
  * signature part, else the signers of its second part over its first.
@@ -280,7 +321,8 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 	if (p->mp_nchildren < 2 ||
 	    (!smime_mime_is(p->mp_children[1], "application",
 	    "pkcs7-signature") && !smime_mime_is(p->mp_children[1],
-	    "application", "x-pkcs7-signature"))) {
+	    "application", "x-pkcs7-signature") &&
+	    !vfy_octet_named(vw, p->mp_children[1], ".p7s"))) {
 		ret = smime_vctx_add_plain(vw->vw_vc, SMIME_RESULT_NEUTRAL,
 		    "malformed signature: no signature part", part, from);
 		goto out;
@@ -412,10 +454,11 @@ vfy_is_smime_signed(const struct smime_mime_part *p)
 
 /* True for application/(x-)pkcs7-mime. */
 static bool
-vfy_is_opaque(const struct smime_mime_part *p)
+vfy_is_opaque(const struct vfy_walk *vw, const struct smime_mime_part *p)
 {
 	return smime_mime_is(p, "application", "pkcs7-mime") ||
-	    smime_mime_is(p, "application", "x-pkcs7-mime");
+	    smime_mime_is(p, "application", "x-pkcs7-mime") ||
+	    vfy_octet_named(vw, p, ".p7m");
 }
 
 /*
@@ -443,7 +486,7 @@ vfy_walk_part(struct vfy_walk *vw, const struct smime_mime_part *p,
 		/* A signature may sit inside the signed content too. */
 		if (p->mp_nchildren > 0)
 			ret = vfy_walk_part(vw, p->mp_children[0], from);
-	} else if (vfy_is_opaque(p)) {
+	} else if (vfy_is_opaque(vw, p)) {
 		ret = vfy_opaque(vw, p, from);
 	} else if ((smime_mime_is(p, "message", "rfc822") ||
 	    smime_mime_is(p, "message", "global")) && p->mp_nchildren == 1) {
@@ -603,7 +646,7 @@ vfy_decide(struct vfy_walk *vw, const struct smime_mime_part *root,
 		*ntop = vw->vw_vc->vc_results.srl_count;
 		if (ret == SMIME_OK && root->mp_nchildren > 0)
 			ret = vfy_walk_part(vw, root->mp_children[0], from);
-	} else if (vfy_is_opaque(root)) {
+	} else if (vfy_is_opaque(vw, root)) {
 		ret = vfy_opaque(vw, root, from);
 		*ntop = vw->vw_vc->vc_results.srl_count;
 	} else
@@ -636,6 +679,7 @@ smime_verify_message(const struct smime_verifier *v,
 	vw.vw_spool = body;
 	vw.vw_err = err;
 	vw.vw_outer = hdrs;
+	vw.vw_hdrs = hdrs;
 	from = vfy_from(hdrs, &ok);
 	if (!ok) {
 		ret = SMIME_NORESOURCE;

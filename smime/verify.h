@@ -6,10 +6,11 @@
  * once per configuration and shared by all threads (its CRL set and OCSP
  * cache lock internally).
  *
- * What is verified: multipart/signed with protocol application/(x-)pkcs7-
- * signature (over the first part's header and body exactly as received,
- * CRLF-canonical, streamed from the spool) and application/(x-)pkcs7-mime
- * signed-data.  The message result describes the TOP-LEVEL entity only
+ * What is verified (application/octet-stream named *.p7s / *.p7m counts
+ * as the pkcs7 type, RFC 8551 3.2.2): multipart/signed with protocol
+ * application/(x-)pkcs7-signature (over the first part's header and
+ * body exactly as received, CRLF-canonical, streamed from the spool) and
+ * application/(x-)pkcs7-mime signed-data.  The message result describes the TOP-LEVEL entity only
  * (the rule and decision table: verify.c vfy_decide(), smime-milter(8)):
  * pass needs a signature over the whole body the reader sees; signatures
  * deeper in the tree (inside message/rfc822 too, then against that
@@ -34,7 +35,7 @@
  *                    result above always wins] (OCSP responder unreachable)
  *                    (OCSP response invalid) (OCSP status unknown)
  *                    (OCSP check failed)
- *   smime=permerror  (malformed MIME structure) (MIME structure exceeds
+ *   smime=permerror  (unsupported key) (malformed MIME structure) (MIME structure exceeds
  *                    limits) (ambiguous MIME boundary) (ambiguous MIME
  *                    header) (multipart/signed with more than two parts)
  *                    (no close delimiter) (too many signatures)
