@@ -177,6 +177,8 @@ const struct conf_row conf_rows[] = {
 	{ .cr_name = "verify.revocation_unavailable", .cr_type = CT_LEVEL,
 	  .cr_off = OFF(cf_verify_revocation_unavailable),
 	  .cr_default = "temperror", .cr_words = words_revunavail },
+	{ .cr_name = "verify.aia_fetch", .cr_type = CT_BOOL,
+	  .cr_off = OFF(cf_verify_aia_fetch), .cr_default = "false" },
 	{ .cr_name = "verify.allow_sha1", .cr_type = CT_BOOL,
 	  .cr_off = OFF(cf_verify_allow_sha1), .cr_default = "false" },
 	{ .cr_name = "verify.min_rsa_bits", .cr_type = CT_UINT,

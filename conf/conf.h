@@ -97,6 +97,7 @@ struct smime_conf {
 	char			*cf_verify_crl_cache_dir;
 	unsigned int		 cf_verify_crl_fetch_timeout;	/* seconds */
 	size_t			 cf_verify_crl_max_size;	/* bytes */
+	bool			 cf_verify_aia_fetch;	/* caIssuers */
 	bool			 cf_verify_allow_sha1;
 	unsigned int		 cf_verify_min_rsa_bits;
 	int			 cf_verify_revocation_scope;	/* SMIME_REVSCOPE_ */

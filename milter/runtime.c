@@ -53,6 +53,7 @@ smf_runtime_verify_opts(const struct smime_conf *conf,
 	vo->vo_crl_cache_dir = conf->cf_verify_crl_cache_dir;
 	vo->vo_crl_fetch_timeout = conf->cf_verify_crl_fetch_timeout;
 	vo->vo_crl_max_size = conf->cf_verify_crl_max_size;
+	vo->vo_aia_fetch = conf->cf_verify_aia_fetch;
 	vo->vo_allow_sha1 = conf->cf_verify_allow_sha1;
 	vo->vo_min_rsa_bits = conf->cf_verify_min_rsa_bits;
 	vo->vo_revocation_scope = conf->cf_verify_revocation_scope;

@@ -33,7 +33,7 @@
 #define FETCH_BACKOFF		60	/* seconds after a failed fetch */
 #define FETCH_NO_NEXT		3600	/* cache life without nextUpdate */
 #define FETCH_STALE		300	/* recheck of a CRL already past due */
-#define FETCH_MAX_URLS		4	/* per certificate */
+#define FETCH_MAX_URLS		2	/* per certificate */
 
 struct crl_entry {
 	char		*ce_url;

@@ -15,7 +15,7 @@
  * else a GET.  The whole exchange, name lookup (in a helper thread we
  * stop waiting for) and connect included, ends within timeout seconds
  * (0: 10).  The response must be 200 with expected_ct (NULL: any) and at
- * most max_resp bytes (0: OpenSSL's default of 100 KiB).  Returns a
+ * most max_resp bytes, and be DER (an ASN.1 SEQUENCE; read in full) (0: OpenSSL's default of 100 KiB).  Returns a
  * memory BIO with the body (caller frees) or NULL: bad URL, name not
  * found, refused, timed out, HTTP error, too big.
  */

@@ -511,7 +511,9 @@ out:
  * Validate the signer's path (at the verifier's time, for S/MIME
  * signing) without revocation, so that a definitive answer (expired,
  * untrusted...) is never hidden behind missing revocation data; then,
- * when the path is good, its revocation.  Returns PASS or a failing
+ * when the path is good, its revocation.  When the path stops at a
+ * certificate whose issuer is unknown and verify.aia_fetch is on, the
+ * issuer named by its caIssuers URL is fetched and the path tried again.  Returns PASS or a failing
  * result with *reason; *unavail as for vcms_revocation().
  */
 static enum smime_result
@@ -520,17 +522,34 @@ vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 {
 	const struct smime_verifier *v = vc->vc_v;
 	X509_STORE_CTX *ctx = NULL;
-	STACK_OF(X509) *chain = NULL;
+	STACK_OF(X509) *chain = NULL, *more = NULL, *use = untrusted;
 	enum smime_result result = SMIME_RESULT_TEMPERROR;
+	int err, round;
+	X509 *top;
 
 	*reason = "internal error";
 	*unavail = NULL;
-	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    !vcms_ctx_init(ctx, v, signer, untrusted, true))
-		goto out;
-	if (X509_verify_cert(ctx) <= 0) {
-		vcms_chain_error(ctx, &result, reason);
-		goto out;
+	/* With verify.aia_fetch, up to 3 missing CA certificates are fetched. */
+	for (round = 0;; round++) {
+		X509_STORE_CTX_free(ctx);
+		if ((ctx = X509_STORE_CTX_new()) == NULL ||
+		    !vcms_ctx_init(ctx, v, signer, use, true))
+			goto out;
+		if (X509_verify_cert(ctx) > 0)
+			break;
+		err = X509_STORE_CTX_get_error(ctx);
+		top = sk_X509_value(X509_STORE_CTX_get0_chain(ctx),
+		    sk_X509_num(X509_STORE_CTX_get0_chain(ctx)) - 1);
+		if (v->v_aia == NULL || round >= 3 || top == NULL ||
+		    (err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT &&
+		    err != X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY &&
+		    err != X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) ||
+		    (more == NULL && (more = X509_chain_up_ref(untrusted)) ==
+		    NULL) || !smime_aiafetch_add(v->v_aia, top, more)) {
+			vcms_chain_error(ctx, &result, reason);
+			goto out;
+		}
+		use = more;
 	}
 	if ((chain = X509_STORE_CTX_get1_chain(ctx)) == NULL)
 		goto out;
@@ -539,9 +558,9 @@ vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 		result = SMIME_RESULT_PASS;
 		goto out;
 	}
-	result = vcms_revocation(vc, signer, untrusted, chain, reason,
-	    unavail);
+	result = vcms_revocation(vc, signer, use, chain, reason, unavail);
 out:
+	sk_X509_pop_free(more, X509_free);
 	sk_X509_pop_free(chain, X509_free);
 	X509_STORE_CTX_free(ctx);
 	ERR_clear_error();

@@ -85,6 +85,7 @@ smime_verifier_free(struct smime_verifier *v)
 	smime_crlset_free(v->v_crls);
 	smime_ocsp_cache_free(v->v_ocsp);
 	smime_crlfetch_free(v->v_fetch);
+	smime_aiafetch_free(v->v_aia);
 	free(v->v_authserv_id);
 	free(v->v_tmpdir);
 	free(v);
@@ -138,6 +139,11 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 		    NULL)
 			goto bad;
 		X509_STORE_set_lookup_crls(v->v_store, smime_vcms_lookup_crls);
+	}
+	if (opts->vo_aia_fetch && (v->v_aia = smime_aiafetch_new(
+	    opts->vo_crl_fetch_timeout)) == NULL) {
+		smime_err_set(err, "out of memory");
+		goto bad;
 	}
 	if (opts->vo_ocsp && (v->v_ocsp = smime_ocsp_cache_new()) == NULL) {
 		smime_err_set(err, "out of memory");

@@ -87,6 +87,7 @@ struct smime_verify_opts {
 		SMIME_REVUNAVAIL_PASS
 	}		  vo_revocation_unavailable;
 	bool		  vo_crl_fetch;		/* CRLs from CDP URLs */
+	bool		  vo_aia_fetch;		/* CA certs from caIssuers */
 	const char	 *vo_crl_cache_dir;	/* NULL: memory only */
 	unsigned int	  vo_crl_fetch_timeout;	/* seconds, 0: 10 */
 	size_t		  vo_crl_max_size;	/* bytes, 0: 10 MiB */

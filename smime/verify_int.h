@@ -122,6 +122,7 @@ struct smime_verifier {
 	struct smime_ocsp_cache	*v_ocsp;	/* NULL: no OCSP */
 	unsigned int		 v_ocsp_timeout;
 	struct smime_crlfetch	*v_fetch;	/* NULL: no CDP fetching */
+	struct smime_aiafetch	*v_aia;		/* NULL: no caIssuers fetching */
 	enum smime_revocation_scope v_revscope;
 	enum smime_revocation_unavail v_revunavail;
 	time_t			 v_time;	/* 0: now */
@@ -252,6 +253,24 @@ void smime_crlfetch_free(struct smime_crlfetch *f);
  */
 STACK_OF(X509_CRL) *smime_crlfetch_get1(struct smime_crlfetch *f, X509 *cert,
     X509 *issuer, time_t now);
+
+/* ---- aiafetch.c ---- */
+
+struct smime_aiafetch;
+
+/* An AIA caIssuers fetcher (timeout seconds per fetch, 0: 10); NULL: ENOMEM. */
+struct smime_aiafetch *smime_aiafetch_new(unsigned int timeout);
+
+/* Free the fetcher; accepts NULL. */
+void smime_aiafetch_free(struct smime_aiafetch *af);
+
+/*
+ * Fetch (or take from the cache) the CA certificates named by cert's
+ * http:// caIssuers URL and add those not yet there to untrusted (up
+ * referenced).  True when any was added.
+ */
+bool smime_aiafetch_add(struct smime_aiafetch *af, X509 *cert,
+    STACK_OF(X509) *untrusted);
 
 /* ---- vcms.c ---- */
 

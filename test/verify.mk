@@ -19,7 +19,7 @@ TESTS += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/mutate.sh test/verify/bigmsg.sh test/verify/bigopaque.sh \
 	test/verify/revocation.sh \
 	test/verify/crlfetch.sh test/verify/algorithms.sh test/verify/attime.sh \
-	test/verify/recognition.sh test/verify/trust-system.sh
+	test/verify/recognition.sh test/verify/trust-system.sh test/verify/aia.sh
 EXTRA_DIST += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/roundtrip.sh test/verify/testmode.sh test/verify/miltertest.sh \
 	test/verify/miltertest.lua test/verify/mutate.sh test/verify/bigmsg.sh \
@@ -27,7 +27,7 @@ EXTRA_DIST += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/make-corpus.sh test/verify/attacks.sh test/verify/revocation.sh \
 	test/verify/crlfetch.sh test/verify/crlserver.py test/verify/algorithms.sh \
 	test/verify/attime.sh test/verify/recognition.sh test/verify/recognition.py \
-	test/verify/dsa-noparams.py test/verify/trust-system.sh \
+	test/verify/dsa-noparams.py test/verify/trust-system.sh test/verify/aia.sh \
 	test/verify/expected.txt test/verify/archeck.py
 TESTS += test/verify/pycrypto.sh test/verify/mimediff.sh test/verify/verdict.sh
 EXTRA_DIST += test/verify/pycrypto.sh test/verify/mimediff.sh test/verify/mimediff.py \

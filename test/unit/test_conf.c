@@ -127,6 +127,7 @@ static const char full_config[] =
     "  crl_cache_dir = \"crlcache\";\n"
     "  crl_fetch_timeout = 7;\n"
     "  crl_max_size = \"2M\";\n"
+    "  aia_fetch = true;\n"
     "  allow_sha1 = true;\n"
     "  min_rsa_bits = 3072;\n"
     "  revocation_scope = \"chain\";\n"
@@ -259,6 +260,7 @@ START_TEST(full_config_every_key)
 	ck_assert(conf->cf_verify_ocsp);
 	ck_assert_uint_eq(conf->cf_verify_ocsp_timeout, 9);
 	ck_assert(!conf->cf_verify_crl_fetch);
+	ck_assert(conf->cf_verify_aia_fetch);
 	ck_assert(conf->cf_verify_allow_sha1);
 	ck_assert_uint_eq(conf->cf_verify_min_rsa_bits, 3072);
 	assert_path(conf->cf_verify_crl_cache_dir, dir, "crlcache");
@@ -343,6 +345,7 @@ START_TEST(defaults)
 	ck_assert(!conf->cf_verify_ocsp);
 	ck_assert_uint_eq(conf->cf_verify_ocsp_timeout, 5);
 	ck_assert(conf->cf_verify_crl_fetch);
+	ck_assert(!conf->cf_verify_aia_fetch);
 	ck_assert(!conf->cf_verify_allow_sha1);
 	ck_assert_uint_eq(conf->cf_verify_min_rsa_bits, 2048);
 	ck_assert_ptr_null(conf->cf_verify_crl_cache_dir);

@@ -8,7 +8,7 @@
  *            [-U temperror|neutral|pass] [-D unix-time]
  *            [-F (fetch CRLs from CDPs)] [-C crl-cache-dir]
  *            [-W fetch-timeout] [-Z crl-max-size] [-1 (allow SHA-1)]
- *            [-R min-rsa-bits] message...
+ *            [-R min-rsa-bits] [-I (fetch AIA caIssuers)] message...
  *
  * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
  * (folding kept) for each field to prepend, then "worst: RESULT" and
@@ -217,7 +217,7 @@ main(int argc, char **argv)
 	o.vo_authserv_id = "mx.example.net";
 	o.vo_ocsp_timeout = 5;
 	o.vo_crls = crls;
-	while ((ch = getopt(argc, argv, "A:t:i:c:oT:sd:m:S:U:D:FC:W:Z:1R:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:t:i:c:oT:sd:m:S:U:D:FC:W:Z:1R:I")) != -1) {
 		switch (ch) {
 		case 'A': o.vo_authserv_id = optarg; break;
 		case 't': o.vo_trust_anchors = optarg; break;
@@ -243,6 +243,7 @@ main(int argc, char **argv)
 			break;
 		case 'D': o.vo_time = (time_t)atoll(optarg); break;
 		case 'F': o.vo_crl_fetch = true; break;
+		case 'I': o.vo_aia_fetch = true; break;
 		case '1': o.vo_allow_sha1 = true; break;
 		case 'R': o.vo_min_rsa_bits = (unsigned)atoi(optarg); break;
 		case 'C': o.vo_crl_cache_dir = optarg; break;
