@@ -796,6 +796,10 @@ conf_check_semantics(struct conf_ctx *ctx, const config_t *cfg,
 	    config_lookup(cfg, "verify.trust_anchors"), "verify.trust_anchors",
 	    conf->cf_verify_trust_anchors, false))
 		return false;
+	if (conf->cf_verify_crl_cache_dir != NULL && !conf_check_exists(ctx,
+	    config_lookup(cfg, "verify.crl_cache_dir"), "verify.crl_cache_dir",
+	    conf->cf_verify_crl_cache_dir, true))
+		return false;
 	if (conf->cf_verify_intermediates != NULL && !conf_check_exists(ctx,
 	    config_lookup(cfg, "verify.intermediates"),
 	    "verify.intermediates", conf->cf_verify_intermediates, false))

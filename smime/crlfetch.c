@@ -67,11 +67,6 @@ smime_crlfetch_new(const char *dir, unsigned int timeout, size_t max_size,
 	f->cf_timeout = timeout ? timeout : 10;
 	f->cf_max = max_size ? max_size : 10 * 1024 * 1024;
 	if (dir != NULL) {
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			smime_err_set(err, "%s: cannot create CRL cache: %s",
-			    dir, strerror(errno));
-			goto bad;
-		}
 		if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			smime_err_set(err, "%s: CRL cache is not a directory",
 			    dir);

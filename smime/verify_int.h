@@ -235,8 +235,8 @@ void smime_ocsp_check(struct smime_ocsp_cache *cache, X509_STORE *store,
 struct smime_crlfetch;
 
 /*
- * A CRL fetcher: cache directory dir (created 0700 when missing; NULL:
- * memory only), timeout in seconds per download (name lookup included;
+ * A CRL fetcher: cache directory dir (must exist; NULL: memory only;
+ * files that cannot be written there are simply not cached on disk), timeout in seconds per download (name lookup included;
  * 0: 10), max_size bytes per CRL (0: 10 MiB).  NULL with err set.
  */
 struct smime_crlfetch *smime_crlfetch_new(const char *dir,

@@ -185,6 +185,9 @@ make_full_tree(const char *dir)
 	p = join(dir, "spool");
 	ck_assert_int_eq(mkdir(p, 0700), 0);
 	free(p);
+	p = join(dir, "crlcache");
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	free(p);
 }
 
 static void
