@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 
 #include <openssl/err.h>
-#include <openssl/evp.h>
 
 #include "smime/address.h"
+#include "smime/b64dec.h"
 #include "smime/canon.h"
 #include "smime/cmslimit.h"
 #include "smime/hp.h"
@@ -203,7 +203,8 @@ vfy_from(const struct smime_headers *hs, bool *ok)
 }
 
 /*
- * Read a CMS structure from a part's body (base64 or binary), bounded by
+ * Read a CMS structure from a part's body (base64 of any line length, or
+ * binary), bounded by
  * smime_cms_read_bounded() before OpenSSL parses it.  *cms NULL: not
  * parsable, or over a limit when *limit is set (report permerror).
  */
@@ -220,7 +221,7 @@ vfy_read_cms(struct vfy_walk *vw, const struct smime_mime_part *p,
 	    p->mp_body_end - p->mp_body_start)) == NULL)
 		return SMIME_NORESOURCE;
 	if (strcmp(p->mp_cte, "base64") == 0) {
-		if ((b64 = BIO_new(BIO_f_base64())) == NULL)
+		if ((b64 = smime_b64dec_new_bio()) == NULL)
 			goto out;
 		BIO_push(b64, src);
 		ret = smime_cms_read_bounded(b64, cms, limit);
@@ -399,7 +400,7 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 	    NULL)
 		goto out;
 	if (strcmp(p->mp_cte, "base64") == 0) {
-		if ((b64 = BIO_new(BIO_f_base64())) == NULL)
+		if ((b64 = smime_b64dec_new_bio()) == NULL)
 			goto out;
 		BIO_push(b64, src);
 		st = smime_opaque_split(b64, content, &nid, &cms, &limit,

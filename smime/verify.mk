@@ -3,4 +3,5 @@ smime_libsmime_a_SOURCES += smime/address.h smime/address.c \
 	smime/verify.h smime/verify_int.h smime/verify.c smime/vcms.c smime/revocation.c \
 	smime/crlfetch.c smime/aiafetch.c smime/http.h smime/http.c \
 	smime/ar.c smime/vopaque.c smime/cmslimit.h smime/cmslimit.c \
-	smime/forged.h smime/forged.c
+	smime/forged.h smime/forged.c \
+	smime/b64dec.h smime/b64dec.c
