@@ -116,6 +116,9 @@ struct smime_conf {
 	char			*cf_enroll_cmp_server;
 	char			*cf_enroll_cmp_recipient;
 	char			*cf_enroll_cmp_trusted;
+	char			*cf_enroll_cmp_tls_trusted;	/* https */
+	char			*cf_enroll_cmp_tls_cert;
+	char			*cf_enroll_cmp_tls_key;
 	char			*cf_enroll_intermediates;
 	char			*cf_enroll_reload_command;
 	unsigned int		 cf_enroll_check_days;	/* check --days */

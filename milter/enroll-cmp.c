@@ -76,6 +76,18 @@ enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 	    cf->cf_enroll_cmp_recipient;
 	cm->cm_opts.co_trusted = o->eo_trusted ? o->eo_trusted :
 	    cf->cf_enroll_cmp_trusted;
+	cm->cm_opts.co_tls_trusted = o->eo_tls_trusted ? o->eo_tls_trusted :
+	    cf->cf_enroll_cmp_tls_trusted;
+	cm->cm_opts.co_tls_cert = o->eo_tls_cert ? o->eo_tls_cert :
+	    cf->cf_enroll_cmp_tls_cert;
+	cm->cm_opts.co_tls_key = o->eo_tls_key ? o->eo_tls_key :
+	    cf->cf_enroll_cmp_tls_key;
+	if ((cm->cm_opts.co_tls_cert == NULL) !=
+	    (cm->cm_opts.co_tls_key == NULL)) {
+		enr_error(NULL, "a TLS client certificate needs both --tls-cert "
+		    "and --tls-key (enroll.cmp_tls_cert, enroll.cmp_tls_key)");
+		return ENR_EX_USAGE;
+	}
 	if (o->eo_secret != NULL) {
 		if (smime_secret_read(o->eo_secret, &cm->cm_secret,
 		    &ec->ec_err) != SMIME_OK) {

@@ -50,6 +50,7 @@ struct enr_opts {
 	const char	*eo_key;
 	const char	*eo_recipient;
 	const char	*eo_trusted;
+	const char	*eo_tls_trusted, *eo_tls_cert, *eo_tls_key;
 	const char	*eo_reason;
 	const char	*eo_newkey;
 	long		 eo_within;

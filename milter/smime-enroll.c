@@ -22,7 +22,8 @@ enum {
 	OPT_DRY_RUN = 256, OPT_FORCE, OPT_JSON, OPT_ALL, OPT_REUSE_KEY,
 	OPT_DN_EMAIL, OPT_TYPE, OPT_OUT, OPT_PASS, OPT_SERVER, OPT_REF,
 	OPT_SECRET, OPT_CERT, OPT_KEY, OPT_RECIPIENT, OPT_TRUSTED, OPT_REASON,
-	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_PREVIOUS, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C,
+	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_PREVIOUS, OPT_TLS_TRUSTED,
+	OPT_TLS_CERT, OPT_TLS_KEY, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C,
 	OPT_MODULE, OPT_NSSDB
 };
 
@@ -50,6 +51,9 @@ static const struct option enr_longopts[] = {
 	{ "within", required_argument, NULL, OPT_WITHIN },
 	{ "days", required_argument, NULL, OPT_DAYS },
 	{ "previous", no_argument, NULL, OPT_PREVIOUS },
+	{ "tls-trusted", required_argument, NULL, OPT_TLS_TRUSTED },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "cn", required_argument, NULL, OPT_CN },
 	{ "o", required_argument, NULL, OPT_O },
 	{ "ou", required_argument, NULL, OPT_OU },
@@ -85,6 +89,7 @@ enr_usage(FILE *fp)
 	    "  enroll ADDRESS --cn CN [profile options] [--server URL]\n"
 	    "         [--ref REF --secret SPEC | --cert FILE --key FILE] "
 	    "[--recipient DN] [--trusted FILE]\n"
+	    "         [--tls-trusted FILE] [--tls-cert FILE --tls-key FILE]\n"
 	    "  renew [ADDRESS | --all] [--within DAYS] [--reuse-key | "
 	    "--newkey FILE] [CMP options]\n"
 	    "  revoke ADDRESS [--previous] --reason keyCompromise|"
@@ -143,6 +148,9 @@ enr_set_opt(struct enr_opts *o, int ch, char *arg)
 	case OPT_KEY: o->eo_key = arg; break;
 	case OPT_RECIPIENT: o->eo_recipient = arg; break;
 	case OPT_TRUSTED: o->eo_trusted = arg; break;
+	case OPT_TLS_TRUSTED: o->eo_tls_trusted = arg; break;
+	case OPT_TLS_CERT: o->eo_tls_cert = arg; break;
+	case OPT_TLS_KEY: o->eo_tls_key = arg; break;
 	case OPT_REASON: o->eo_reason = arg; break;
 	case OPT_NEWKEY: o->eo_newkey = arg; break;
 	case OPT_CN: o->eo_cn = arg; break;

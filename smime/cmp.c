@@ -1,6 +1,6 @@
 /*
- * cmp.c - CMP client sessions (ir, cr, kur, rr) over HTTP with PBM or
- * signature protection, on OpenSSL's OSSL_CMP_CTX.
+ * cmp.c - CMP client sessions (ir, cr, kur, rr) over HTTP or HTTPS with
+ * PBM or signature protection, on OpenSSL's OSSL_CMP_CTX.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include <openssl/cmp.h>
 #include <openssl/err.h>
 #include <openssl/http.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "smime/cmp.h"
@@ -86,11 +87,148 @@ fail:
 	return NULL;
 }
 
-/* Point ctx at the server URL; SMIME_OK or SMIME_SYNTAX/UNSUPPORTED. */
+/*
+ * OpenSSL's HTTP client calls this around the connection (as apps/cmp.c's
+ * app_http_tls_cb): on connect put a TLS BIO on top of the socket BIO, on
+ * disconnect take it off again.  arg is our SSL_CTX.
+ */
+static BIO *
+smime_cmp_tls_cb(BIO *bio, void *arg, int connect, int detail)
+{
+	SSL_CTX *sc = arg;
+	const char *host;
+	BIO *sbio, *cbio;
+	SSL *ssl;
+
+	(void)detail;
+	if (connect) {
+		if ((sbio = BIO_new(BIO_f_ssl())) == NULL)
+			return NULL;
+		if ((ssl = SSL_new(sc)) == NULL) {
+			BIO_free(sbio);
+			return NULL;
+		}
+		/* SNI for a name; an address literal is sent none. */
+		host = X509_VERIFY_PARAM_get0_host(SSL_CTX_get0_param(sc), 0);
+		if (host != NULL && !SSL_set_tlsext_host_name(ssl, host)) {
+			SSL_free(ssl);
+			BIO_free(sbio);
+			return NULL;
+		}
+		SSL_set_connect_state(ssl);
+		BIO_set_ssl(sbio, ssl, BIO_CLOSE);
+		return BIO_push(sbio, bio);
+	}
+	(void)ERR_set_mark();
+	BIO_ssl_shutdown(bio);
+	cbio = BIO_pop(bio);	/* the connection BIO underneath */
+	BIO_free(bio);
+	(void)ERR_pop_to_mark();
+	return cbio;
+}
+
+/* PEM pass phrase callback that never prompts: no password. */
+static int
+smime_cmp_no_pass(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf; (void)size; (void)rwflag; (void)u;
+	return 0;
+}
+
+static X509_STORE *smime_cmp_trust(const char *path, struct smime_err *err);
+
+/*
+ * TLS for an https:// server: TLS 1.2 or later, the server's certificate
+ * verified against co_tls_trusted (PEM anchors) or, when that is NULL,
+ * the system's default store, and its name (host) or address checked;
+ * co_tls_cert/co_tls_key as client certificate.  The SSL_CTX becomes the
+ * callback's argument, freed by smime_cmp_ctx_free().
+ */
 static smime_status
-smime_cmp_set_server(OSSL_CMP_CTX *ctx, const char *url,
+smime_cmp_tls(OSSL_CMP_CTX *ctx, const char *host,
+    const struct smime_cmp_opts *o, struct smime_err *err)
+{
+	X509_VERIFY_PARAM *vpm;
+	X509_STORE *store = NULL;
+	ASN1_OCTET_STRING *ip;
+	SSL_CTX *sc;
+	smime_status ret = SMIME_INTERNAL;
+
+	if ((sc = SSL_CTX_new(TLS_client_method())) == NULL) {
+		smime_err_openssl(err, "SSL_CTX_new");
+		return SMIME_INTERNAL;
+	}
+	SSL_CTX_set_default_passwd_cb(sc, smime_cmp_no_pass);
+	if (!SSL_CTX_set_min_proto_version(sc, TLS1_2_VERSION))
+		goto fail;
+	SSL_CTX_set_verify(sc, SSL_VERIFY_PEER, NULL);
+	if (o->co_tls_trusted != NULL) {
+		ret = SMIME_SYNTAX;
+		if ((store = smime_cmp_trust(o->co_tls_trusted, err)) == NULL)
+			goto out;
+		SSL_CTX_set_cert_store(sc, store);	/* sc owns it */
+	} else if (!SSL_CTX_set_default_verify_paths(sc))
+		goto fail;
+	ret = SMIME_INTERNAL;
+	vpm = SSL_CTX_get0_param(sc);
+	if ((ip = a2i_IPADDRESS(host)) != NULL) {
+		ASN1_OCTET_STRING_free(ip);
+		if (!X509_VERIFY_PARAM_set1_ip_asc(vpm, host))
+			goto fail;
+	} else {
+		X509_VERIFY_PARAM_set_hostflags(vpm,
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (!X509_VERIFY_PARAM_set1_host(vpm, host, 0))
+			goto fail;
+	}
+	ERR_clear_error();	/* a2i_IPADDRESS on a name */
+	if (o->co_tls_cert != NULL || o->co_tls_key != NULL) {
+		ret = SMIME_SYNTAX;
+		if (o->co_tls_cert == NULL || o->co_tls_key == NULL) {
+			smime_err_set(err, "a TLS client certificate needs both "
+			    "certificate and key");
+			goto out;
+		}
+		if (SSL_CTX_use_certificate_chain_file(sc, o->co_tls_cert) != 1
+		    || SSL_CTX_use_PrivateKey_file(sc, o->co_tls_key,
+		    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(sc) !=
+		    1) {
+			smime_err_openssl(err, "TLS client certificate %s, key "
+			    "%s (unencrypted PEM)", o->co_tls_cert,
+			    o->co_tls_key);
+			goto out;
+		}
+	}
+	if (!OSSL_CMP_CTX_set_http_cb(ctx, smime_cmp_tls_cb) ||
+	    !OSSL_CMP_CTX_set_http_cb_arg(ctx, sc))
+		goto fail;
+	return SMIME_OK;
+fail:
+	smime_err_openssl(err, "cannot set up TLS");
+out:
+	SSL_CTX_free(sc);
+	return ret;
+}
+
+/* Free ctx and the SSL_CTX of its TLS callback; accepts NULL. */
+static void
+smime_cmp_ctx_free(OSSL_CMP_CTX *ctx)
+{
+	if (ctx == NULL)
+		return;
+	SSL_CTX_free(OSSL_CMP_CTX_get_http_cb_arg(ctx));
+	OSSL_CMP_CTX_free(ctx);
+}
+
+/*
+ * Point ctx at the server URL, with TLS for https:// (see
+ * smime_cmp_tls()); SMIME_OK or SMIME_SYNTAX.
+ */
+static smime_status
+smime_cmp_set_server(OSSL_CMP_CTX *ctx, const struct smime_cmp_opts *o,
     struct smime_err *err)
 {
+	const char *url = o->co_server;
 	char *host = NULL, *path = NULL;
 	int ssl = 0, port = 0;
 	smime_status ret = SMIME_SYNTAX;
@@ -101,12 +239,8 @@ smime_cmp_set_server(OSSL_CMP_CTX *ctx, const char *url,
 		    url == NULL ? "" : url);
 		goto out;
 	}
-	if (ssl) {
-		ret = SMIME_UNSUPPORTED;
-		smime_err_set(err, "%s: https is not supported; CMP messages "
-		    "are protected themselves, use http://", url);
+	if (ssl && (ret = smime_cmp_tls(ctx, host, o, err)) != SMIME_OK)
 		goto out;
-	}
 	if (!OSSL_CMP_CTX_set1_server(ctx, host) ||
 	    !OSSL_CMP_CTX_set_serverPort(ctx, port) ||
 	    !OSSL_CMP_CTX_set1_serverPath(ctx, path)) {
@@ -167,8 +301,7 @@ smime_cmp_ctx(const struct smime_cmp_opts *o, smime_status *status,
 		return NULL;
 	}
 	OSSL_CMP_CTX_set_log_cb(ctx, smime_cmp_log);
-	if ((*status = smime_cmp_set_server(ctx, o->co_server, err)) !=
-	    SMIME_OK)
+	if ((*status = smime_cmp_set_server(ctx, o, err)) != SMIME_OK)
 		goto fail;
 	*status = SMIME_SYNTAX;
 	if (!pbm && (o->co_cert == NULL || o->co_key == NULL)) {
@@ -214,7 +347,7 @@ smime_cmp_ctx(const struct smime_cmp_opts *o, smime_status *status,
 fail:
 	X509_NAME_free(rcpt);
 	X509_STORE_free(store);
-	OSSL_CMP_CTX_free(ctx);
+	smime_cmp_ctx_free(ctx);
 	return NULL;
 }
 
@@ -392,7 +525,7 @@ fail:
 	smime_err_openssl(err, "%s: cannot build the request", names[type]);
 out:
 	sk_X509_EXTENSION_pop_free(copy, X509_EXTENSION_free);
-	OSSL_CMP_CTX_free(ctx);
+	smime_cmp_ctx_free(ctx);
 	return ret;
 }
 
@@ -418,6 +551,6 @@ smime_cmp_revoke(const struct smime_cmp_opts *o, X509 *cert, int reason,
 	}
 	ret = SMIME_OK;
 out:
-	OSSL_CMP_CTX_free(ctx);
+	smime_cmp_ctx_free(ctx);
 	return ret;
 }

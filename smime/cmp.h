@@ -1,7 +1,8 @@
 /*
  * cmp.h - Certificate Management Protocol client (RFC 4210, RFC 9483
- * Lightweight CMP Profile) over HTTP on top of OpenSSL's OSSL_CMP: initial
- * and certification requests (ir/cr), key update (kur) and revocation (rr).
+ * Lightweight CMP Profile) over HTTP (RFC 6712) or HTTPS on top of
+ * OpenSSL's OSSL_CMP: initial and certification requests (ir/cr), key
+ * update (kur) and revocation (rr).
  */
 #ifndef SMIME_CMP_H
 #define SMIME_CMP_H
@@ -14,7 +15,7 @@
 
 /* How to reach and authenticate to the CA; everything is borrowed. */
 struct smime_cmp_opts {
-	const char	*co_server;	/* http://host[:port]/path */
+	const char	*co_server;	/* http[s]://host[:port]/path */
 	const char	*co_ref;	/* PBM reference (senderKID) or NULL */
 	const char	*co_secret;	/* PBM shared secret or NULL */
 	X509		*co_cert;	/* signature protection: our cert */
@@ -24,6 +25,11 @@ struct smime_cmp_opts {
 	const char	*co_trusted;	/* PEM file: anchors for the CA's
 					   signing cert; required unless PBM */
 	int		 co_timeout;	/* seconds per message, 0: default */
+	const char	*co_tls_trusted; /* https: PEM anchors for the server
+					   certificate; NULL: system store */
+	const char	*co_tls_cert;	/* https: client certificate (PEM,
+					   chain may follow) or NULL */
+	const char	*co_tls_key;	/*   and its unencrypted key */
 	bool		 co_same_subject; /* ir/cr: certConf rejects a cert
 					   whose subject lacks a value of
 					   the requested one (retitle) */
