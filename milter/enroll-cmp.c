@@ -130,9 +130,57 @@ enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 	return ENR_EX_OK;
 }
 
+/*
+ * Without --cn, take the subject of the key's pending request
+ * (STORE/ADDRESS/request.pem, saved by csr) when it is for key: the
+ * admin typed it once already.  Options still replace single fields.
+ * Otherwise p is the options with the enroll defaults.  Exit code.
+ */
+static int
+enr_enroll_profile(struct enr_ctx *ec, const char *address, EVP_PKEY *key,
+    struct enr_subject *su, struct smime_profile *p)
+{
+	X509_REQ *req = NULL;
+	EVP_PKEY *pub;
+	char *pem = NULL;
+	BIO *bio = NULL;
+	int rc = ENR_EX_OK;
+
+	enr_profile(ec, address, p);
+	if (ec->ec_opts.eo_cn != NULL || key == NULL)
+		return ENR_EX_OK;
+	if (smime_store_get_request(ec->ec_store, address, &ec->ec_owner,
+	    &pem, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_INVALID;
+	}
+	if (pem == NULL)
+		return ENR_EX_OK;	/* no csr was made: --cn is required */
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL ||
+	    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) == NULL)
+		enr_error(address, "warning: the pending request.pem is "
+		    "unreadable; ignored");
+	else if ((pub = X509_REQ_get0_pubkey(req)) == NULL ||
+	    EVP_PKEY_eq(pub, key) != 1)
+		enr_error(address, "warning: the pending request.pem is for "
+		    "another key; ignored");
+	else {
+		enr_profile_from_name(ec, address, X509_REQ_get_subject_name(
+		    req), su, p);
+		printf("%s: using the subject of the pending request\n",
+		    address);
+	}
+	ERR_clear_error();
+	X509_REQ_free(req);
+	BIO_free(bio);
+	free(pem);
+	return rc;
+}
+
 int
 enr_cmd_enroll(struct enr_ctx *ec, const char *address)
 {
+	struct enr_subject su;
 	struct smime_profile prof;
 	struct enr_cmp cm = { 0 };
 	X509_NAME *subject = NULL;
@@ -140,18 +188,21 @@ enr_cmd_enroll(struct enr_ctx *ec, const char *address)
 	STACK_OF(X509) *extra = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
+	char dn[1024];
 	bool generated;
 	int rc;
 
-	enr_profile(ec, address, &prof);
+	if ((rc = enr_get_key(ec, address, &key, &generated)) != ENR_EX_OK ||
+	    (rc = enr_enroll_profile(ec, address, generated ? NULL : key, &su,
+	    &prof)) != ENR_EX_OK)
+		goto out;
 	rc = ENR_EX_INVALID;
 	if (smime_profile_check(&prof, enr_warn, NULL, &ec->ec_err) !=
 	    SMIME_OK) {
 		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
 		goto out;
 	}
-	if ((rc = enr_get_key(ec, address, &key, &generated)) != ENR_EX_OK ||
-	    (rc = enr_cmp_setup(ec, &cm, NULL, NULL, NULL)) != ENR_EX_OK)
+	if ((rc = enr_cmp_setup(ec, &cm, NULL, NULL, NULL)) != ENR_EX_OK)
 		goto out;
 	rc = ENR_EX_FAIL;
 	if (smime_profile_name(&prof, &subject, &ec->ec_err) != SMIME_OK ||
@@ -161,8 +212,9 @@ enr_cmd_enroll(struct enr_ctx *ec, const char *address)
 		goto out;
 	}
 	if (ec->ec_opts.eo_dry_run) {
-		printf("would send a CMP %s for %s to %s\n", cm.cm_secret ?
-		    "ir" : "cr", address, cm.cm_url);
+		smime_name_oneline(subject, dn, sizeof(dn));
+		printf("would send a CMP %s for %s to %s, subject %s\n",
+		    cm.cm_secret ? "ir" : "cr", address, cm.cm_url, dn);
 		rc = ENR_EX_OK;
 		goto out;
 	}

@@ -76,7 +76,9 @@ enr_cmd_csr(struct enr_ctx *ec, const char *address)
 	struct smime_profile prof;
 	EVP_PKEY *key = NULL;
 	X509_REQ *req = NULL;
-	BIO *out = NULL;
+	BIO *out = NULL, *mem = NULL;
+	char *pem = NULL;
+	long len;
 	bool generated;
 	int fd, rc;
 
@@ -116,8 +118,17 @@ enr_cmd_csr(struct enr_ctx *ec, const char *address)
 		    strerror(errno));
 		goto out;
 	}
+	/* Remember it: enroll without --cn reuses its subject. */
+	if ((mem = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_X509_REQ(mem, req) ||
+	    (len = BIO_get_mem_data(mem, &pem)) <= 0 ||
+	    smime_store_save_request(ec->ec_store, address, pem, (size_t)len,
+	    &ec->ec_owner, &ec->ec_err) != SMIME_OK)
+		enr_error(address, "warning: the request was not kept as "
+		    "request.pem: %s", smime_err_get0(&ec->ec_err));
 	rc = ENR_EX_OK;
 out:
+	BIO_free(mem);
 	BIO_free(out);
 	X509_REQ_free(req);
 	EVP_PKEY_free(key);

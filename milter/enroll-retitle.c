@@ -18,19 +18,11 @@
 #include "milter/enroll.h"
 #include "smime/import.h"
 
-/* The current subject's fields, overridden by the command line. */
-struct enr_subject {
-	char	 su_cn[256], su_o[256], su_ou[256], su_l[256], su_st[256];
-	char	 su_c[8], su_dnmail[320];
-};
-
-/* Profile for the new certificate: cert's subject, options win. */
-static void
-enr_retitle_profile(const struct enr_ctx *ec, const char *address, X509 *cert,
-    struct enr_subject *su, struct smime_profile *p)
+void
+enr_profile_from_name(const struct enr_ctx *ec, const char *address,
+    const X509_NAME *n, struct enr_subject *su, struct smime_profile *p)
 {
 	const struct enr_opts *o = &ec->ec_opts;
-	const X509_NAME *n = X509_get_subject_name(cert);
 
 	smime_name_get_text(n, NID_commonName, su->su_cn, sizeof(su->su_cn));
 	smime_name_get_text(n, NID_organizationName, su->su_o,
@@ -137,7 +129,8 @@ enr_cmd_retitle(struct enr_ctx *ec, const char *address)
 		    "the request, use enroll");
 		goto out;
 	}
-	enr_retitle_profile(ec, address, old, &su, &prof);
+	enr_profile_from_name(ec, address, X509_get_subject_name(old), &su,
+	    &prof);
 	if (ec->ec_opts.eo_ou == NULL && ec->ec_opts.eo_cn == NULL &&
 	    ec->ec_opts.eo_o == NULL && ec->ec_opts.eo_l == NULL &&
 	    ec->ec_opts.eo_st == NULL && ec->ec_opts.eo_c == NULL) {

@@ -88,6 +88,20 @@ int enr_load_conf(struct enr_ctx *ec, bool need_store);
 void enr_profile(const struct enr_ctx *ec, const char *address,
     struct smime_profile *p);
 
+/* The fields of an existing subject, as enr_profile_from_name() reads them. */
+struct enr_subject {
+	char	 su_cn[256], su_o[256], su_ou[256], su_l[256], su_st[256];
+	char	 su_c[8], su_dnmail[320];
+};
+
+/*
+ * Profile from the subject n of a certificate or request (its fields
+ * copied into su, which p borrows), each field replaced by its option
+ * when given; fields n lacks stay unset (no enroll group default).
+ */
+void enr_profile_from_name(const struct enr_ctx *ec, const char *address,
+    const X509_NAME *n, struct enr_subject *su, struct smime_profile *p);
+
 /* Key type from --type or enroll.key_type; NULL (message printed) if bad. */
 const char *enr_key_type(const struct enr_ctx *ec);
 

@@ -86,7 +86,7 @@ enr_usage(FILE *fp)
 	    "  csr ADDRESS --cn CN [--o O] [--ou OU] [--l L] [--st ST] "
 	    "[--c C] [--dn-email] [--out FILE]\n"
 	    "  import ADDRESS FILE [--pass env:VAR|file:PATH|stdin]\n"
-	    "  enroll ADDRESS --cn CN [profile options] [--server URL]\n"
+	    "  enroll ADDRESS [--cn CN] [profile options] [--server URL]\n"
 	    "         [--ref REF --secret SPEC | --cert FILE --key FILE] "
 	    "[--recipient DN] [--trusted FILE]\n"
 	    "         [--tls-trusted FILE] [--tls-cert FILE --tls-key FILE]\n"

@@ -628,6 +628,52 @@ out:
 	return ret;
 }
 
+smime_status
+smime_store_save_request(const char *store, const char *address,
+    const char *pem, size_t len, const struct smime_store_owner *owner,
+    struct smime_err *err)
+{
+	struct store_dir sd = { .sd_root = -1, .sd_dir = -1 };
+	smime_status ret;
+
+	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
+	    SMIME_OK || (ret = store_write(&sd, "request.pem", pem, len, false,
+	    err)) != SMIME_OK || (ret = smime_fs_sync(sd.sd_dir, sd.sd_where,
+	    err)) != SMIME_OK)
+		ret = ret == SMIME_SYNTAX ? SMIME_TEMPFAIL : ret;
+	store_close(&sd);
+	return ret;
+}
+
+smime_status
+smime_store_get_request(const char *store, const char *address,
+    const struct smime_store_owner *owner, char **pem,
+    struct smime_err *err)
+{
+	struct store_dir sd;
+	char *buf = NULL;
+	size_t len = 0;
+	bool gone = false;
+	smime_status ret;
+
+	*pem = NULL;
+	if ((ret = store_open(store, address, owner, false, &sd, &gone,
+	    err)) != SMIME_OK || gone)
+		goto out;
+	if ((ret = store_read(&sd, "request.pem", false, &buf, &len, err)) !=
+	    SMIME_OK || buf == NULL)
+		goto out;
+	if ((*pem = strdup(buf)) == NULL) {
+		ret = SMIME_NORESOURCE;
+		smime_err_set(err, "out of memory");
+	}
+out:
+	if (buf != NULL)
+		OPENSSL_clear_free(buf, len + 1);
+	store_close(&sd);
+	return ret;
+}
+
 bool
 smime_store_has(const char *store, const char *address, const char *name)
 {

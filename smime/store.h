@@ -112,6 +112,25 @@ smime_status smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err);
 
+/*
+ * Keep pem (len bytes, a PEM certificate request) as STORE/ADDRESS/
+ * request.pem, the identity's pending request, replacing any earlier
+ * one atomically (0644).  Returns SMIME_OK or SMIME_TEMPFAIL.
+ */
+smime_status smime_store_save_request(const char *store,
+    const char *address, const char *pem, size_t len,
+    const struct smime_store_owner *owner, struct smime_err *err);
+
+/*
+ * Read STORE/ADDRESS/request.pem into a new NUL-terminated *pem (free
+ * with free()); NULL when there is none.  owner may be NULL.  Returns
+ * SMIME_OK, SMIME_POLICY (a link, a hard link, a foreign owner) or
+ * SMIME_TEMPFAIL.
+ */
+smime_status smime_store_get_request(const char *store, const char *address,
+    const struct smime_store_owner *owner, char **pem,
+    struct smime_err *err);
+
 /* True when STORE/ADDRESS/NAME exists (not following a link). */
 bool smime_store_has(const char *store, const char *address,
     const char *name);
