@@ -199,7 +199,12 @@ smime_cmp_tls(OSSL_CMP_CTX *ctx, const char *host,
 			goto out;
 		}
 	}
-	if (!OSSL_CMP_CTX_set_http_cb(ctx, smime_cmp_tls_cb) ||
+	/*
+	 * The callback does not CONNECT through an HTTP proxy: connect
+	 * directly rather than start TLS with whatever https_proxy names.
+	 */
+	if (!OSSL_CMP_CTX_set1_no_proxy(ctx, host) ||
+	    !OSSL_CMP_CTX_set_http_cb(ctx, smime_cmp_tls_cb) ||
 	    !OSSL_CMP_CTX_set_http_cb_arg(ctx, sc))
 		goto fail;
 	return SMIME_OK;

@@ -86,6 +86,10 @@ grep -q "enrolled taro@example.jp: serial 7401" "$work/out" || fail "enroll over
 write_conf "intermediates = \"$pki/chain.pem\"; cmp_tls_trusted = \"$pki/root-ca.crt\";"
 enroll "https://localhost:$tls_port/pkix/" > /dev/null 2> "$work/err" ||
 	fail "enroll over https (localhost, conf): $(cat "$work/err")"
+# https is always direct: a proxy in the environment is not used.
+https_proxy=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
+	enroll "https://localhost:$tls_port/pkix/" > /dev/null 2> "$work/err" ||
+	fail "https_proxy was used: $(cat "$work/err")"
 # Plain http to the TLS port gets no CMP answer.
 expect_rc 5 "" enroll "http://127.0.0.1:$tls_port/pkix/"
 
