@@ -33,6 +33,8 @@ if [ -f "$top_builddir/config.h" ]; then
 else
 	cflags="$cflags -D_GNU_SOURCE"
 fi
+# The paths the Makefile passes (AM_CPPFLAGS); the fuzzers read no files there.
+cflags="$cflags -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DRUNSTATEDIR=\"/run\""
 cflags="$cflags $(pkg-config --cflags libcrypto libconfig)"
 libs="$(pkg-config --libs libcrypto libconfig) -lpthread"
 
