@@ -569,9 +569,13 @@ out:
 	return ret;
 }
 
-smime_status
-smime_store_get_senders(const char *store, const char *address,
-    const struct smime_store_owner *owner, char **text,
+/*
+ * A copy of the text file name of address's entry in *text (NULL when
+ * the entry or file is absent), read through store_read's checks.
+ */
+static smime_status
+store_get_text(const char *store, const char *address,
+    const struct smime_store_owner *owner, const char *name, char **text,
     struct smime_err *err)
 {
 	struct store_dir sd;
@@ -584,7 +588,7 @@ smime_store_get_senders(const char *store, const char *address,
 	if ((ret = store_open(store, address, owner, false, &sd, &gone,
 	    err)) != SMIME_OK || gone)
 		goto out;
-	if ((ret = store_read(&sd, "senders", false, &buf, &len, err)) !=
+	if ((ret = store_read(&sd, name, false, &buf, &len, err)) !=
 	    SMIME_OK || buf == NULL)
 		goto out;
 	if ((*text = strdup(buf)) == NULL) {
@@ -596,6 +600,14 @@ out:
 		OPENSSL_clear_free(buf, len + 1);
 	store_close(&sd);
 	return ret;
+}
+
+smime_status
+smime_store_get_senders(const char *store, const char *address,
+    const struct smime_store_owner *owner, char **text,
+    struct smime_err *err)
+{
+	return store_get_text(store, address, owner, "senders", text, err);
 }
 
 smime_status
@@ -650,28 +662,7 @@ smime_store_get_request(const char *store, const char *address,
     const struct smime_store_owner *owner, char **pem,
     struct smime_err *err)
 {
-	struct store_dir sd;
-	char *buf = NULL;
-	size_t len = 0;
-	bool gone = false;
-	smime_status ret;
-
-	*pem = NULL;
-	if ((ret = store_open(store, address, owner, false, &sd, &gone,
-	    err)) != SMIME_OK || gone)
-		goto out;
-	if ((ret = store_read(&sd, "request.pem", false, &buf, &len, err)) !=
-	    SMIME_OK || buf == NULL)
-		goto out;
-	if ((*pem = strdup(buf)) == NULL) {
-		ret = SMIME_NORESOURCE;
-		smime_err_set(err, "out of memory");
-	}
-out:
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, len + 1);
-	store_close(&sd);
-	return ret;
+	return store_get_text(store, address, owner, "request.pem", pem, err);
 }
 
 bool
