@@ -490,14 +490,12 @@ mime_boundary_ok(const char *b)
 }
 
 /*
- * True when a field of hs holds a CR that is not the start of a CRLF, or
- * a name that ends in blanks (as an MTA may hand "Content-Type " to a
- * milter).  Readers disagree on such fields: Python's email package ends
- * a field at a bare CR and reads the rest as a field of its own (a hidden
- * second Content-Type or From); others keep it in the value.
+ * Readers disagree on such fields: Python's email package ends a field at
+ * a bare CR and reads the rest as a field of its own (a hidden second
+ * Content-Type or From); others keep it in the value.
  */
-static bool
-mime_headers_odd(const struct smime_headers *hs)
+const char *
+smime_mime_headers_ambiguous(const struct smime_headers *hs)
 {
 	const char *s, *f[2];
 	size_t i, k, n;
@@ -506,15 +504,15 @@ mime_headers_odd(const struct smime_headers *hs)
 		f[0] = hs->hs_list[i].hdr_name;
 		n = f[0] != NULL ? strlen(f[0]) : 0;
 		if (n > 0 && (f[0][n - 1] == ' ' || f[0][n - 1] == '\t'))
-			return true;
+			return f[0];
 		f[1] = hs->hs_list[i].hdr_value;
 		for (k = 0; k < 2; k++)
 			for (s = f[k]; s != NULL && (s = strchr(s, '\r')) != NULL;
 			    s++)
 				if (s[1] != '\n')
-					return true;
+					return f[0] != NULL ? f[0] : "";
 	}
-	return false;
+	return NULL;
 }
 
 /* Fill type, subtype, parameters and CTE from the part's header fields. */
@@ -532,7 +530,7 @@ mime_classify(struct mime_ctx *mc, struct smime_mime_part *part,
 	digest = parent != NULL && smime_mime_is(parent, "multipart", "digest");
 	if (smime_headers_count(hs, "Content-Type") > 1 ||
 	    smime_headers_count(hs, "Content-Transfer-Encoding") > 1 ||
-	    mime_headers_odd(hs))
+	    smime_mime_headers_ambiguous(hs) != NULL)
 		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;
 	if (ct != NULL && !mime_ct_strict(ct))
 		part->mp_flags |= SMIME_MIME_F_AMBIGUOUS;

@@ -105,6 +105,15 @@ smime_status smime_mime_parse(struct smime_spool *spool,
     unsigned int max_parts, struct smime_mime_part **tree,
     struct smime_err *err);
 
+/*
+ * Name of the first field of hs that readers split differently, or NULL
+ * when there is none: a CR not followed by LF in a name or value, or a
+ * name ending in a blank (as an MTA may hand "Content-Type " to a
+ * milter).  RFC 5322 section 2.2 allows CR only as part of CRLF.  The
+ * returned name is borrowed from hs ("" for a field without a name).
+ */
+const char *smime_mime_headers_ambiguous(const struct smime_headers *hs);
+
 /* Free a tree returned by smime_mime_parse(); accepts NULL. */
 void smime_mime_free(struct smime_mime_part *tree);
 

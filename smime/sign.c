@@ -386,7 +386,7 @@ smime_sign_message(const struct smime_identity *id,
 	char note[SMIME_ERR_MAX];
 	struct smime_spool *out = NULL;
 	struct smime_headers hp;
-	const char *mdname, *micalg;
+	const char *mdname, *micalg, *bad;
 	char bnd[64];
 	bool use_hp = false;
 	smime_status ret;
@@ -400,6 +400,17 @@ smime_sign_message(const struct smime_identity *id,
 	if (smime_sign_is_smime(hdrs)) {
 		smime_err_set(err, "message already carries S/MIME");
 		ret = SMIME_UNSUPPORTED;
+		goto out;
+	}
+	/*
+	 * The verifier gives permerror to such a header whoever signed it
+	 * (readers split it differently), so a signature could never pass.
+	 */
+	if ((bad = smime_mime_headers_ambiguous(hdrs)) != NULL) {
+		smime_err_set(err, "header field \"%.64s\" holds a bare CR or "
+		    "ends its name in a blank; readers would split it "
+		    "differently", bad);
+		ret = SMIME_SYNTAX;
 		goto out;
 	}
 	if ((ret = smime_mime_parse(body, hdrs, opts->so_max_depth,

@@ -12,7 +12,10 @@
 #      bytes: the outer header gets Content-Transfer-Encoding: 8bit, the
 #      log says why, and both signatures verify;
 #  (d) mail that can never be signed (MIME too deep) gets
-#      on_permanent_error's 550 5.3.4 with the reason on both paths.
+#      on_permanent_error's 550 5.3.4 with the reason on both paths;
+#  (e) so (550 5.6.0, a media error) does a header field with a bare CR (in a value or a name): our
+#      verifier, like any reader that splits it differently, could never
+#      pass what we signed.
 set -u
 . "${top_srcdir:-.}/test/client/common.sh"
 write_conf
@@ -110,6 +113,20 @@ grep -q '550 5\.3\.4 S/MIME signing impossible: MIME nesting deeper than 20' "$t
 grep -q '5\.3\.4 S/MIME signing impossible: MIME nesting deeper than 20' "$tmp/deep.t.err" ||
 	bad "(d) -t reply: $(cat "$tmp/deep.t.err")"
 [ $fail = 0 ] && echo "ok: (d) permanent error: 550 5.3.4 with the reason"
+
+# (e) permanent: bare CR in a header field, top-level and Content-*
+printf 'From: taro@example.jp\nTo: voter@example.com\nSubject: hi\rFrom: kanzaki@example.jp\nMessage-ID: <cr@example.jp>\n\nbody\n' > "$tmp/cr1.eml"
+printf 'From: taro@example.jp\nTo: voter@example.com\nSubject: hi\nMIME-Version: 1.0\nContent-Type: text/plain;\r charset=UTF-8\n\nbody\n' > "$tmp/cr2.eml"
+for n in cr1 cr2; do
+	sign_both $n "$tmp/$n.eml"
+	[ "$(cat "$tmp/$n.mc.rc")" = 69 ] || bad "(e) $n milter: exit $(cat "$tmp/$n.mc.rc"), want 69 (rejected)"
+	grep -q '550 5\.6\.0 S/MIME signing impossible: header field "[A-Za-z-]*" holds a bare CR' "$tmp/$n.mc.err" ||
+		bad "(e) $n milter reply: $(cat "$tmp/$n.mc.err")"
+	[ "$(cat "$tmp/$n.t.rc")" = 69 ] || bad "(e) $n -t: exit $(cat "$tmp/$n.t.rc"), want 69"
+	grep -q '5\.6\.0 S/MIME signing impossible: header field' "$tmp/$n.t.err" ||
+		bad "(e) $n -t reply: $(cat "$tmp/$n.t.err")"
+done
+[ $fail = 0 ] && echo "ok: (e) bare CR in a header field: 550 5.6.0 with the reason"
 
 stop_milter
 check_sanitizers
