@@ -63,7 +63,10 @@ bool smime_ar_is_ours(const char *value, const char *authserv_id);
 
 /*
  * Encode UTF-8 text as an unstructured header value (RFC 5322 2.2.1,
- * RFC 2047) after capping it at SMIME_SIGNER_MAX bytes: printable ASCII
+ * RFC 2047) after capping it at SMIME_SIGNER_MAX bytes and replacing
+ * each invalid UTF-8 byte and each invisible or bidirectional-formatting
+ * character (C1, U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, ...) with
+ * one '?', so the text displays as what it is: printable ASCII
  * without "=?" stays plain, folded at its spaces ("\n ") so that no line
  * passes 78 columns after a field name of name_len characters; anything
  * else (non-ASCII, control characters, an "=?" that a reader would

@@ -260,6 +260,61 @@ START_TEST(rfc2047_lookalike_encoded)
 }
 END_TEST
 
+/* Decode every encoded-word of enc and return the text (static buffer). */
+static const char *
+unfold_2047(const char *enc)
+{
+	static unsigned char buf[4096];
+	unsigned char *b = buf;
+	const char *p, *end;
+
+	for (p = enc; *p != '\0'; p = end) {
+		while (*p == '\n' || *p == '\t')
+			p++;
+		end = strchr(p, '\n');
+		if (end == NULL)
+			end = p + strlen(p);
+		b += decode_word(p, (size_t)(end - p), b);
+	}
+	*b = '\0';
+	return (const char *)buf;
+}
+
+/*
+ * A bidi override, isolate, zero-width or C1 character in a certificate
+ * name would make X-SMIME-Signer display other text than the name holds
+ * ("CN=<RLO>ofnI" reads "Info..."): each becomes '?', as does a byte of
+ * invalid UTF-8.
+ */
+START_TEST(rfc2047_invisible_replaced)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "CN=\xe2\x80\xae" "oraT", "CN=?oraT" },		/* RLO */
+		{ "CN=a\xe2\x81\xa7" "b\xe2\x81\xa9", "CN=a?b?" },	/* FSI, PDI */
+		{ "CN=\xe2\x80\x8f\xe2\x80\x8b\xef\xbb\xbf" "x", "CN=???x" },
+		{ "CN=\xc2\x85x\xd8\x9c", "CN=?x?" },		/* NEL, ALM */
+		{ "CN=\xf3\xa0\x80\x81" "t", "CN=?t" },		/* tag */
+		{ "CN=\xff\xc3(\xe0\x80\xaf", "CN=?\?(?\?\?" },	/* invalid */
+		{ "CN=\xed\xa0\x80", "CN=???" },			/* surrogate */
+		{ "CN=\xe5\xb1\xb1\xe7\x94\xb0", "CN=\xe5\xb1\xb1\xe7\x94\xb0" },
+	};
+	size_t i;
+	char *enc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enc = smime_rfc2047_encode(cases[i].in, 14);
+		ck_assert_ptr_nonnull(enc);
+		if (strncmp(enc, "=?", 2) == 0)
+			ck_assert_str_eq(unfold_2047(enc), cases[i].out);
+		else
+			ck_assert_str_eq(enc, cases[i].out);
+		free(enc);
+	}
+}
+END_TEST
+
 /* Long ASCII folds at its spaces within 78 columns and unfolds back. */
 START_TEST(rfc2047_plain_folded_and_capped)
 {
@@ -420,6 +475,7 @@ main(void)
 	tcase_add_test(tc, rfc2047_japanese_words);
 	tcase_add_test(tc, rfc2047_lookalike_encoded);
 	tcase_add_test(tc, rfc2047_plain_folded_and_capped);
+	tcase_add_test(tc, rfc2047_invisible_replaced);
 	tcase_add_test(tc, edits_delete_ours_and_signers);
 	tcase_add_test(tc, result_names);
 	tcase_add_test(tc, signed_multipart_content_range);
