@@ -135,6 +135,24 @@ for u in multi-user.target.wants/smime-milter.service \
     timers.target.wants/smime-enroll-renew.timer; do
 	[ -L "/etc/systemd/system/$u" ] || fail "${u#*/} not enabled"
 done
+# verify.trust_anchors = "system": postinst wrote the roots NSS trusts for
+# e-mail (GlobalSign's Secure Mail roots are among them, TLS-only roots
+# are not: test/verify/trust-system.sh), and a new libnss3 root list
+# writes them again through the dpkg file trigger.
+roots=/var/lib/smime-milter/email-roots.pem
+grep -q '^[[:space:]]*trust_anchors = "system";' /etc/smime-milter.conf ||
+	fail "the installed configuration does not trust the e-mail roots"
+check_mode "$roots" root:root 644
+[ "$(grep -c 'BEGIN CERTIFICATE' "$roots")" -gt 20 ] ||
+	fail "$roots holds $(grep -c 'BEGIN CERTIFICATE' "$roots") roots"
+nssckbi=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/libnssckbi.so
+grep -qx "interest-noawait $nssckbi" /var/lib/dpkg/info/smime-milter.triggers ||
+	fail "no dpkg trigger on $nssckbi"
+rm -f "$roots"
+{ dpkg-trigger --no-await "$nssckbi" && dpkg --triggers-only --pending; } \
+    > "$work/trigger.log" 2>&1 || { cat "$work/trigger.log"; fail "dpkg trigger"; }
+[ "$(grep -c 'BEGIN CERTIFICATE' "$roots" 2>/dev/null)" -gt 20 ] ||
+	fail "the libnss3 trigger did not write $roots again"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	systemd-analyze verify /lib/systemd/system/smime-milter.service \
 	    /lib/systemd/system/smime-enroll-renew.timer > "$work/analyze.log" 2>&1 ||
