@@ -1,4 +1,4 @@
-# milter/: the daemon and the enroll tool, thin front ends over smime/
+# milter/: the daemon, a thin front end over smime/ (smime-enroll: enroll/)
 sbin_PROGRAMS += milter/smime-milter
 milter_smime_milter_SOURCES = milter/smf.h milter/daemon.h \
 	milter/smime-milter.c milter/daemon.c milter/runtime.c milter/log.c \
@@ -7,22 +7,12 @@ milter_smime_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS)
 milter_smime_milter_LDADD = conf/libsmimeconf.a smime/libsmime.a \
 	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS) $(MILTER_LIBS) $(PTHREAD_LIBS)
 # Man pages: milter/*.[58].in with the configured paths (Makefile.am).
-MILTER_MANS = milter/smime-milter.8 milter/smime-enroll.8 \
-	milter/smime-milter.conf.5
+MILTER_MANS = milter/smime-milter.8 milter/smime-milter.conf.5
 man_MANS += $(MILTER_MANS)
 CLEANFILES += $(MILTER_MANS)
-EXTRA_DIST += milter/smime-milter.8.in milter/smime-enroll.8.in \
-	milter/smime-milter.conf.5.in
+EXTRA_DIST += milter/smime-milter.8.in milter/smime-milter.conf.5.in
 $(MILTER_MANS): Makefile
 	$(AM_V_GEN)$(MKDIR_P) milter && rm -f $@ $@.tmp && \
 	$(edit_paths) $(srcdir)/$@.in > $@.tmp && mv $@.tmp $@
 milter/smime-milter.8: $(srcdir)/milter/smime-milter.8.in
-milter/smime-enroll.8: $(srcdir)/milter/smime-enroll.8.in
 milter/smime-milter.conf.5: $(srcdir)/milter/smime-milter.conf.5.in
-# smime-enroll: the admin tool (owned by the enroll work)
-sbin_PROGRAMS += milter/smime-enroll
-milter_smime_enroll_SOURCES = milter/smime-enroll.c milter/enroll.h \
-	milter/enroll-util.c milter/enroll-local.c milter/enroll-cmp.c \
-	milter/enroll-check.c milter/enroll-retitle.c milter/enroll-trust.c
-milter_smime_enroll_LDADD = smime/libsmime.a conf/libsmimeconf.a \
-	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS)

@@ -8,7 +8,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${OPENSSL:=openssl}"
-ENROLL=$top_builddir/milter/smime-enroll
+ENROLL=$top_builddir/enroll/smime-enroll
 work=$(mktemp -d "${TMPDIR:-/tmp}/enroll-test.XXXXXX")
 pki=$work/pki
 store=$work/store

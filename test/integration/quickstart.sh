@@ -7,7 +7,7 @@
 
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$srcdir}
-for b in milter/smime-milter milter/smime-enroll test/client/milterclient; do
+for b in milter/smime-milter enroll/smime-enroll test/client/milterclient; do
 	[ -x "$builddir/$b" ] || { echo "SKIP: $b not built"; exit 77; }
 done
 command -v bash >/dev/null 2>&1 || { echo "FAIL: bash missing"; exit 1; }

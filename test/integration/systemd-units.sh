@@ -7,7 +7,7 @@
 
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$srcdir}
-for b in milter/smime-milter milter/smime-enroll; do
+for b in milter/smime-milter enroll/smime-enroll; do
 	[ -x "$builddir/$b" ] || { echo "SKIP: $b not built"; exit 77; }
 done
 command -v systemd-analyze >/dev/null 2>&1 ||
@@ -17,7 +17,9 @@ work=$(mktemp -d /tmp/smime-units.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 for u in smime-milter.service smime-enroll-renew.service \
     smime-enroll-check.service; do
-	sed -e "s|@sbindir@|$builddir/milter|g" -e "s|@bindir@|$builddir/milter|g" \
+	# The daemon is built in milter/, smime-enroll in enroll/.
+	case $u in smime-milter.*) bin=$builddir/milter ;; *) bin=$builddir/enroll ;; esac
+	sed -e "s|@sbindir@|$bin|g" -e "s|@bindir@|$bin|g" \
 	    -e "s|@sysconfdir@|$work/etc|g" -e "s|@localstatedir@|$work/var|g" \
 	    -e "s|@runstatedir@|$work/run|g" \
 	    "$srcdir/contrib/systemd/$u.in" > "$work/$u" || exit 1

@@ -13,7 +13,7 @@ set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
 bld=$(cd "$top_builddir" && pwd)
 tool=$bld/test/unit/verify_tool
-enroll=$bld/milter/smime-enroll
+enroll=$bld/enroll/smime-enroll
 smf=$bld/milter/smime-milter
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-trust.XXXXXX") || exit 99

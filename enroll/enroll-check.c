@@ -17,7 +17,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 #include "smime/import.h"
 
 /* What one run found: the report text and how many lines it has. */

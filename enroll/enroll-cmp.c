@@ -11,7 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 #include "smime/cmp.h"
 #include "smime/import.h"
 #include "smime/keygen.h"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"

@@ -15,7 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 #include "smime/import.h"
 
 void

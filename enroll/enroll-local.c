@@ -15,7 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 #include "smime/csr.h"
 #include "smime/import.h"
 #include "smime/keygen.h"

@@ -27,7 +27,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 
 extern char **environ;
 

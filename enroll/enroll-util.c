@@ -14,7 +14,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 
-#include "milter/enroll.h"
+#include "enroll/enroll.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
 
