@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smime/mime.h"
+#include "smime/mimehdr.h"
 
 #define MIME_MAX_PARAMS 64
 

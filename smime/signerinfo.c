@@ -1,5 +1,5 @@
 /*
- * vcms.c - verify the signers of one CMS SignedData and judge each one:
+ * signerinfo.c - verify the signers of one CMS SignedData and judge each one:
  * signature over the content, certificate path, revocation, purpose and
  * the signer's address against From.
  *
@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "smime/address.h"
+#include "smime/signerinfo.h"
 #include "smime/verify_int.h"
 
 smime_status
@@ -69,7 +70,7 @@ smime_sigres_list_clear(struct smime_sigres_list *l)
 
 /* strdup that accepts NULL; *ok turns false on allocation failure. */
 static char *
-vcms_dup(const char *s, bool *ok)
+sinfo_dup(const char *s, bool *ok)
 {
 	char *d;
 
@@ -82,14 +83,14 @@ vcms_dup(const char *s, bool *ok)
 
 /* Set result and reason (a static text, copied). */
 static bool
-vcms_set(struct smime_sigres *sr, enum smime_result result,
+sinfo_set(struct smime_sigres *sr, enum smime_result result,
     const char *reason)
 {
 	bool ok = true;
 
 	sr->sr_result = result;
 	free(sr->sr_reason);
-	sr->sr_reason = vcms_dup(reason, &ok);
+	sr->sr_reason = sinfo_dup(reason, &ok);
 	return ok;
 }
 
@@ -109,16 +110,16 @@ smime_vctx_add_plain(struct smime_vctx *vc, enum smime_result result,
 	}
 	if (smime_sigres_add(&vc->vc_results, &sr) != SMIME_OK)
 		return SMIME_NORESOURCE;
-	sr->sr_part = vcms_dup(part, &ok);
-	sr->sr_from = vcms_dup(from, &ok);
-	if (!vcms_set(sr, result, reason) || !ok)
+	sr->sr_part = sinfo_dup(part, &ok);
+	sr->sr_from = sinfo_dup(from, &ok);
+	if (!sinfo_set(sr, result, reason) || !ok)
 		return SMIME_NORESOURCE;
 	return SMIME_OK;
 }
 
 /* "CN=.., O=.., OU=.." in UTF-8 from the subject; NULL when none. */
 static char *
-vcms_signer_name(X509 *cert)
+sinfo_signer_name(X509 *cert)
 {
 	static const struct {
 		int	 nid;
@@ -165,7 +166,7 @@ vcms_signer_name(X509 *cert)
 
 /* Issuer DN as RFC 4514 text (non-ASCII escaped as \XX); caller frees. */
 static char *
-vcms_issuer(X509 *cert)
+sinfo_issuer(X509 *cert)
 {
 	BIO *mem = BIO_new(BIO_s_mem());
 	char *out = NULL, *data;
@@ -186,7 +187,7 @@ vcms_issuer(X509 *cert)
 
 /* Serial number in upper-case hex; caller frees. */
 static char *
-vcms_serial(X509 *cert)
+sinfo_serial(X509 *cert)
 {
 	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	char *hex = NULL, *out = NULL;
@@ -204,7 +205,7 @@ vcms_serial(X509 *cert)
  * *ok turns false on allocation failure.
  */
 static bool
-vcms_identity(struct smime_sigres *sr, X509 *cert, const char *from, bool *ok)
+sinfo_identity(struct smime_sigres *sr, X509 *cert, const char *from, bool *ok)
 {
 	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
 	const char *id = NULL;
@@ -222,18 +223,18 @@ vcms_identity(struct smime_sigres *sr, X509 *cert, const char *from, bool *ok)
 			break;
 		}
 	}
-	sr->sr_identifier = vcms_dup(id, ok);
+	sr->sr_identifier = sinfo_dup(id, ok);
 	X509_email_free(emails);
-	if ((sr->sr_serial = vcms_serial(cert)) == NULL ||
-	    (sr->sr_issuer = vcms_issuer(cert)) == NULL)
+	if ((sr->sr_serial = sinfo_serial(cert)) == NULL ||
+	    (sr->sr_issuer = sinfo_issuer(cert)) == NULL)
 		*ok = false;
-	sr->sr_signer = vcms_signer_name(cert);
+	sr->sr_signer = sinfo_signer_name(cert);
 	return match;
 }
 
 /* Map a failed path validation to a result and reason. */
 static void
-vcms_chain_error(X509_STORE_CTX *ctx, enum smime_result *result,
+sinfo_chain_error(X509_STORE_CTX *ctx, enum smime_result *result,
     const char **reason)
 {
 	int top;
@@ -290,7 +291,7 @@ vcms_chain_error(X509_STORE_CTX *ctx, enum smime_result *result,
  * when at_time, else now.
  */
 static bool
-vcms_ctx_init(X509_STORE_CTX *ctx, const struct smime_verifier *v,
+sinfo_ctx_init(X509_STORE_CTX *ctx, const struct smime_verifier *v,
     X509 *signer, STACK_OF(X509) *untrusted, bool at_time)
 {
 	if (!X509_STORE_CTX_init(ctx, v->v_store, signer, untrusted) ||
@@ -302,7 +303,7 @@ vcms_ctx_init(X509_STORE_CTX *ctx, const struct smime_verifier *v,
 }
 
 /* What the CRL pass learnt, per chain depth (deeper ones share bit 63). */
-struct vcms_rev {
+struct sinfo_rev {
 	const struct smime_verifier *vr_v;
 	uint64_t	 vr_unavail;	/* no usable CRL for this depth */
 	uint64_t	 vr_revoked;	/* listed as revoked */
@@ -316,9 +317,9 @@ struct vcms_rev {
  * so that every depth is looked at.
  */
 static int
-vcms_rev_cb(int ok, X509_STORE_CTX *ctx)
+sinfo_rev_cb(int ok, X509_STORE_CTX *ctx)
 {
-	struct vcms_rev *vr = X509_STORE_CTX_get_app_data(ctx);
+	struct sinfo_rev *vr = X509_STORE_CTX_get_app_data(ctx);
 	int depth = X509_STORE_CTX_get_error_depth(ctx);
 
 	if (ok || vr == NULL || depth < 0)
@@ -348,9 +349,9 @@ vcms_rev_cb(int ok, X509_STORE_CTX *ctx)
 }
 
 STACK_OF(X509_CRL) *
-smime_vcms_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
+smime_signerinfo_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
 {
-	struct vcms_rev *vr = X509_STORE_CTX_get_app_data(ctx);
+	struct sinfo_rev *vr = X509_STORE_CTX_get_app_data(ctx);
 	STACK_OF(X509_CRL) *crls, *fetched;
 	STACK_OF(X509) *chain;
 	X509 *cert, *issuer = NULL;
@@ -384,7 +385,7 @@ smime_vcms_lookup_crls(const X509_STORE_CTX *ctx, const X509_NAME *nm)
 
 /* True when cert names an http:// CRL distribution point. */
 static bool
-vcms_has_http_cdp(X509 *cert)
+sinfo_has_http_cdp(X509 *cert)
 {
 	STACK_OF(DIST_POINT) *dps;
 	bool found = false;
@@ -420,10 +421,10 @@ vcms_has_http_cdp(X509 *cert)
  * that is not "unavailable".
  */
 static bool
-vcms_rev_checkable(const struct smime_verifier *v, X509 *cert, int depth)
+sinfo_rev_checkable(const struct smime_verifier *v, X509 *cert, int depth)
 {
 	return v->v_crls != NULL ||
-	    (v->v_fetch != NULL && vcms_has_http_cdp(cert)) ||
+	    (v->v_fetch != NULL && sinfo_has_http_cdp(cert)) ||
 	    (depth == 0 && v->v_ocsp != NULL &&
 	    smime_ocsp_has_responder(cert));
 }
@@ -439,12 +440,12 @@ vcms_rev_checkable(const struct smime_verifier *v, X509 *cert, int depth)
  * every one below the anchor) has no usable status, else NULL.
  */
 static enum smime_result
-vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
+sinfo_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
     STACK_OF(X509) *chain, const char **reason, const char **unavail)
 {
 	const struct smime_verifier *v = vc->vc_v;
 	X509_STORE_CTX *ctx = NULL;
-	struct vcms_rev vr = { v, 0, 0 };
+	struct sinfo_rev vr = { v, 0, 0 };
 	enum smime_result result = SMIME_RESULT_PASS, ocsp = SMIME_RESULT_PASS;
 	const char *ocsp_reason = NULL;
 	bool crl_pass = v->v_crls != NULL || v->v_fetch != NULL;
@@ -458,7 +459,7 @@ vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 			vc->vc_crls_loaded = true;
 		}
 		if ((ctx = X509_STORE_CTX_new()) == NULL ||
-		    !vcms_ctx_init(ctx, v, signer, untrusted, false) ||
+		    !sinfo_ctx_init(ctx, v, signer, untrusted, false) ||
 		    (v->v_crls != NULL && vc->vc_crls == NULL)) {
 			vr.vr_unavail = ~(uint64_t)0;	/* nothing learnt */
 		} else {
@@ -467,7 +468,7 @@ vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 			X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_CRL_CHECK |
 			    X509_V_FLAG_CRL_CHECK_ALL);
 			X509_STORE_CTX_set_app_data(ctx, &vr);
-			X509_STORE_CTX_set_verify_cb(ctx, vcms_rev_cb);
+			X509_STORE_CTX_set_verify_cb(ctx, sinfo_rev_cb);
 			if (X509_verify_cert(ctx) <= 0)
 				vr.vr_unavail = ~(uint64_t)0;
 		}
@@ -495,7 +496,7 @@ vcms_revocation(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 	for (i = 0; i < n - 1; i++) {
 		if (!(vr.vr_unavail & VCMS_BIT(i)) ||
 		    (i > 0 && v->v_revscope != SMIME_REVSCOPE_CHAIN) ||
-		    !vcms_rev_checkable(v, sk_X509_value(chain, i), i))
+		    !sinfo_rev_checkable(v, sk_X509_value(chain, i), i))
 			continue;
 		*unavail = i == 0 && ocsp_reason != NULL ? ocsp_reason :
 		    "CRL unavailable";
@@ -514,10 +515,10 @@ out:
  * when the path is good, its revocation.  When the path stops at a
  * certificate whose issuer is unknown and verify.aia_fetch is on, the
  * issuer named by its caIssuers URL is fetched and the path tried again.  Returns PASS or a failing
- * result with *reason; *unavail as for vcms_revocation().
+ * result with *reason; *unavail as for sinfo_revocation().
  */
 static enum smime_result
-vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
+sinfo_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
     const char **reason, const char **unavail)
 {
 	const struct smime_verifier *v = vc->vc_v;
@@ -533,7 +534,7 @@ vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 	for (round = 0;; round++) {
 		X509_STORE_CTX_free(ctx);
 		if ((ctx = X509_STORE_CTX_new()) == NULL ||
-		    !vcms_ctx_init(ctx, v, signer, use, true))
+		    !sinfo_ctx_init(ctx, v, signer, use, true))
 			goto out;
 		if (X509_verify_cert(ctx) > 0)
 			break;
@@ -546,7 +547,7 @@ vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 		    err != X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) ||
 		    (more == NULL && (more = X509_chain_up_ref(untrusted)) ==
 		    NULL) || !smime_aiafetch_add(v->v_aia, top, more)) {
-			vcms_chain_error(ctx, &result, reason);
+			sinfo_chain_error(ctx, &result, reason);
 			goto out;
 		}
 		use = more;
@@ -558,7 +559,7 @@ vcms_chain(struct smime_vctx *vc, X509 *signer, STACK_OF(X509) *untrusted,
 		result = SMIME_RESULT_PASS;
 		goto out;
 	}
-	result = vcms_revocation(vc, signer, use, chain, reason, unavail);
+	result = sinfo_revocation(vc, signer, use, chain, reason, unavail);
 out:
 	sk_X509_pop_free(more, X509_free);
 	sk_X509_pop_free(chain, X509_free);
@@ -579,7 +580,7 @@ out:
  * judge it, which is not evidence of tampering.
  */
 static int
-vcms_signature(CMS_SignerInfo *si, X509 *signer, BIO *cmsbio)
+sinfo_signature(CMS_SignerInfo *si, X509 *signer, BIO *cmsbio)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(signer);
 	int ret;
@@ -603,7 +604,7 @@ vcms_signature(CMS_SignerInfo *si, X509 *signer, BIO *cmsbio)
  * shorter than v_min_rsa_bits.
  */
 static const char *
-vcms_algorithm(const struct smime_verifier *v, CMS_SignerInfo *si,
+sinfo_algorithm(const struct smime_verifier *v, CMS_SignerInfo *si,
     X509 *signer)
 {
 	X509_ALGOR *dig = NULL, *sig = NULL;
@@ -638,7 +639,7 @@ vcms_algorithm(const struct smime_verifier *v, CMS_SignerInfo *si,
  * "revocation unavailable" count, as verify.revocation_unavailable says.
  */
 static bool
-vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
+sinfo_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
     int sig, const char *alg, STACK_OF(X509) *untrusted,
     const char *from)
 {
@@ -647,7 +648,7 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 	const char *reason = NULL, *unavail = NULL;
 	bool ok = true, match;
 
-	match = vcms_identity(sr, signer, from, &ok);
+	match = sinfo_identity(sr, signer, from, &ok);
 	if (sig == VCMS_SIG_BADKEY) {
 		/* Nothing can be said about the content: not a fail. */
 		result = SMIME_RESULT_PERMERROR;
@@ -655,7 +656,7 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 	} else if (sig != VCMS_SIG_OK) {
 		result = SMIME_RESULT_FAIL;
 		reason = "content altered";
-	} else if ((result = vcms_chain(vc, signer, untrusted, &reason,
+	} else if ((result = sinfo_chain(vc, signer, untrusted, &reason,
 	    &unavail)) != SMIME_RESULT_PASS)
 		;
 	else if (!match) {
@@ -679,7 +680,7 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 			break;
 		}
 	}
-	return vcms_set(sr, result, reason) && ok;
+	return sinfo_set(sr, result, reason) && ok;
 }
 
 /*
@@ -687,7 +688,7 @@ vcms_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
  * when absent or unreadable.  Reported only, never used for validity.
  */
 static char *
-vcms_signing_time(CMS_SignerInfo *si)
+sinfo_signing_time(CMS_SignerInfo *si)
 {
 	ASN1_TYPE *t;
 	struct tm tm;
@@ -707,7 +708,7 @@ vcms_signing_time(CMS_SignerInfo *si)
 
 /* Free the digest BIOs CMS_dataInit() pushed on top of content. */
 static void
-vcms_free_upto(BIO *bio, BIO *content)
+sinfo_free_upto(BIO *bio, BIO *content)
 {
 	BIO *next;
 
@@ -720,7 +721,7 @@ vcms_free_upto(BIO *bio, BIO *content)
 
 /* Read bio to its end; false on a read error of the content source. */
 static bool
-vcms_drain(BIO *bio, BIO *content)
+sinfo_drain(BIO *bio, BIO *content)
 {
 	unsigned char buf[8192];
 	BIO *src = content;
@@ -736,8 +737,8 @@ vcms_drain(BIO *bio, BIO *content)
 }
 
 smime_status
-smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
-    const char *part, const char *from, struct smime_err *err)
+smime_signerinfo_verify(struct smime_vctx *vc, CMS_ContentInfo *cms,
+    BIO *content, const char *part, const char *from, struct smime_err *err)
 {
 	STACK_OF(CMS_SignerInfo) *sinfos;
 	STACK_OF(X509) *untrusted = NULL;
@@ -788,7 +789,7 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 		    "malformed signature", part, from);
 		goto out;
 	}
-	if (!vcms_drain(cmsbio, content)) {
+	if (!sinfo_drain(cmsbio, content)) {
 		smime_err_set(err, "cannot read signed content");
 		ret = SMIME_TEMPFAIL;
 		goto out;
@@ -812,12 +813,12 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 		ret = SMIME_NORESOURCE;
 		if (smime_sigres_add(&vc->vc_results, &sr) != SMIME_OK)
 			goto out;
-		sr->sr_part = vcms_dup(part, &ok);
-		sr->sr_from = vcms_dup(from, &ok);
-		sr->sr_signing_time = vcms_signing_time(si);
-		sig = vcms_signature(si, signer, cmsbio);
-		if (!vcms_signer(vc, sr, signer, sig,
-		    vcms_algorithm(vc->vc_v, si, signer), untrusted, from) ||
+		sr->sr_part = sinfo_dup(part, &ok);
+		sr->sr_from = sinfo_dup(from, &ok);
+		sr->sr_signing_time = sinfo_signing_time(si);
+		sig = sinfo_signature(si, signer, cmsbio);
+		if (!sinfo_signer(vc, sr, signer, sig,
+		    sinfo_algorithm(vc->vc_v, si, signer), untrusted, from) ||
 		    !ok)
 			goto out;
 	}
@@ -825,7 +826,7 @@ smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms, BIO *content,
 out:
 	if (ret == SMIME_NORESOURCE)
 		smime_err_set(err, "out of memory");
-	vcms_free_upto(cmsbio, content);
+	sinfo_free_upto(cmsbio, content);
 	sk_X509_pop_free(untrusted, X509_free);
 	ERR_clear_error();
 	return ret;

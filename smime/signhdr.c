@@ -13,7 +13,8 @@
 
 #include <openssl/evp.h>
 
-#include "smime/signent.h"
+#include "smime/mimehdr.h"
+#include "smime/signhdr.h"
 
 #define HDR_FOLD	76	/* fold before a word that would pass this */
 #define EW_BYTES	45	/* raw bytes per encoded-word: 60 base64 */

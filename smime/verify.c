@@ -25,6 +25,7 @@
 #include "smime/hp.h"
 #include "smime/import.h"
 #include "smime/mime.h"
+#include "smime/signerinfo.h"
 #include "smime/verify_int.h"
 
 #define VFY_DEFAULT_DEPTH	20
@@ -138,7 +139,8 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 		    opts->vo_crl_fetch_timeout, opts->vo_crl_max_size, err)) ==
 		    NULL)
 			goto bad;
-		X509_STORE_set_lookup_crls(v->v_store, smime_vcms_lookup_crls);
+		X509_STORE_set_lookup_crls(v->v_store,
+		    smime_signerinfo_lookup_crls);
 	}
 	if (opts->vo_aia_fetch && (v->v_aia = smime_aiafetch_new(
 	    opts->vo_crl_fetch_timeout)) == NULL) {
@@ -352,8 +354,8 @@ vfy_detached(struct vfy_walk *vw, const struct smime_mime_part *p,
 		goto out;
 	BIO_push(canon, src);
 	src = NULL;
-	ret = smime_vcms_verify(vw->vw_vc, cms, canon, content->mp_number,
-	    from, vw->vw_err);
+	ret = smime_signerinfo_verify(vw->vw_vc, cms, canon,
+	    content->mp_number, from, vw->vw_err);
 	if (ret == SMIME_OK && vw->vw_outer != NULL)
 		ret = smime_hp_check(&vw->vw_vc->vc_results, first, content,
 		    vw->vw_outer, p->mp_parent == NULL);
@@ -432,8 +434,8 @@ vfy_opaque(struct vfy_walk *vw, const struct smime_mime_part *p,
 		ret = SMIME_NORESOURCE;
 	else {
 		first = vw->vw_vc->vc_results.srl_count;
-		ret = smime_vcms_verify(vw->vw_vc, cms, cbio, p->mp_number,
-		    from, vw->vw_err);
+		ret = smime_signerinfo_verify(vw->vw_vc, cms, cbio,
+		    p->mp_number, from, vw->vw_err);
 		if (ret == SMIME_OK && vw->vw_outer != NULL)
 			ret = smime_hp_check_opaque(&vw->vw_vc->vc_results,
 			    first, content, vw->vw_outer, p->mp_parent == NULL);
@@ -628,10 +630,11 @@ vfy_inner_summary(const struct smime_sigres *inner, size_t ninner,
  *  - top-level multipart/signed (S/MIME protocol) or application/pkcs7-
  *    mime signed-data: its signers' results.  pass needs a valid
  *    signature over exactly the first of exactly two parts, a trusted
- *    signer and signer address == From (vcms.c).  Any structure readers
- *    may split differently (SMIME_MIME_F_LOOKALIKE, SMIME_MIME_F_AMBIGUOUS
- *    on the entity or its two parts) is permerror; a third part is
- *    permerror; attached SignedData in the signature slot is fail.
+ *    signer and signer address == From (signerinfo.c).  Any structure
+ *    readers may split differently (SMIME_MIME_F_LOOKALIKE,
+ *    SMIME_MIME_F_AMBIGUOUS on the entity or its two parts) is permerror;
+ *    a third part is permerror; attached SignedData in the signature slot
+ *    is fail.
  *  - anything else (multipart/mixed with a signed part, a top-level
  *    message/rfc822, text/plain...): signatures below are verified and
  *    logged, and the message gets ONE smime=neutral ("only part 2.1 is

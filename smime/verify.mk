@@ -1,6 +1,7 @@
 # verify: file list owned by the verify work
 smime_libsmime_a_SOURCES += smime/address.h smime/address.c \
-	smime/verify.h smime/verify_int.h smime/verify.c smime/vcms.c smime/revocation.c \
+	smime/verify.h smime/verify_int.h smime/verify.c \
+	smime/signerinfo.h smime/signerinfo.c smime/revocation.c \
 	smime/crlfetch.c smime/aiafetch.c smime/http.h smime/http.c \
 	smime/ar.c smime/vopaque.c smime/cmslimit.h smime/cmslimit.c \
 	smime/forged.h smime/forged.c \

@@ -1,5 +1,6 @@
 /*
- * verify_int.h - internals shared by verify.c, revocation.c and ar.c.
+ * verify_int.h - internals shared by verify.c, signerinfo.c, vopaque.c,
+ * revocation.c, ar.c and hp.c.
  * Not part of the library API.
  */
 #ifndef SMIME_VERIFY_INT_H
@@ -116,7 +117,7 @@ smime_status smime_hp_check_opaque(struct smime_sigres_list *l, size_t first,
 #define SMIME_HP_MARKER	"X-SMIME-Protected"
 char *smime_hp_marker(const char *fields);
 
-/* ---- vcms.c ---- */
+/* ---- verify.c: the verifier's settings and trust (see verify.h) ---- */
 
 struct smime_verifier {
 	X509_STORE		*v_store;
@@ -139,12 +140,7 @@ struct smime_verifier {
 	size_t			 v_spool_memory;
 };
 
-/*
- * Results per message: beyond this many, one permerror ("too many
- * signatures") is added and nothing more is verified, so a message full
- * of signers cannot buy unbounded path validations.
- */
-#define SMIME_VERIFY_MAX_RESULTS	16
+/* ---- vopaque.c ---- */
 
 /*
  * Split an opaque SignedData read from src (DER or BER) into a detached
@@ -159,35 +155,6 @@ struct smime_verifier {
  */
 smime_status smime_opaque_split(BIO *src, struct smime_spool *content,
     int *nid, CMS_ContentInfo **cms, const char **limit,
-    struct smime_err *err);
-
-/* Per-message state handed to the CMS layer. */
-struct smime_vctx {
-	const struct smime_verifier	*vc_v;
-	struct smime_sigres_list	 vc_results;
-	STACK_OF(X509_CRL)		*vc_crls;	/* NULL until needed */
-	bool				 vc_crls_loaded;
-	bool				 vc_full;	/* limit reached */
-};
-
-/*
- * Add one result for an entity we could not verify: result and reason,
- * part and from copied (either may be NULL).  Once the limit is reached
- * the (one) permerror for it is added instead.
- */
-smime_status smime_vctx_add_plain(struct smime_vctx *vc,
-    enum smime_result result, const char *reason, const char *part,
-    const char *from);
-
-/*
- * Verify every signer of cms over content (NULL: the content inside
- * cms) and add one result per signer.  part names the signed entity,
- * from is the RFC 5322 From address to match (NULL: none usable).
- * Returns SMIME_OK, SMIME_TEMPFAIL when content could not be read, or
- * SMIME_NORESOURCE.
- */
-smime_status smime_vcms_verify(struct smime_vctx *vc, CMS_ContentInfo *cms,
-    BIO *content, const char *part, const char *from,
     struct smime_err *err);
 
 /* ---- revocation.c ---- */
@@ -274,15 +241,5 @@ void smime_aiafetch_free(struct smime_aiafetch *af);
  */
 bool smime_aiafetch_add(struct smime_aiafetch *af, X509 *cert,
     STACK_OF(X509) *untrusted);
-
-/* ---- vcms.c ---- */
-
-/*
- * X509_STORE lookup_crls callback: the store's own CRLs plus, during
- * the revocation pass of vcms.c, CRLs fetched for the current
- * certificate.  Installed on the verifier's store when fetching is on.
- */
-STACK_OF(X509_CRL) *smime_vcms_lookup_crls(const X509_STORE_CTX *ctx,
-    const X509_NAME *nm);
 
 #endif /* SMIME_VERIFY_INT_H */

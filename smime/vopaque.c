@@ -9,8 +9,8 @@
  * to a spool (a temporary file beyond spool_memory) and everything else,
  * which is small (version, digest algorithms, certificates, CRLs, signer
  * infos; at most OPQ_MAX_META bytes), is re-wrapped as a detached
- * SignedData.  smime_vcms_verify() then digests the content from the
- * spool like a detached signature.  The signature covers the eContent
+ * SignedData.  smime_signerinfo_verify() then digests the content from
+ * the spool like a detached signature.  The signature covers the eContent
  * octets and the signed attributes, not the encoding of the wrapper, so
  * the result is the same as with the attached structure.
  */
@@ -23,6 +23,7 @@
 #include <openssl/objects.h>
 
 #include "smime/cmslimit.h"
+#include "smime/signerinfo.h"
 #include "smime/verify_int.h"
 
 #define OPQ_MAX_META	(1024 * 1024)	/* everything but the content */
