@@ -8,3 +8,4 @@ include $(top_srcdir)/smime/sign.mk
 include $(top_srcdir)/smime/verify.mk
 include $(top_srcdir)/smime/hp.mk
 include $(top_srcdir)/smime/enroll.mk
+include $(top_srcdir)/smime/pkcs11.mk
