@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf/conf-int.h"
+#include "smime/pkcs11.h"
 #include "smime/safefs.h"
 #include "smime/verify.h"
 
@@ -851,7 +852,8 @@ conf_check_file_mode(struct conf_ctx *ctx, const config_t *cfg,
 		pol.fp_user = pw->pw_uid;
 	}
 
-	if (path == NULL || smime_fs_check_path(&pol, path, want_dir,
+	if (path == NULL || smime_p11_is_uri(path) ||
+	    smime_fs_check_path(&pol, path, want_dir,
 	    &missing, &err) == SMIME_OK)
 		return true;
 	conf_error(ctx, cfg != NULL ? config_lookup(cfg, key) : NULL, key,

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "conf/conf-int.h"
+#include "smime/pkcs11.h"
 
 /* mode = "s" | "v" | "sv" */
 bool
@@ -195,6 +196,7 @@ conf_identity_path(struct conf_ctx *ctx, const config_setting_t *group,
 	const config_setting_t *s = config_setting_get_member(group, name);
 	char key[96];
 	struct stat st;
+	struct smime_err err;
 
 	snprintf(key, sizeof(key), "%s.%s", prefix, name);
 	if (s == NULL) {
@@ -211,6 +213,20 @@ conf_identity_path(struct conf_ctx *ctx, const config_setting_t *group,
 	if (config_setting_get_string(s)[0] == '\0') {
 		conf_error(ctx, s, key, "must not be empty");
 		return false;
+	}
+	if (smime_p11_is_uri(config_setting_get_string(s)) &&
+	    strcmp(name, "chain") != 0) {
+		/* A token object: checked for syntax, used when signing. */
+		smime_err_clear(&err);
+		if (smime_p11_check_uri(config_setting_get_string(s),
+		    strcmp(name, "cert") == 0 ? "cert" : "private", &err) !=
+		    SMIME_OK) {
+			conf_error(ctx, s, key, "%s", smime_err_get0(&err));
+			return false;
+		}
+		if ((*out = strdup(config_setting_get_string(s))) == NULL)
+			return conf_oom(ctx, s, key);
+		return true;
 	}
 	if ((*out = conf_resolve_path(ctx, config_setting_get_string(s)))
 	    == NULL)

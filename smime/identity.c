@@ -25,6 +25,7 @@
 #include <openssl/x509v3.h>
 
 #include "smime/identity.h"
+#include "smime/pkcs11.h"
 #include "smime/identity-int.h"
 #include "smime/import.h"
 
@@ -490,6 +491,26 @@ smime_address_copy(const char *address)
 }
 
 /*
+ * A certificate (key == NULL) or private key from a PKCS#11 token; the
+ * key's public half comes from cert and the token is first used when
+ * signing (smime/pkcs11.h).  Messages start with origin.
+ */
+static smime_status
+smime_identity_p11(const char *origin, const char *uri, X509 *cert,
+    X509 **certout, EVP_PKEY **key, struct smime_err *err)
+{
+	struct smime_err e2;
+	smime_status ret;
+
+	smime_err_clear(&e2);
+	ret = key != NULL ? smime_p11_load_key(uri, cert, key, &e2) :
+	    smime_p11_load_cert(uri, certout, &e2);
+	if (ret != SMIME_OK)
+		smime_err_set(err, "%s: %s", origin, smime_err_get0(&e2));
+	return ret;
+}
+
+/*
  * Load and check one identity from its parts: cert_bio / chain_bio (may
  * be NULL: no chain) hold PEM, keybuf the key's PEM, or, when they are
  * NULL, the files are read from the paths (which name them in messages
@@ -526,12 +547,16 @@ smime_identity_load_src(const char *origin, const char *address,
 		}
 		id->id_nsenders++;
 	}
-	if ((ret = smime_read_cert(origin, cert_path, cert_bio, &id->id_cert,
+	if ((ret = cert_bio == NULL && smime_p11_is_uri(cert_path) ?
+	    smime_identity_p11(origin, cert_path, NULL, &id->id_cert, NULL,
+	    err) : smime_read_cert(origin, cert_path, cert_bio, &id->id_cert,
 	    err)) != SMIME_OK)
 		goto out;
-	if ((ret = keybuf != NULL ? smime_parse_key(origin, key_path, keybuf,
-	    keylen, &id->id_key, err) : smime_read_key(origin, key_path,
-	    &id->id_key, err)) != SMIME_OK)
+	if ((ret = keybuf == NULL && smime_p11_is_uri(key_path) ?
+	    smime_identity_p11(origin, key_path, id->id_cert, NULL,
+	    &id->id_key, err) : keybuf != NULL ? smime_parse_key(origin,
+	    key_path, keybuf, keylen, &id->id_key, err) :
+	    smime_read_key(origin, key_path, &id->id_key, err)) != SMIME_OK)
 		goto out;
 	if (chain_path != NULL)
 		ret = smime_read_chain(origin, chain_path, chain_bio,

@@ -430,7 +430,7 @@ static smime_status
 p11_modset_get(struct p11_key *k, struct p11_modset **out,
     struct smime_err *err)
 {
-	struct p11_modset *ms;
+	struct p11_modset *ms, *other;
 	CK_FUNCTION_LIST **all = NULL, *one;
 	char name[1100];
 	time_t now = time(NULL);
@@ -498,10 +498,20 @@ p11_modset_get(struct p11_key *k, struct p11_modset **out,
 		ms->ms_gen++;
 	}
 	if (ms->ms_init && ms->ms_stale && now != ms->ms_reinit) {
-		for (i = 0; ms->ms_mods[i] != NULL; i++)
-			(void)p11_kit_module_finalize(ms->ms_mods[i]);
-		ms->ms_init = false;
-		ms->ms_gen++;
+		/*
+		 * p11-kit shares one instance of a module among every set
+		 * that loads it (by path and by configuration): only when
+		 * all of them finalise does the module really restart.
+		 */
+		for (other = p11_sets; other != NULL; other = other->ms_next) {
+			if (!other->ms_init || other->ms_pid != getpid())
+				continue;
+			for (i = 0; other->ms_mods[i] != NULL; i++)
+				(void)p11_kit_module_finalize(
+				    other->ms_mods[i]);
+			other->ms_init = false;
+			other->ms_gen++;
+		}
 	}
 	if (!ms->ms_init) {
 		for (i = 0; ms->ms_mods[i] != NULL; i++)

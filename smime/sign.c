@@ -18,6 +18,7 @@
 
 #include "smime/hp.h"
 #include "smime/mime.h"
+#include "smime/pkcs11.h"
 #include "smime/sign.h"
 #include "smime/signent.h"
 
@@ -200,6 +201,11 @@ sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
 		goto out;
 	}
 	if (CMS_final(cms, data, NULL, flags) != 1) {
+		if (smime_p11_is_token_key(id->id_key) &&
+		    smime_p11_take_error(err)) {
+			ret = SMIME_TEMPFAIL;	/* token absent, PIN, lost */
+			goto out;
+		}
 		smime_err_openssl(err, "CMS_final");
 		goto out;
 	}

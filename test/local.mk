@@ -22,5 +22,6 @@ include $(top_srcdir)/test/milter.mk
 include $(top_srcdir)/test/enroll.mk
 include $(top_srcdir)/test/integration.mk
 include $(top_srcdir)/test/client.mk
+include $(top_srcdir)/test/pkcs11.mk
 include $(top_srcdir)/test/bench.mk
 include $(top_srcdir)/test/fuzz.mk
