@@ -9,7 +9,6 @@ test_unit_test_hp_LDADD = $(CHECK_TEST_LIBS)
 endif
 TESTS += test/hp/compat.sh test/hp/tamper.sh
 EXTRA_DIST += test/hp/compat.sh test/hp/tamper.sh test/hp/hp_check.py \
-	test/hp/BCVerify.java \
 	test/data/hp/alternative.eml test/data/hp/group-comments.eml \
 	test/data/hp/iso2022jp.eml test/data/hp/ja-utf8.eml \
 	test/data/hp/long-fields.eml test/data/hp/no-mime.eml

@@ -10,7 +10,7 @@
 # with each key type: RSA-2048, RSASSA-PSS, P-256, P-384.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}" "${GPGSM:=gpgsm}"
-: "${JAVA_CP:=/usr/share/java/bcmail.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcprov.jar:/usr/share/java/bcutil.jar:/usr/share/java/javax.mail.jar:/usr/share/java/javax.activation.jar}"
+. "$top_srcdir/test/java/bc.sh"
 tool=$top_builddir/test/unit/sign_tool
 data=$top_srcdir/test/data/sign
 check=$top_srcdir/test/sign_check.py
@@ -20,16 +20,12 @@ fails=0
 
 command -v python3 >/dev/null 2>&1 || { echo "python3 not found"; exit 99; }
 [ -n "$GPGSM" ] && command -v "$GPGSM" >/dev/null 2>&1 || { echo "gpgsm not found"; exit 99; }
-for c in cmsutil certutil javac java; do
+for c in cmsutil certutil; do
 	command -v $c >/dev/null 2>&1 || { echo "$c not found (contrib/debian-packages)"; exit 99; }
-done
-for j in $(echo "$JAVA_CP" | tr : ' '); do
-	[ -f "$j" ] || { echo "$j not found (contrib/debian-packages)"; exit 99; }
 done
 rm -rf "$work"
 mkdir -p "$work/gnupg" "$work/out" "$work/java"
-javac -cp "$JAVA_CP" -d "$work/java" "$top_srcdir/test/java/BcVerify.java" ||
-	{ echo "javac BcVerify.java failed"; exit 99; }
+bc_build "$work/java"
 chmod 700 "$work/gnupg"
 sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" || { echo "PKI generation failed"; exit 99; }
 
@@ -276,7 +272,7 @@ fi
 # BouncyCastle over everything verified above, in one JVM.
 if [ -s "$work/bc.list" ]; then
 	# shellcheck disable=SC2046
-	java -cp "$JAVA_CP:$work/java" BcVerify "$pki/trust.pem" $(cat "$work/bc.list") \
+	bc_verify "$work/java" "$pki/trust.pem" $(cat "$work/bc.list") \
 		>"$work/bc.out" 2>&1
 	grep -v '^OK ' "$work/bc.out" | while IFS= read -r l; do echo "FAIL: BouncyCastle: $l"; done
 	n=$(grep -c '^OK ' "$work/bc.out")

@@ -8,7 +8,7 @@
 #    header unchanged, same text, 7-bit, line lengths);
 #  - verify in openssl cms -verify (and over exactly the signed bytes),
 #    openssl smime -verify, gpgsm --verify, NSS cmsutil -D and
-#    BouncyCastle's SMIMESigned over javax.mail (test/hp/BCVerify.java);
+#    BouncyCastle's SMIMESigned over javax.mail (test/java/BcVerify.java);
 #  - verify as pass in our own verifier with X-SMIME-Protected listing the
 #    fields.
 # Negative controls: one changed body byte must fail in every stack (so a
@@ -22,14 +22,11 @@ check=$top_srcdir/test/hp/hp_check.py
 work=$(cd "$top_builddir" && pwd)/test/hp/compat.dir
 pki=$work/pki
 fails=0
-JCP=/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar:/usr/share/java/bcmail.jar:/usr/share/java/javax.mail.jar:/usr/share/java/javax.activation.jar
+. "$top_srcdir/test/java/bc.sh"
 
 [ -x "$milter" ] || { echo "SKIP: $milter not built"; exit 77; }
-for t in python3 "$GPGSM" cmsutil certutil javac java; do
+for t in python3 "$GPGSM" cmsutil certutil; do
 	command -v "$t" >/dev/null 2>&1 || { echo "$t not found (see contrib/debian-packages)"; exit 99; }
-done
-for j in $(echo "$JCP" | tr : ' '); do
-	[ -f "$j" ] || { echo "$j not found (see contrib/debian-packages)"; exit 99; }
 done
 rm -rf "$work"
 mkdir -p "$work/gnupg" "$work/out" "$work/classes"
@@ -54,8 +51,7 @@ mkdir -p "$work/nss"
 certutil -N -d "$nss" --empty-password >/dev/null 2>&1 &&
 certutil -A -d "$nss" -n root -t "C,C,C" -i "$pki/root-ca.crt" ||
 	{ echo "NSS database setup failed"; exit 99; }
-javac -d "$work/classes" -cp "$JCP" "$top_srcdir/test/hp/BCVerify.java" \
-	> "$work/javac.log" 2>&1 || { cat "$work/javac.log"; echo "javac failed"; exit 99; }
+bc_build "$work/classes"
 
 conf() {	# conf FILE HP(true|false)
 	cat > "$1" <<EOF
@@ -91,7 +87,7 @@ stacks() {
 		>"$dir/gpgsm.out" 2>&1 || echo "$name: gpgsm: $(tail -3 "$dir/gpgsm.out")"
 	cmsutil -D -i "$dir/sig.der" -c "$dir/content.bin" -d "$nss" -u 5 \
 		>"$dir/cmsutil.out" 2>&1 || echo "$name: cmsutil: $(tail -2 "$dir/cmsutil.out")"
-	java -cp "$work/classes:$JCP" BCVerify "$pki/root-ca.crt" "$pki/chain.pem" "$out" \
+	bc_verify "$work/classes" "$pki/trust.pem" "$out" \
 		>"$dir/bc.out" 2>&1 || echo "$name: BouncyCastle: $(cat "$dir/bc.out")"
 }
 
@@ -110,8 +106,8 @@ for f in "$data"/*.eml; do
 		# if the unprotected signature of the same message fails there
 		# too, that is the signer's entity (issue 13), not hp.
 		"$milter" -c "$work/nohp.conf" -t "$f" -A taro > "$dir/nohp.eml" 2>/dev/null
-		if ! java -cp "$work/classes:$JCP" BCVerify "$pki/root-ca.crt" \
-		    "$pki/chain.pem" "$dir/nohp.eml" > "$dir/bc-nohp.out" 2>&1; then
+		if ! bc_verify "$work/classes" "$pki/trust.pem" \
+		    "$dir/nohp.eml" > "$dir/bc-nohp.out" 2>&1; then
 			echo "note: $name: BouncyCastle refuses the unprotected signature too: $(cat "$dir/bc-nohp.out")"
 			errs=
 		fi ;;
