@@ -382,7 +382,7 @@ static enum smf_verdict
 smf_msg_verify(struct smf_msg *msg)
 {
 	const struct smime_conf *conf = msg->msg_rt->rt_conf;
-	enum smime_result worst = SMIME_RESULT_NONE;
+	struct smime_verify_result res;
 	struct smime_err err;
 	smime_status status;
 
@@ -396,15 +396,17 @@ smf_msg_verify(struct smf_msg *msg)
 		smf_log(LOG_NOTICE, msg->msg_qid, "header exceeds "
 		    "max_header_bytes; verifying with the fields kept");
 	status = smime_verify_message(msg->msg_rt->rt_verifier,
-	    &msg->msg_headers, msg->msg_body, &msg->msg_edits, &worst, &err);
+	    &msg->msg_headers, msg->msg_body, &msg->msg_edits, &res, &err);
 	if (status != SMIME_OK) {
 		smime_edits_clear(&msg->msg_edits);
 		return smf_msg_libstatus(msg, "verification", status, &err);
 	}
-	smf_log(worst == SMIME_RESULT_NONE ? LOG_DEBUG : LOG_INFO,
-	    msg->msg_qid, "verified: smime=%s%s%s", smime_result_name(worst),
-	    *smime_err_get0(&err) != '\0' ? " " : "", smime_err_get0(&err));
-	if (worst == SMIME_RESULT_FAIL && conf->cf_verify_reject_fail) {
+	smf_log(res.vres_worst == SMIME_RESULT_NONE ? LOG_DEBUG : LOG_INFO,
+	    msg->msg_qid, "verified: smime=%s%s%s",
+	    smime_result_name(res.vres_worst),
+	    res.vres_summary[0] != '\0' ? " " : "", res.vres_summary);
+	if (res.vres_worst == SMIME_RESULT_FAIL &&
+	    conf->cf_verify_reject_fail) {
 		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
 		    "5.7.1 S/MIME signature verification failed");
 		return SMF_REJECT;

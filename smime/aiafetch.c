@@ -10,6 +10,7 @@
  * like the ones in the message: trust still comes from the anchors.
  * Answers are cached in memory for a day, failures for a minute.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "smime/http.h"
-#include "smime/verify_int.h"
+#include "smime/revocation.h"
 
 #define AIA_CACHE_MAX	64
 #define AIA_MAX_SIZE	(256 * 1024)

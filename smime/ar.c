@@ -15,9 +15,11 @@
 
 #include <openssl/evp.h>
 
+#include "smime/ar.h"
 #include "smime/forged.h"
+#include "smime/hp.h"
 #include "smime/mime.h"
-#include "smime/verify_int.h"
+#include "smime/result.h"
 
 #define AR_FOLD		78	/* fold before this column */
 #define SIGNER_FOLD	78	/* X-SMIME-Signer lines, plain text */

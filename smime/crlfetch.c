@@ -14,6 +14,7 @@
  * asks us only when none of them is current).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "smime/http.h"
-#include "smime/verify_int.h"
+#include "smime/revocation.h"
 
 #define FETCH_CACHE_MAX		256
 #define FETCH_BACKOFF		60	/* seconds after a failed fetch */

@@ -18,7 +18,7 @@
 
 #include "smime/hp.h"
 #include "smime/hp_int.h"
-#include "smime/verify_int.h"
+#include "smime/result.h"
 
 #define HP_FOLD		78	/* preferred line length (RFC 5322 §2.1.1) */
 #define HP_MAX_LINE	998	/* hard limit */

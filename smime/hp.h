@@ -17,9 +17,9 @@
  * name and addr-spec with the domain case-folded; Date by the instant it
  * names; Message-ID/In-Reply-To/References by their msg-ids).  A passing
  * signature becomes policy with a reason naming the first changed field
- * (From before the others).  The verifier hooks are in verify_int.h
+ * (From before the others).  The verifier hooks are below
  * (smime_hp_check for multipart/signed, smime_hp_check_opaque for
- * signed-data).
+ * signed-data); they take the verifier's result list (result.h).
  */
 #ifndef SMIME_HP_H
 #define SMIME_HP_H
@@ -27,6 +27,7 @@
 #include "smime/err.h"
 #include "smime/headers.h"
 #include "smime/mime.h"
+#include "smime/result.h"
 #include "smime/smime.h"
 
 /* The default list of protected fields (for array initialisers). */
@@ -133,5 +134,32 @@ char *smime_hp_norm(const char *name, const char *value);
  * white space between two encoded-words is dropped.  New string or NULL.
  */
 char *smime_hp_decode_words(const char *s);
+
+/* ---- hp.c: the verifier side ---- */
+
+/*
+ * RFC 9788 check of one multipart/signed entity whose results are
+ * l->srl_list[first..]: when its signed part content carries hp=, compare
+ * the protected fields with outer (the enclosing message's header).  A
+ * difference turns each pass into policy with the reason naming the
+ * field; agreement records the field list in sr_protected of each pass
+ * when top (the entity is the message itself, so the marker field speaks
+ * about what the reader sees).  Returns SMIME_OK or SMIME_NORESOURCE.
+ */
+smime_status smime_hp_check(struct smime_sigres_list *l, size_t first,
+    const struct smime_mime_part *content, const struct smime_headers *outer,
+    bool top);
+
+/*
+ * The same for application/pkcs7-mime signed-data: the protected fields
+ * are read from the header of the MIME entity in content (the eContent,
+ * as vopaque.c spooled it).
+ */
+smime_status smime_hp_check_opaque(struct smime_sigres_list *l, size_t first,
+    struct smime_spool *content, const struct smime_headers *outer, bool top);
+
+/* The X-SMIME-Protected field's name and the folded value for fields. */
+#define SMIME_HP_MARKER	"X-SMIME-Protected"
+char *smime_hp_marker(const char *fields);
 
 #endif /* SMIME_HP_H */

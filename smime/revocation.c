@@ -17,17 +17,19 @@
  * echo it (pre-produced responses) is accepted, a wrong one is not.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/http.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "smime/http.h"
-#include "smime/verify_int.h"
+#include "smime/revocation.h"
 
 #define OCSP_CACHE_MAX		256
 #define OCSP_MAX_RESPONSE	(100 * 1024)

@@ -22,51 +22,10 @@
 #include <openssl/x509v3.h>
 
 #include "smime/address.h"
+#include "smime/result.h"
+#include "smime/revocation.h"
 #include "smime/signerinfo.h"
-#include "smime/verify_int.h"
-
-smime_status
-smime_sigres_add(struct smime_sigres_list *l, struct smime_sigres **out)
-{
-	struct smime_sigres *n;
-
-	*out = NULL;
-	if (l->srl_count == l->srl_alloc) {
-		size_t want = l->srl_alloc ? l->srl_alloc * 2 : 4;
-
-		if ((n = reallocarray(l->srl_list, want, sizeof(*n))) == NULL)
-			return SMIME_NORESOURCE;
-		l->srl_list = n;
-		l->srl_alloc = want;
-	}
-	*out = &l->srl_list[l->srl_count++];
-	memset(*out, 0, sizeof(**out));
-	return SMIME_OK;
-}
-
-void
-smime_sigres_list_clear(struct smime_sigres_list *l)
-{
-	size_t i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->srl_count; i++) {
-		struct smime_sigres *sr = &l->srl_list[i];
-
-		free(sr->sr_reason);
-		free(sr->sr_part);
-		free(sr->sr_from);
-		free(sr->sr_identifier);
-		free(sr->sr_serial);
-		free(sr->sr_issuer);
-		free(sr->sr_signer);
-		free(sr->sr_signing_time);
-		free(sr->sr_protected);
-	}
-	free(l->srl_list);
-	memset(l, 0, sizeof(*l));
-}
+#include "smime/verifier.h"
 
 /* strdup that accepts NULL; *ok turns false on allocation failure. */
 static char *
@@ -79,19 +38,6 @@ sinfo_dup(const char *s, bool *ok)
 	if ((d = strdup(s)) == NULL)
 		*ok = false;
 	return d;
-}
-
-/* Set result and reason (a static text, copied). */
-static bool
-sinfo_set(struct smime_sigres *sr, enum smime_result result,
-    const char *reason)
-{
-	bool ok = true;
-
-	sr->sr_result = result;
-	free(sr->sr_reason);
-	sr->sr_reason = sinfo_dup(reason, &ok);
-	return ok;
 }
 
 smime_status
@@ -112,7 +58,7 @@ smime_vctx_add_plain(struct smime_vctx *vc, enum smime_result result,
 		return SMIME_NORESOURCE;
 	sr->sr_part = sinfo_dup(part, &ok);
 	sr->sr_from = sinfo_dup(from, &ok);
-	if (!sinfo_set(sr, result, reason) || !ok)
+	if (!smime_sigres_set(sr, result, reason) || !ok)
 		return SMIME_NORESOURCE;
 	return SMIME_OK;
 }
@@ -680,7 +626,7 @@ sinfo_signer(struct smime_vctx *vc, struct smime_sigres *sr, X509 *signer,
 			break;
 		}
 	}
-	return sinfo_set(sr, result, reason) && ok;
+	return smime_sigres_set(sr, result, reason) && ok;
 }
 
 /*

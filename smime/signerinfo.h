@@ -7,10 +7,15 @@
 #ifndef SMIME_SIGNERINFO_H
 #define SMIME_SIGNERINFO_H
 
+#include <stdbool.h>
+
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
-#include "smime/verify_int.h"
+#include "smime/err.h"
+#include "smime/result.h"
+
+struct smime_verifier;
 
 /*
  * Results per message: beyond this many, one permerror ("too many

@@ -19,62 +19,21 @@
 #include <openssl/err.h>
 
 #include "smime/address.h"
+#include "smime/ar.h"
 #include "smime/b64dec.h"
 #include "smime/canon.h"
 #include "smime/cmslimit.h"
 #include "smime/hp.h"
 #include "smime/import.h"
 #include "smime/mime.h"
+#include "smime/result.h"
+#include "smime/revocation.h"
 #include "smime/signerinfo.h"
-#include "smime/verify_int.h"
+#include "smime/verifier.h"
+#include "smime/vopaque.h"
 
 #define VFY_DEFAULT_DEPTH	20
 #define VFY_DEFAULT_PARTS	500
-
-const char *
-smime_result_name(enum smime_result result)
-{
-	switch (result) {
-	case SMIME_RESULT_NONE:
-		return "none";
-	case SMIME_RESULT_PASS:
-		return "pass";
-	case SMIME_RESULT_FAIL:
-		return "fail";
-	case SMIME_RESULT_NEUTRAL:
-		return "neutral";
-	case SMIME_RESULT_POLICY:
-		return "policy";
-	case SMIME_RESULT_TEMPERROR:
-		return "temperror";
-	case SMIME_RESULT_PERMERROR:
-		return "permerror";
-	}
-	return "permerror";
-}
-
-/* Rank for *worst: higher is less favourable. */
-static int
-vfy_rank(enum smime_result r)
-{
-	switch (r) {
-	case SMIME_RESULT_NONE:
-		return 0;
-	case SMIME_RESULT_PASS:
-		return 1;
-	case SMIME_RESULT_NEUTRAL:
-		return 2;
-	case SMIME_RESULT_POLICY:
-		return 3;
-	case SMIME_RESULT_TEMPERROR:
-		return 4;
-	case SMIME_RESULT_PERMERROR:
-		return 5;
-	case SMIME_RESULT_FAIL:
-		return 6;
-	}
-	return 6;
-}
 
 void
 smime_verifier_free(struct smime_verifier *v)
@@ -516,62 +475,6 @@ out:
 }
 
 /*
- * Summarize the results in err for the caller's log line: per signer its
- * part, result, address, serial and claimed signingTime (which is reported
- * here and nowhere else, since nothing is decided on it).  Entries from
- * ntop on are signatures below the top level, marked "inner".
- */
-static void
-vfy_detail(const struct smime_sigres_list *l, size_t ntop,
-    struct smime_err *err)
-{
-	char line[SMIME_ERR_MAX];
-	size_t i, n = 0;
-	int w;
-
-	line[0] = '\0';
-	for (i = 0; i < l->srl_count && n < sizeof(line); i++) {
-		const struct smime_sigres *sr = &l->srl_list[i];
-
-		w = snprintf(line + n, sizeof(line) - n, "%s%spart %s: %s%s%s"
-		    "%s%s%s%s%s%s", i ? "; " : "", i >= ntop ? "inner " : "",
-		    sr->sr_part ? sr->sr_part : "-",
-		    smime_result_name(sr->sr_result),
-		    sr->sr_reason ? " (" : "", sr->sr_reason ? sr->sr_reason :
-		    "", sr->sr_reason ? ")" : "",
-		    sr->sr_identifier ? " signer " : "",
-		    sr->sr_identifier ? sr->sr_identifier : "",
-		    sr->sr_serial ? " serial " : "",
-		    sr->sr_serial ? sr->sr_serial : "",
-		    sr->sr_signing_time ? " signingTime " : "");
-		if (w < 0)
-			break;
-		n += (size_t)w;
-		if (sr->sr_signing_time != NULL && n < sizeof(line)) {
-			w = snprintf(line + n, sizeof(line) - n, "%s",
-			    sr->sr_signing_time);
-			if (w < 0)
-				break;
-			n += (size_t)w;
-		}
-	}
-	smime_err_set(err, "%s", line);
-}
-
-/* Compute *worst over the results (NONE when there are none). */
-static enum smime_result
-vfy_worst(const struct smime_sigres_list *l)
-{
-	enum smime_result worst = SMIME_RESULT_NONE;
-	size_t i;
-
-	for (i = 0; i < l->srl_count; i++)
-		if (vfy_rank(l->srl_list[i].sr_result) > vfy_rank(worst))
-			worst = l->srl_list[i].sr_result;
-	return worst;
-}
-
-/*
  * The one result for a message whose top level is not signed but which
  * carries signatures below it (the entries of inner): neutral, "only
  * part 2.1 is signed" (up to VFY_INNER_LIST part numbers), body.smime-part
@@ -624,7 +527,7 @@ vfy_inner_summary(const struct smime_sigres *inner, size_t ninner,
 
 /*
  * THE MESSAGE-LEVEL RULE.  The message result (Authentication-Results,
- * *worst for the reject policies) and X-SMIME-Signer describe the
+ * the worst result for the reject policies) and X-SMIME-Signer describe the
  * top-level entity only, the body the reader sees:
  *
  *  - top-level multipart/signed (S/MIME protocol) or application/pkcs7-
@@ -667,7 +570,7 @@ vfy_decide(struct vfy_walk *vw, const struct smime_mime_part *root,
 smime_status
 smime_verify_message(const struct smime_verifier *v,
     const struct smime_headers *hdrs, struct smime_spool *body,
-    struct smime_edits *edits, enum smime_result *worst,
+    struct smime_edits *edits, struct smime_verify_result *res,
     struct smime_err *err)
 {
 	struct smime_mime_part *tree = NULL;
@@ -680,7 +583,7 @@ smime_verify_message(const struct smime_verifier *v,
 	size_t ntop = 0;
 	bool ok = true;
 
-	*worst = SMIME_RESULT_NONE;
+	memset(res, 0, sizeof(*res));
 	smime_err_clear(err);
 	memset(&vc, 0, sizeof(vc));
 	memset(&summary, 0, sizeof(summary));
@@ -731,12 +634,16 @@ smime_verify_message(const struct smime_verifier *v,
 		smime_err_set(err, "out of memory");
 		goto out;
 	}
-	*worst = vfy_worst(msg);
-	vfy_detail(&vc.vc_results, ntop, err);
+	res->vres_worst = smime_sigres_worst(msg);
+	smime_sigres_summary(&vc.vc_results, ntop, res->vres_summary);
+	/* Sub-steps that did not stop verification leave no error behind. */
+	smime_err_clear(err);
 	ret = SMIME_OK;
 out:
-	if (ret != SMIME_OK)
+	if (ret != SMIME_OK) {
 		smime_edits_clear(edits);
+		memset(res, 0, sizeof(*res));
+	}
 	sk_X509_CRL_pop_free(vc.vc_crls, X509_CRL_free);
 	smime_sigres_list_clear(&summary);
 	smime_sigres_list_clear(&vc.vc_results);

@@ -61,6 +61,7 @@
 #include "smime/edits.h"
 #include "smime/err.h"
 #include "smime/headers.h"
+#include "smime/result.h"
 #include "smime/spool.h"
 
 struct smime_verify_opts {
@@ -96,15 +97,14 @@ struct smime_verify_opts {
 	unsigned int	  vo_min_rsa_bits;	/* 0: 2048 */
 };
 
-/* RFC 7281 result keywords. */
-enum smime_result {
-	SMIME_RESULT_NONE,
-	SMIME_RESULT_PASS,
-	SMIME_RESULT_FAIL,
-	SMIME_RESULT_NEUTRAL,
-	SMIME_RESULT_POLICY,
-	SMIME_RESULT_TEMPERROR,
-	SMIME_RESULT_PERMERROR
+/* What smime_verify_message() concluded, besides the header edits. */
+struct smime_verify_result {
+	/* The least favourable message result, for reject policies
+	 * (inner signatures never count; result.h ranks them). */
+	enum smime_result	 vres_worst;
+	/* One line for the log: per signer part, result, reason, address,
+	 * serial and claimed signingTime (smime_sigres_summary()). */
+	char			 vres_summary[SMIME_SUMMARY_MAX];
 };
 
 struct smime_verifier;
@@ -120,20 +120,16 @@ void smime_verifier_free(struct smime_verifier *v);
  * Verify the S/MIME signatures in the message (the message result is the
  * top-level entity's, see above) and fill edits with the header changes: forged Authentication-Results claiming our authserv-id
  * and any X-SMIME-Signer deleted, our Authentication-Results (and on pass
- * X-SMIME-Signer) prepended.  The body is never changed.  *worst receives
- * the least favourable message result, for reject policies (inner
- * signatures never count).  Returns SMIME_OK
- * whenever a result could be determined (including fail/permerror); err
- * then holds a one-line summary for the log (per signer: part, result,
- * reason, address, serial and the claimed signingTime, which is reported
- * there only).
+ * X-SMIME-Signer) prepended.  The body is never changed.  *res receives
+ * the worst message result and the summary line for the log (cleared at
+ * entry).  Returns SMIME_OK whenever a result could be determined
+ * (including fail/permerror), err then empty; otherwise the status
+ * (SMIME_TEMPFAIL, SMIME_NORESOURCE...) with the reason in err, edits
+ * cleared and *res empty.
  */
 smime_status smime_verify_message(const struct smime_verifier *v,
     const struct smime_headers *hdrs, struct smime_spool *body,
-    struct smime_edits *edits, enum smime_result *worst,
+    struct smime_edits *edits, struct smime_verify_result *res,
     struct smime_err *err);
-
-/* "pass", "fail", ... */
-const char *smime_result_name(enum smime_result result);
 
 #endif /* SMIME_VERIFY_H */

@@ -23,8 +23,7 @@
 #include <openssl/objects.h>
 
 #include "smime/cmslimit.h"
-#include "smime/signerinfo.h"
-#include "smime/verify_int.h"
+#include "smime/vopaque.h"
 
 #define OPQ_MAX_META	(1024 * 1024)	/* everything but the content */
 #define OPQ_MAX_DEPTH	32		/* nesting of copied elements */

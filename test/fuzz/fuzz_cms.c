@@ -535,7 +535,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smime_spool *body;
 	struct smime_edits ed;
 	struct smime_err err;
-	enum smime_result worst = SMIME_RESULT_NONE;
+	struct smime_verify_result res;
+	enum smime_result worst;
 	enum smime_cms_verdict v;
 	const char *reason = NULL;
 	smime_status st;
@@ -557,7 +558,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	smime_edits_init(&ed);
-	st = smime_verify_message(fz_verifier, &hs, body, &ed, &worst, &err);
+	st = smime_verify_message(fz_verifier, &hs, body, &ed, &res, &err);
+	worst = res.vres_worst;
 	if ((unsigned int)st >= SMIME_STATUS_COUNT)
 		fz_fail("status out of range", NULL);
 	fz_check_edits(&ed);

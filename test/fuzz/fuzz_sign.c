@@ -173,7 +173,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smime_spool *body;
 	struct smime_edits ed, ved, before_ed;
 	struct smime_err err;
-	enum smime_result worst = SMIME_RESULT_NONE, before = SMIME_RESULT_NONE;
+	struct smime_verify_result res;
+	enum smime_result worst;
 	smime_status st;
 	size_t nbefore, badbefore, badafter;
 	bool outer;
@@ -187,9 +188,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (smime_sign_is_smime(&hs))
 		goto out;
 	/* What the signatures already inside are worth. */
-	if (smime_verify_message(fz_verifier, &hs, body, &ved, &before,
-	    &err) != SMIME_OK)
-		before = SMIME_RESULT_NONE;
+	(void)smime_verify_message(fz_verifier, &hs, body, &ved, &res, &err);
 	nbefore = ar_scan(&ved, &outer, &badbefore);
 	smime_edits_clear(&before_ed);
 	before_ed = ved;		/* keep for triage output */
@@ -206,9 +205,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (apply_header_edits(&hs, &ed, &signed_hs) != 0)
 		goto out;
 	if (smime_verify_message(fz_verifier, &signed_hs, ed.ed_body, &ved,
-	    &worst, &err) != SMIME_OK)
+	    &res, &err) != SMIME_OK)
 		fz_fail("our signed message cannot be verified",
 		    smime_err_get0(&err));
+	worst = res.vres_worst;
 	(void)ar_scan(&ved, &outer, &badafter);
 	if (!outer || (badbefore == 0 && nbefore < 16 && badafter > 0)) {
 		ar_print("before signing", &before_ed);

@@ -75,7 +75,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct smime_spool *body;
 	struct smime_edits ed;
 	struct smime_err err;
-	enum smime_result worst = SMIME_RESULT_NONE;
+	struct smime_verify_result res;
+	enum smime_result worst;
 	smime_status st;
 	size_t i;
 	bool ours = false;
@@ -83,7 +84,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fz_message(data, size, &hs, &body) != 0)
 		return 0;
 	smime_edits_init(&ed);
-	st = smime_verify_message(fz_verifier, &hs, body, &ed, &worst, &err);
+	st = smime_verify_message(fz_verifier, &hs, body, &ed, &res, &err);
+	worst = res.vres_worst;
 	if ((unsigned int)st >= SMIME_STATUS_COUNT)
 		fz_fail("status out of range", NULL);
 	if (ed.ed_body != NULL)

@@ -10,7 +10,9 @@
 
 #include "smime/mime.h"
 #include "smime/forged.h"
-#include "smime/verify_int.h"
+#include "smime/ar.h"
+#include "smime/result.h"
+#include "smime/verify.h"
 
 /* Unfold "\n\t" back to the single space it replaced. */
 static char *
@@ -402,6 +404,74 @@ START_TEST(result_names)
 END_TEST
 
 /*
+ * The worst-result rule (result.c): fail outranks every error, errors
+ * outrank policy and neutral, anything outranks pass; an empty list is
+ * none.  A reject-on-fail policy must see the fail whatever its position.
+ */
+START_TEST(result_worst_rule)
+{
+	static const enum smime_result order[] = { SMIME_RESULT_NONE,
+	    SMIME_RESULT_PASS, SMIME_RESULT_NEUTRAL, SMIME_RESULT_POLICY,
+	    SMIME_RESULT_TEMPERROR, SMIME_RESULT_PERMERROR, SMIME_RESULT_FAIL };
+	struct smime_sigres_list l;
+	struct smime_sigres *sr;
+	size_t i, j;
+
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(smime_sigres_worst(&l), SMIME_RESULT_NONE);
+	for (i = 1; i < sizeof(order) / sizeof(order[0]); i++)
+		ck_assert_int_lt(smime_result_rank(order[i - 1]),
+		    smime_result_rank(order[i]));
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		for (j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+			memset(&l, 0, sizeof(l));
+			ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+			sr->sr_result = order[i];
+			ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+			sr->sr_result = order[j];
+			ck_assert_int_eq(smime_sigres_worst(&l),
+			    order[i > j ? i : j]);
+			smime_sigres_list_clear(&l);
+		}
+}
+END_TEST
+
+/* The log summary: one entry per result, inner ones marked, cut safely. */
+START_TEST(result_summary_line)
+{
+	struct smime_sigres_list l;
+	struct smime_sigres *sr;
+	char buf[SMIME_SUMMARY_MAX];
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	smime_sigres_summary(&l, 0, buf);
+	ck_assert_str_eq(buf, "");
+	ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+	ck_assert(smime_sigres_set(sr, SMIME_RESULT_PASS, NULL));
+	ck_assert_ptr_nonnull(sr->sr_part = strdup("1"));
+	ck_assert_ptr_nonnull(sr->sr_identifier = strdup("taro@example.jp"));
+	ck_assert_ptr_nonnull(sr->sr_serial = strdup("1B"));
+	ck_assert_ptr_nonnull(sr->sr_signing_time =
+	    strdup("2026-01-02T03:04:05Z"));
+	ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+	ck_assert(smime_sigres_set(sr, SMIME_RESULT_FAIL, "content altered"));
+	smime_sigres_summary(&l, 1, buf);
+	ck_assert_str_eq(buf, "part 1: pass signer taro@example.jp serial 1B "
+	    "signingTime 2026-01-02T03:04:05Z; inner part -: fail "
+	    "(content altered)");
+	for (i = 0; i < 200; i++) {
+		ck_assert_int_eq(smime_sigres_add(&l, &sr), SMIME_OK);
+		ck_assert(smime_sigres_set(sr, SMIME_RESULT_NEUTRAL,
+		    "malformed signature"));
+	}
+	smime_sigres_summary(&l, 1, buf);
+	ck_assert_uint_eq(strlen(buf), SMIME_SUMMARY_MAX - 1);
+	smime_sigres_list_clear(&l);
+}
+END_TEST
+
+/*
  * The signed content of a multipart/signed whose first part is itself a
  * multipart ends at that part's close delimiter when no epilogue follows:
  * the line break after it belongs to the outer delimiter (RFC 2046).
@@ -478,6 +548,8 @@ main(void)
 	tcase_add_test(tc, rfc2047_invisible_replaced);
 	tcase_add_test(tc, edits_delete_ours_and_signers);
 	tcase_add_test(tc, result_names);
+	tcase_add_test(tc, result_worst_rule);
+	tcase_add_test(tc, result_summary_line);
 	tcase_add_test(tc, signed_multipart_content_range);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -12,8 +12,8 @@
  *
  * Prints "delete: NAME INDEX" for each queued deletion, "NAME: VALUE"
  * (folding kept) for each field to prepend, then "worst: RESULT" and
- * "detail: TEXT" (the summary left in the error text).  With
- * several messages (one verifier for all, so caches carry over) each
+ * "detail: TEXT" (the summary line, smime_verify_result's vres_summary).
+ * With several messages (one verifier for all, so caches carry over) each
  * output ends with a line "--".  The message "-" reads message paths
  * from standard input, one a line, so a test can change files between
  * messages.  Exit 0 when every result was
@@ -153,7 +153,7 @@ verify_file(const struct smime_verifier *v, const char *path,
 	struct smime_edits ed;
 	struct smime_spool *spool = NULL;
 	struct smime_err err;
-	enum smime_result worst;
+	struct smime_verify_result res;
 	char *msg = NULL, chunk[65536];
 	size_t len, got, i;
 	bool prev_cr = false;
@@ -178,7 +178,7 @@ verify_file(const struct smime_verifier *v, const char *path,
 			fprintf(stderr, "spool failed\n");
 			goto out;
 		}
-	st = smime_verify_message(v, &hs, spool, &ed, &worst, &err);
+	st = smime_verify_message(v, &hs, spool, &ed, &res, &err);
 	if (st != SMIME_OK) {
 		fprintf(stderr, "verify: %s: %s\n", smime_strerror(st),
 		    smime_err_get0(&err));
@@ -190,8 +190,8 @@ verify_file(const struct smime_verifier *v, const char *path,
 	for (i = 0; i < ed.ed_prepend.hs_count; i++)
 		printf("%s: %s\n", ed.ed_prepend.hs_list[i].hdr_name,
 		    ed.ed_prepend.hs_list[i].hdr_value);
-	printf("worst: %s\n", smime_result_name(worst));
-	printf("detail: %s\n", smime_err_get0(&err));
+	printf("worst: %s\n", smime_result_name(res.vres_worst));
+	printf("detail: %s\n", res.vres_summary);
 	/* The verifier never touches the body or appends fields. */
 	rc = ed.ed_body == NULL && ed.ed_append.hs_count == 0 ? 0 : 2;
 out:
