@@ -7,7 +7,8 @@
 # each for FUZZ_SECONDS; CI calls test/fuzz/run.sh directly.
 FUZZ_SECONDS = 60
 EXTRA_DIST += test/fuzz/run.sh test/fuzz/lsan.supp test/fuzz/fuzz_msg.h \
-	test/fuzz/fuzz_msg.c test/fuzz/fuzz_mime.c test/fuzz/fuzz_verify.c \
+	test/fuzz/fuzz_msg.c test/fuzz/fuzz_verifier.c test/fuzz/fuzz_mime.c \
+	test/fuzz/fuzz_verify.c \
 	test/fuzz/fuzz_header.c test/fuzz/fuzz_conf.c test/fuzz/fuzz_sign.c \
 	test/fuzz/fuzz_cms.c \
 	test/fuzz/seeds

@@ -46,14 +46,12 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 #define FZ_CONTENT	"Content-Type: text/plain; charset=us-ascii\r\n\r\n" \
 			"vote on Sunday"
 
-static struct smime_verifier *fz_verifier;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char trust[4096], chain[4096];
 	struct smime_verify_opts vo;
-	struct smime_err err;
 	const char *pki = getenv("FUZZ_PKI");
 
 	(void)argc;
@@ -69,14 +67,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	vo.vo_intermediates = chain;
 	vo.vo_authserv_id = "mx.fuzz.example";
 	vo.vo_signer_header = true;
-	vo.vo_spool_memory = FZ_SPOOL_MEMORY;
 	vo.vo_max_depth = 20;
 	vo.vo_max_parts = 1000;
 	vo.vo_ocsp_timeout = 1;
-	if ((fz_verifier = smime_verifier_new(&vo, &err)) == NULL) {
-		fprintf(stderr, "fuzz_cms: %s\n", smime_err_get0(&err));
-		exit(1);
-	}
+	fz_verifiers_init(&vo, "fuzz_cms");
 	return 0;
 }
 
@@ -558,7 +552,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	smime_edits_init(&ed);
-	st = smime_verify_message(fz_verifier, &hs, body, &ed, &res, &err);
+	st = smime_verify_message(fz_verifier_for((const uint8_t *)msg, len),
+	    &hs, body, &ed, &res, &err);
 	worst = res.vres_worst;
 	if ((unsigned int)st >= SMIME_STATUS_COUNT)
 		fz_fail("status out of range", NULL);

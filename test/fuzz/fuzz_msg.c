@@ -15,6 +15,19 @@ fz_fail(const char *what, const char *detail)
 	abort();
 }
 
+bool
+fz_on_disk(const uint8_t *data, size_t size)
+{
+	/* Size and last byte: both change under most mutations. */
+	return ((size + (size > 0 ? data[size - 1] : 0u)) & 15u) == 0;
+}
+
+size_t
+fz_spool_memory(const uint8_t *data, size_t size)
+{
+	return fz_on_disk(data, size) ? FZ_SPOOL_DISK : FZ_SPOOL_MEM;
+}
+
 char *
 fz_strndup(const uint8_t *data, size_t size)
 {
@@ -107,7 +120,7 @@ fz_message(const uint8_t *data, size_t size, struct smime_headers *hs,
 		goto fail;
 	}
 	name = value = NULL;
-	if ((*body = smime_spool_new(FZ_SPOOL_MEMORY, NULL)) == NULL)
+	if ((*body = smime_spool_new(fz_spool_memory(data, size), NULL)) == NULL)
 		goto fail;
 	/* The body as the MTA sends it: bare LF becomes CRLF. */
 	while (p < end) {
@@ -166,4 +179,54 @@ fz_check_edits(const struct smime_edits *ed)
 		if (ed->ed_delete[i].hr_name == NULL ||
 		    ed->ed_delete[i].hr_index == 0)
 			fz_fail("bad delete edit", ed->ed_delete[i].hr_name);
+}
+
+size_t
+fz_ar_scan(const struct smime_edits *ed, bool *outer, size_t *nbad,
+    size_t *npass)
+{
+	const char *p, *start = NULL;
+	bool quoted = false, escaped = false;
+	size_t i, n = 0;
+
+	*outer = false;
+	*nbad = 0;
+	if (npass != NULL)
+		*npass = 0;
+	for (i = 0; i < ed->ed_prepend.hs_count; i++) {
+		if (strcmp(ed->ed_prepend.hs_list[i].hdr_name,
+		    "Authentication-Results") != 0)
+			continue;
+		for (p = ed->ed_prepend.hs_list[i].hdr_value; *p != '\0'; p++) {
+			if (escaped) {
+				escaped = false;
+			} else if (quoted) {
+				escaped = *p == '\\';
+				quoted = *p != '"';
+			} else if (*p == '"') {
+				quoted = true;
+			} else if (*p == ';') {
+				start = p + 1;
+				while (*start == ' ' || *start == '\t' ||
+				    *start == '\n')
+					start++;
+				n++;
+				if (npass != NULL &&
+				    strncmp(start, "smime=pass", 10) == 0)
+					(*npass)++;
+				if (strncmp(start, "smime=pass", 10) != 0 &&
+				    strncmp(start, "smime=policy", 12) != 0 &&
+				    strncmp(start, "smime=none", 10) != 0)
+					(*nbad)++;
+			} else if (start != NULL && (p[-1] == ' ' ||
+			    p[-1] == '\t' || p[-1] == '\n') &&
+			    strncmp(p, "body.smime-part=1", 17) == 0 &&
+			    strchr(" \t\n;", p[17]) != NULL) {
+				if (strncmp(start, "smime=pass", 10) == 0 ||
+				    strncmp(start, "smime=policy", 12) == 0)
+					*outer = true;
+			}
+		}
+	}
+	return n;
 }

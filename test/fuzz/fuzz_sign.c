@@ -25,7 +25,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct smime_idstore *fz_store;
 static const struct smime_identity *fz_id;
-static struct smime_verifier *fz_verifier;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -56,14 +55,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	memset(&vo, 0, sizeof(vo));
 	vo.vo_trust_anchors = trust;
 	vo.vo_authserv_id = "mx.fuzz.example";
-	vo.vo_spool_memory = FZ_SPOOL_MEMORY;
 	vo.vo_max_depth = 30;	/* signing adds a level */
 	vo.vo_max_parts = 2000;
 	vo.vo_ocsp_timeout = 1;
-	if ((fz_verifier = smime_verifier_new(&vo, &err)) == NULL) {
-		fprintf(stderr, "fuzz_sign: %s\n", smime_err_get0(&err));
-		exit(1);
-	}
+	fz_verifiers_init(&vo, "fuzz_sign");
 	return 0;
 }
 
@@ -113,62 +108,11 @@ ar_print(const char *label, const struct smime_edits *ed)
 			    ed->ed_prepend.hs_list[i].hdr_value);
 }
 
-/*
- * Scan our Authentication-Results in ed: return the number of smime
- * results, count in *nbad those that are not pass, policy or none, and set
- * *outer when the outermost signature (body.smime-part=1) got pass or
- * policy.  Quoted strings (header.from) are skipped, so a From field
- * cannot fake a part number.
- */
-static size_t
-ar_scan(const struct smime_edits *ed, bool *outer, size_t *nbad)
-{
-	const char *p, *start = NULL;
-	bool quoted = false, escaped = false;
-	size_t i, n = 0;
-
-	*outer = false;
-	*nbad = 0;
-	for (i = 0; i < ed->ed_prepend.hs_count; i++) {
-		if (strcmp(ed->ed_prepend.hs_list[i].hdr_name,
-		    "Authentication-Results") != 0)
-			continue;
-		for (p = ed->ed_prepend.hs_list[i].hdr_value; *p != '\0'; p++) {
-			if (escaped) {
-				escaped = false;
-			} else if (quoted) {
-				escaped = *p == '\\';
-				quoted = *p != '"';
-			} else if (*p == '"') {
-				quoted = true;
-			} else if (*p == ';') {
-				start = p + 1;
-				while (*start == ' ' || *start == '\t' ||
-				    *start == '\n')
-					start++;
-				n++;
-				if (strncmp(start, "smime=pass", 10) != 0 &&
-				    strncmp(start, "smime=policy", 12) != 0 &&
-				    strncmp(start, "smime=none", 10) != 0)
-					(*nbad)++;
-			} else if (start != NULL && (p[-1] == ' ' ||
-			    p[-1] == '\t' || p[-1] == '\n') &&
-			    strncmp(p, "body.smime-part=1", 17) == 0 &&
-			    strchr(" \t\n;", p[17]) != NULL) {
-				if (strncmp(start, "smime=pass", 10) == 0 ||
-				    strncmp(start, "smime=policy", 12) == 0)
-					*outer = true;
-			}
-		}
-	}
-	return n;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct smime_sign_opts so = { "sha256", true, false, NULL,
-	    FZ_SPOOL_MEMORY, 20, 1000 };
+	    FZ_SPOOL_MEM, 20, 1000 };
 	struct smime_headers hs, signed_hs;
 	struct smime_spool *body;
 	struct smime_edits ed, ved, before_ed;
@@ -181,6 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fz_message(data, size, &hs, &body) != 0)
 		return 0;
+	so.so_spool_memory = fz_spool_memory(data, size);
 	smime_edits_init(&ed);
 	smime_edits_init(&ved);
 	smime_edits_init(&before_ed);
@@ -188,8 +133,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (smime_sign_is_smime(&hs))
 		goto out;
 	/* What the signatures already inside are worth. */
-	(void)smime_verify_message(fz_verifier, &hs, body, &ved, &res, &err);
-	nbefore = ar_scan(&ved, &outer, &badbefore);
+	(void)smime_verify_message(fz_verifier_for(data, size), &hs, body, &ved,
+	    &res, &err);
+	nbefore = fz_ar_scan(&ved, &outer, &badbefore, NULL);
 	smime_edits_clear(&before_ed);
 	before_ed = ved;		/* keep for triage output */
 	smime_edits_init(&ved);
@@ -204,12 +150,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("signed without a new body", NULL);
 	if (apply_header_edits(&hs, &ed, &signed_hs) != 0)
 		goto out;
-	if (smime_verify_message(fz_verifier, &signed_hs, ed.ed_body, &ved,
-	    &res, &err) != SMIME_OK)
+	if (smime_verify_message(fz_verifier_for(data, size), &signed_hs,
+	    ed.ed_body, &ved, &res, &err) != SMIME_OK)
 		fz_fail("our signed message cannot be verified",
 		    smime_err_get0(&err));
 	worst = res.vres_worst;
-	(void)ar_scan(&ved, &outer, &badafter);
+	(void)fz_ar_scan(&ved, &outer, &badafter, NULL);
 	if (!outer || (badbefore == 0 && nbefore < 16 && badafter > 0)) {
 		ar_print("before signing", &before_ed);
 		ar_print("after signing", &ved);
