@@ -35,8 +35,8 @@ else
 fi
 # The paths the Makefile passes (AM_CPPFLAGS); the fuzzers read no files there.
 cflags="$cflags -DSYSCONFDIR=\"/etc\" -DLOCALSTATEDIR=\"/var\" -DRUNSTATEDIR=\"/run\""
-cflags="$cflags $(pkg-config --cflags libcrypto libconfig)"
-libs="$(pkg-config --libs libcrypto libconfig) -lpthread"
+cflags="$cflags $(pkg-config --cflags libcrypto libconfig p11-kit-1)"
+libs="$(pkg-config --libs libcrypto libconfig p11-kit-1) -lpthread"
 
 # The library (smime/, conf/) instrumented for coverage, as one archive
 # so that each target links only what it uses.
