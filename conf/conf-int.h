@@ -94,6 +94,7 @@ const char *conf_type_name(int libconfig_type);
 
 /* net.c */
 conf_check_fn conf_check_socket;
+conf_check_fn conf_check_listen;
 bool conf_parse_cidr(const char *text, struct conf_cidr *out,
     bool *hostbits, char *why, size_t whylen);
 void conf_format_cidr(const struct conf_cidr *cidr, char *buf, size_t len);

@@ -74,6 +74,17 @@ static const struct conf_word words_revunavail[] = {
 	{ "pass", SMIME_REVUNAVAIL_PASS }, { NULL, 0 }
 };
 
+static const struct conf_word words_log_format[] = {
+	{ "text", CONF_LOG_TEXT }, { "json", CONF_LOG_JSON },
+	{ "logfmt", CONF_LOG_LOGFMT }, { NULL, 0 }
+};
+
+static const struct conf_word words_log_target[] = {
+	{ "syslog", CONF_LOG_SYSLOG }, { "stdout", CONF_LOG_STDOUT },
+	{ "stderr", CONF_LOG_STDERR }, { NULL, 0 }
+};
+
+static conf_check_fn check_prom_file;
 static conf_check_fn check_authserv_id;
 static conf_check_fn check_country;
 static conf_check_fn check_no_space;
@@ -110,6 +121,22 @@ const struct conf_row conf_rows[] = {
 	{ .cr_name = "log_level", .cr_type = CT_LEVEL,
 	  .cr_off = OFF(cf_log_level), .cr_default = "info",
 	  .cr_words = words_level },
+	{ .cr_name = "log_format", .cr_type = CT_LEVEL,
+	  .cr_off = OFF(cf_log_format), .cr_default = "text",
+	  .cr_words = words_log_format },
+	{ .cr_name = "log_target", .cr_type = CT_LEVEL,
+	  .cr_off = OFF(cf_log_target), .cr_default = "syslog",
+	  .cr_words = words_log_target },
+	{ .cr_name = "metrics_listen", .cr_type = CT_STRING,
+	  .cr_off = OFF(cf_metrics_listen), .cr_check = conf_check_listen },
+	{ .cr_name = "metrics_textfile", .cr_type = CT_PATH,
+	  .cr_off = OFF(cf_metrics_textfile), .cr_check = check_prom_file },
+	{ .cr_name = "metrics_interval", .cr_type = CT_UINT,
+	  .cr_off = OFF(cf_metrics_interval), .cr_default = "15",
+	  .cr_min = 1, .cr_max = 3600 },
+	{ .cr_name = "health_tempfail_limit", .cr_type = CT_UINT,
+	  .cr_off = OFF(cf_health_tempfail_limit), .cr_default = "20",
+	  .cr_min = 0, .cr_max = 1000000 },
 	{ .cr_name = "tmpdir", .cr_type = CT_PATH, .cr_off = OFF(cf_tmpdir) },
 	{ .cr_name = "spool_memory", .cr_type = CT_SIZE,
 	  .cr_off = OFF(cf_spool_memory), .cr_default = "65536",
@@ -364,6 +391,21 @@ check_authserv_id(const char *value, char *why, size_t whylen)
 		}
 	}
 	return true;
+}
+
+/* node_exporter's textfile collector reads only files named *.prom. */
+static bool
+check_prom_file(const char *value, char *why, size_t whylen)
+{
+	size_t len = strlen(value);
+
+	if (len > 5 && strcmp(value + len - 5, ".prom") == 0 &&
+	    value[len - 6] != '/')
+		return true;
+	snprintf(why, whylen, "\"%s\" does not end in \".prom\"; "
+	    "node_exporter's textfile collector reads only *.prom files",
+	    value);
+	return false;
 }
 
 /* ISO 3166 country code: two ASCII capital letters. */

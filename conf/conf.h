@@ -25,6 +25,20 @@
 
 struct smime_idstore;
 
+/* log_format: the shape of each log line (milter/logfmt.h). */
+enum conf_log_format {
+	CONF_LOG_TEXT,		/* "QUEUEID: free text", as always */
+	CONF_LOG_JSON,		/* one JSON object per line */
+	CONF_LOG_LOGFMT		/* key=value pairs */
+};
+
+/* log_target: where log lines go. */
+enum conf_log_target {
+	CONF_LOG_SYSLOG,	/* syslog(3), facility mail */
+	CONF_LOG_STDOUT,	/* one line per write, for containers */
+	CONF_LOG_STDERR
+};
+
 enum conf_action {
 	CONF_ACTION_ACCEPT,
 	CONF_ACTION_TEMPFAIL,
@@ -71,6 +85,14 @@ struct smime_conf {
 	size_t			 cf_max_header_bytes;
 	unsigned int		 cf_max_mime_depth;
 	unsigned int		 cf_max_mime_parts;
+	int			 cf_log_format;	/* enum conf_log_format */
+	int			 cf_log_target;	/* enum conf_log_target */
+
+	/* operations: metrics and health (smime-milter(8)) */
+	char			*cf_metrics_listen;	/* NULL: no HTTP */
+	char			*cf_metrics_textfile;	/* NULL: none */
+	unsigned int		 cf_metrics_interval;	/* seconds */
+	unsigned int		 cf_health_tempfail_limit; /* 0: off */
 
 	/* sign = { ... } */
 	char			*cf_sign_digest;	/* sha256|sha384|sha512 */

@@ -113,6 +113,40 @@ conf_check_socket(const char *spec, char *why, size_t whylen)
 	return true;
 }
 
+/*
+ * Check metrics_listen: inet:PORT[@ADDRESS] or inet6:PORT[@ADDRESS] with
+ * a numeric address (the listener binds exactly there; without one it
+ * binds loopback, unlike the milter socket).  False with why.
+ */
+bool
+conf_check_listen(const char *spec, char *why, size_t whylen)
+{
+	unsigned char addr[16];
+	const char *at;
+	int family;
+
+	if (strncasecmp(spec, "inet:", 5) == 0)
+		family = AF_INET;
+	else if (strncasecmp(spec, "inet6:", 6) == 0)
+		family = AF_INET6;
+	else {
+		snprintf(why, whylen, "bad listener \"%s\": expected "
+		    "inet:PORT@ADDRESS or inet6:PORT@ADDRESS "
+		    "(e.g. inet:8895@127.0.0.1)", spec);
+		return false;
+	}
+	if (!conf_check_inet(spec, strchr(spec, ':') + 1, family, why, whylen))
+		return false;
+	if ((at = strchr(spec, '@')) != NULL &&
+	    inet_pton(family, at + 1, addr) != 1) {
+		snprintf(why, whylen, "bad listener \"%s\": give a numeric "
+		    "%s address after '@'", spec, family == AF_INET ? "IPv4" :
+		    "IPv6");
+		return false;
+	}
+	return true;
+}
+
 /* Zero the bits of addr beyond prefix; true if any were set. */
 static bool
 conf_mask(unsigned char *addr, size_t len, unsigned int prefix)

@@ -246,6 +246,7 @@ mlfi_eom(SMFICTX *ctx)
 		}
 	}
 	smf_set_reply(ctx, verdict, msg->msg_reply);
+	smf_msg_account(msg, verdict);
 	smf_msg_free(msg);
 	conn->cctx_msg = NULL;
 	return verdict == SMF_CONTINUE ? SMFIS_ACCEPT : smf_sfsistat(verdict);

@@ -25,6 +25,8 @@
 #include <libmilter/mfapi.h>
 
 #include "milter/daemon.h"
+#include "milter/metrics.h"
+#include "milter/ops.h"
 
 int
 smf_daemonize(void)
@@ -209,6 +211,7 @@ static void *
 smf_reload_thread(void *arg)
 {
 	char errbuf[2048];
+	bool ok;
 
 	(void)arg;
 	pthread_mutex_lock(&smf_reloader.rl_lock);
@@ -220,10 +223,13 @@ smf_reload_thread(void *arg)
 			break;
 		smf_reloader.rl_pending = 0;
 		pthread_mutex_unlock(&smf_reloader.rl_lock);
-		if (!smf_runtime_reload(smf_reloader.rl_path, errbuf,
-		    sizeof(errbuf)))
+		ok = smf_runtime_reload(smf_reloader.rl_path, errbuf,
+		    sizeof(errbuf));
+		if (!ok)
 			smf_log(LOG_ERR, NULL, "reload failed, keeping the "
 			    "running configuration: %s", errbuf);
+		smf_metrics_reload(ok);
+		smf_notify("READY=1");
 		pthread_mutex_lock(&smf_reloader.rl_lock);
 	}
 	pthread_mutex_unlock(&smf_reloader.rl_lock);
@@ -261,6 +267,8 @@ smf_run(const char *conf_path)
 		return -1;
 	if (pthread_create(&milter, NULL, smf_milter_thread, &status) != 0)
 		return -1;
+	/* The socket listens already: connections queue until served. */
+	smf_notify("READY=1");
 	while (!stopping) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -268,6 +276,7 @@ smf_run(const char *conf_path)
 		case SIGHUP:
 			smf_log(LOG_INFO, NULL, "SIGHUP: reloading %s",
 			    conf_path);
+			smf_notify("RELOADING=1");
 			pthread_mutex_lock(&smf_reloader.rl_lock);
 			smf_reloader.rl_pending++;
 			pthread_cond_signal(&smf_reloader.rl_cond);
@@ -278,6 +287,7 @@ smf_run(const char *conf_path)
 			break;
 		}
 	}
+	smf_notify("STOPPING=1");
 	smf_log(LOG_INFO, NULL, "%s: shutting down",
 	    sig == SIGINT ? "SIGINT" : "SIGTERM");
 	(void)smfi_stop();

@@ -9,10 +9,22 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 
+#include "milter/metrics.h"
 #include "milter/smf.h"
 #include "smime/address.h"
 #include "smime/sign.h"
+
+/* Microseconds of CLOCK_MONOTONIC, for the signing/verifying time. */
+static uint64_t
+smf_msg_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 struct smf_msg *
 smf_msg_new(struct smf_runtime *rt, const char *client_addr)
@@ -23,6 +35,9 @@ smf_msg_new(struct smf_runtime *rt, const char *client_addr)
 	if ((msg = calloc(1, sizeof(*msg))) == NULL)
 		return NULL;
 	msg->msg_rt = rt;
+	msg->msg_outcome = SMF_OUTCOME_NONE;
+	msg->msg_result = -1;
+	clock_gettime(CLOCK_MONOTONIC, &msg->msg_start);
 	snprintf(msg->msg_qid, sizeof(msg->msg_qid), "%s", SMF_NOQUEUE);
 	smime_headers_init(&msg->msg_headers);
 	smime_edits_init(&msg->msg_edits);
@@ -128,6 +143,7 @@ smf_msg_body(struct smf_msg *msg, const void *data, size_t len)
 {
 	struct smime_err err;
 
+	msg->msg_body_bytes += len;
 	if (msg->msg_body_failed)
 		return SMF_CONTINUE;
 	smime_err_clear(&err);
@@ -189,6 +205,11 @@ smf_msg_libstatus(struct smf_msg *msg, const char *op, smime_status status,
 	    smime_strerror(status), *detail != '\0' ? ": " : "", detail,
 	    permanent ? "on_permanent_error" : "on_error",
 	    conf_action_name(action));
+	smf_msg_note(msg, action == CONF_ACTION_ACCEPT ?
+	    SMF_OUTCOME_ERROR_ACCEPTED : action == CONF_ACTION_REJECT ?
+	    SMF_OUTCOME_REJECTED : SMF_OUTCOME_TEMPFAILED,
+	    smf_reason_of_status(status), *detail != '\0' ? detail :
+	    smime_strerror(status));
 	switch (action) {
 	case CONF_ACTION_ACCEPT:
 		return SMF_ACCEPT;
@@ -270,7 +291,13 @@ static enum smf_verdict
 smf_msg_unauthorized(struct smf_msg *msg, const char *address)
 {
 	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	char detail[256];
 
+	snprintf(detail, sizeof(detail), "login %s may not sign as %s",
+	    msg->msg_authuser != NULL ? msg->msg_authuser : "(none)", address);
+	smf_msg_note(msg, conf->cf_sign_unauthorized == CONF_ACTION_REJECT ?
+	    SMF_OUTCOME_REJECTED : SMF_OUTCOME_SKIPPED,
+	    SMF_REASON_UNAUTHORIZED, detail);
 	smf_log(LOG_WARNING, msg->msg_qid, "login %s (client %s) is not "
 	    "allowed to sign as %s; not signed, action=%s",
 	    msg->msg_authuser != NULL ? msg->msg_authuser : "(none)",
@@ -315,21 +342,28 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 	smime_status status;
 	const char *why;
 	char *address;
+	uint64_t t0;
 
 	*signed_out = false;
 	if (smime_sign_is_smime(&msg->msg_headers)) {
 		smf_log(LOG_INFO, msg->msg_qid, "already S/MIME; not signed");
+		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_ALREADY_SMIME,
+		    NULL);
 		return SMF_ACCEPT;
 	}
 	if ((address = smf_msg_signing_address(msg, &why)) == NULL) {
 		smf_log(LOG_INFO, msg->msg_qid, "not signed: %s", why);
+		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_NO_FROM, why);
 		return SMF_ACCEPT;
 	}
 	if ((id = smime_idstore_find(msg->msg_rt->rt_ids, address)) == NULL) {
 		smf_log(LOG_INFO, msg->msg_qid, "not signed: no identity "
 		    "for %s", address);
+		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_NO_IDENTITY,
+		    address);
 		goto out;
 	}
+	snprintf(msg->msg_identity, sizeof(msg->msg_identity), "%s", address);
 	if (msg->msg_authuser != NULL ?
 	    !smime_identity_allows_sender(id, msg->msg_authuser) :
 	    !smf_msg_is_submission(msg)) {
@@ -350,8 +384,10 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 		goto out;
 	}
 	smf_msg_sign_opts(conf, &so);
+	t0 = smf_msg_clock_us();
 	status = smime_sign_message(id, &so, &msg->msg_headers, msg->msg_body,
 	    &msg->msg_edits, &err);
+	msg->msg_sign_us = smf_msg_clock_us() - t0 + 1;
 	if (status != SMIME_OK) {
 		smime_edits_clear(&msg->msg_edits);
 		verdict = smf_msg_libstatus(msg, "signing", status, &err);
@@ -365,6 +401,7 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 		goto out;
 	}
 	*signed_out = true;
+	smf_msg_note(msg, SMF_OUTCOME_SIGNED, SMF_REASON_NONE, NULL);
 	/* e.g. no header protection, nested 8-bit signed bytes kept */
 	if (*smime_err_get0(&err) != '\0')
 		smf_log(LOG_NOTICE, msg->msg_qid, "%s", smime_err_get0(&err));
@@ -385,6 +422,7 @@ smf_msg_verify(struct smf_msg *msg)
 	struct smime_verify_result res;
 	struct smime_err err;
 	smime_status status;
+	uint64_t t0;
 
 	smime_err_clear(&err);
 	if (msg->msg_body_failed) {
@@ -395,8 +433,10 @@ smf_msg_verify(struct smf_msg *msg)
 	if (msg->msg_oversize)
 		smf_log(LOG_NOTICE, msg->msg_qid, "header exceeds "
 		    "max_header_bytes; verifying with the fields kept");
+	t0 = smf_msg_clock_us();
 	status = smime_verify_message(msg->msg_rt->rt_verifier,
 	    &msg->msg_headers, msg->msg_body, &msg->msg_edits, &res, &err);
+	msg->msg_verify_us = smf_msg_clock_us() - t0 + 1;
 	if (status != SMIME_OK) {
 		smime_edits_clear(&msg->msg_edits);
 		return smf_msg_libstatus(msg, "verification", status, &err);
@@ -405,8 +445,16 @@ smf_msg_verify(struct smf_msg *msg)
 	    msg->msg_qid, "verified: smime=%s%s%s",
 	    smime_result_name(res.vres_worst),
 	    res.vres_summary[0] != '\0' ? " " : "", res.vres_summary);
+	msg->msg_result = (int)res.vres_worst;
+	/* A submission that was not signed keeps the reason why. */
+	smf_msg_note(msg, SMF_OUTCOME_VERIFIED,
+	    msg->msg_outcome == SMF_OUTCOME_SKIPPED ? msg->msg_reason :
+	    SMF_REASON_NONE, msg->msg_outcome == SMF_OUTCOME_SKIPPED ?
+	    msg->msg_detail : res.vres_summary);
 	if (res.vres_worst == SMIME_RESULT_FAIL &&
 	    conf->cf_verify_reject_fail) {
+		smf_msg_note(msg, SMF_OUTCOME_REJECTED, SMF_REASON_VERIFY_FAIL,
+		    NULL);
 		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
 		    "5.7.1 S/MIME signature verification failed");
 		return SMF_REJECT;
@@ -433,6 +481,9 @@ smf_msg_decide(struct smf_msg *msg)
 	/* What we sign ourselves is not verified again in the same pass. */
 	if (conf->cf_mode_verify && msg->msg_rt->rt_verifier != NULL)
 		return smf_msg_verify(msg);
+	if (msg->msg_outcome == SMF_OUTCOME_NONE)
+		smf_msg_note(msg, SMF_OUTCOME_SKIPPED,
+		    SMF_REASON_NOT_SUBMISSION, NULL);
 	return SMF_ACCEPT;
 }
 
@@ -448,6 +499,8 @@ smf_msg_eom(struct smf_msg *msg)
 		/* A field we could not take in may be one to remove. */
 		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
 		    "4.3.0 out of memory");
+		smf_msg_note(msg, SMF_OUTCOME_TEMPFAILED,
+		    SMF_REASON_OUT_OF_MEMORY, NULL);
 		return SMF_TEMPFAIL;
 	}
 	verdict = smf_msg_decide(msg);
@@ -466,6 +519,8 @@ smf_msg_eom(struct smf_msg *msg)
 		    "removal of forged results; message deferred");
 		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
 		    "4.3.0 out of memory");
+		smf_msg_note(msg, SMF_OUTCOME_TEMPFAILED,
+		    SMF_REASON_OUT_OF_MEMORY, NULL);
 		return SMF_TEMPFAIL;
 	}
 	if (n > 0)

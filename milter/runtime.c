@@ -11,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "milter/log.h"
 #include "milter/smf.h"
 
 static struct {
@@ -120,6 +121,8 @@ smf_runtime_publish(struct smf_runtime *rt)
 	smf_runtime_state.rs_current = rt;
 	pthread_mutex_unlock(&smf_runtime_state.rs_lock);
 	smf_log_set_level(rt->rt_conf->cf_log_level);
+	smf_log_configure(rt->rt_conf->cf_log_format,
+	    rt->rt_conf->cf_log_target);
 	smf_runtime_release(old);
 }
 

@@ -13,6 +13,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "conf/conf.h"
 #include "smime/edits.h"
@@ -118,7 +120,33 @@ struct smf_msg {
 	struct smime_edits	 msg_edits;	/* what eom decided */
 	struct smime_forged	 msg_forged;	/* fields to remove, any path */
 	char			 msg_reply[256]; /* "4.7.0 text" for non-accept */
+	/* What became of it, for metrics and the summary log (account.c). */
+	int			 msg_outcome;	/* enum smf_outcome */
+	int			 msg_reason;	/* enum smf_reason */
+	int			 msg_result;	/* enum smime_result; -1: none */
+	char			 msg_identity[256]; /* address signed as */
+	char			 msg_detail[256];	/* error text, "" */
+	uint64_t		 msg_body_bytes;
+	uint64_t		 msg_sign_us;	/* time spent signing */
+	uint64_t		 msg_verify_us;	/* time spent verifying */
+	struct timespec		 msg_start;	/* CLOCK_MONOTONIC */
 };
+
+/*
+ * Record what became of msg so far (enum smf_outcome, enum smf_reason);
+ * a later decision replaces an earlier one.  detail may be NULL.
+ */
+void smf_msg_note(struct smf_msg *msg, int outcome, int reason,
+    const char *detail);
+
+/*
+ * After the verdict went to the MTA: count the message in the metrics
+ * and, with log_format json or logfmt, log its summary record (queue id,
+ * action, identity, login, client, result, reason, detail, duration,
+ * size).  A verdict the notes do not explain (edits refused by the MTA)
+ * wins over them.
+ */
+void smf_msg_account(struct smf_msg *msg, enum smf_verdict verdict);
 
 /* Start a message; NULL on allocation failure. rt is borrowed. */
 struct smf_msg *smf_msg_new(struct smf_runtime *rt, const char *client_addr);

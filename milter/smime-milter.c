@@ -3,6 +3,7 @@
  * check (-n, -T) and test mode (-t).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 
 #include "config.h"
 #include "milter/daemon.h"
+#include "milter/health.h"
+#include "milter/metrics.h"
+#include "milter/ops.h"
 #include "milter/smf.h"
 
 #ifndef SYSCONFDIR
@@ -31,6 +35,7 @@ struct smf_options {
 	bool			 opt_check;
 	bool			 opt_print;
 	bool			 opt_foreground;
+	bool			 opt_health;	/* --health */
 	struct smf_testargs	 opt_test;
 	time_t			 opt_at;	/* -D: verify as of; 0: now */
 };
@@ -40,11 +45,15 @@ smf_usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: %s [-fnTV] [-c file] [-p socket]\n"
+	    "       %s [-c file] [-p socket] --health\n"
 	    "       %s [-c file] -t msgfile [-A authuser] [-C clientaddr] "
 	    "[-F envfrom] [-R rcpt] [-D time]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -n         check the configuration, keys included, and exit\n"
 	    "  -T         print the effective configuration and exit\n"
+	    "  --health   check the running daemon (milter protocol, "
+	    "identities,\n"
+	    "             temp-failures); exit 0 when healthy, else 1\n"
 	    "  -f         stay in the foreground and log to stderr too\n"
 	    "  -p socket  listen here instead of the configured socket\n"
 	    "  -t file    run one message (- for stdin) through the filter "
@@ -54,7 +63,7 @@ smf_usage(FILE *out)
 	    "  -D time    with -t, verify as of time (YYYY-MM-DD[THH:MM:SSZ] "
 	    "or seconds since 1970)\n"
 	    "  -V         print the version\n", SMF_PROGNAME, SMF_PROGNAME,
-	    SMF_DEFAULT_CONF);
+	    SMF_PROGNAME, SMF_DEFAULT_CONF);
 }
 
 /*
@@ -121,12 +130,19 @@ static int
 smf_parse_options(int argc, char **argv, struct smf_options *opt,
     int *exitcode)
 {
+	static const struct option longopts[] = {
+		{ "health", no_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
 	opt->opt_conf = SMF_DEFAULT_CONF;
-	while ((c = getopt(argc, argv, "A:c:C:D:fF:hnp:R:t:TV")) != -1) {
+	while ((c = getopt_long(argc, argv, "A:c:C:D:fF:hnp:R:t:TV", longopts,
+	    NULL)) != -1) {
 		switch (c) {
+		case 'H': opt->opt_health = true; break;
 		case 'A': opt->opt_test.ta_authuser = optarg; break;
 		case 'c': opt->opt_conf = optarg; break;
 		case 'C': opt->opt_test.ta_client_addr = optarg; break;
@@ -213,6 +229,12 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 		smf_log(LOG_ERR, NULL, "cannot listen on %s", spec);
 		return SMF_EX_OSERR;
 	}
+	smf_health_set_socket(spec);
+	if (conf->cf_metrics_listen != NULL && smf_httpd_bind(
+	    conf->cf_metrics_listen, errbuf, sizeof(errbuf)) != 0) {
+		smf_log(LOG_ERR, NULL, "%s", errbuf);
+		goto out;
+	}
 	if (!opt->opt_foreground && smf_daemonize() != 0) {
 		smf_log(LOG_ERR, NULL, "cannot detach: %s", strerror(errno));
 		goto out;
@@ -228,6 +250,17 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 		smf_log(LOG_ERR, NULL, "%s", errbuf);
 		goto out;
 	}
+	if (smf_httpd_start(errbuf, sizeof(errbuf)) != 0) {
+		smf_log(LOG_ERR, NULL, "%s", errbuf);
+		goto out;
+	}
+	if (smf_ops_start() != 0) {
+		smf_log(LOG_ERR, NULL, "cannot start the operations thread");
+		goto out;
+	}
+	if (conf->cf_metrics_listen != NULL)
+		smf_log(LOG_INFO, NULL, "metrics and health on http %s "
+		    "(/metrics, /healthz)", conf->cf_metrics_listen);
 	smf_log(LOG_INFO, NULL, "%s %s listening on %s as uid %ld "
 	    "(%zu signing identities, mode %s%s)", SMF_PROGNAME,
 	    PACKAGE_VERSION, spec, (long)getuid(),
@@ -235,6 +268,8 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 	    conf->cf_mode_verify ? "v" : "");
 	ret = smf_run(opt->opt_conf_abs) == 0 ? SMF_EX_OK : SMF_EX_SOFTWARE;
 out:
+	smf_ops_stop();
+	smf_httpd_stop();
 	if (unix_path != NULL)
 		(void)unlink(unix_path);
 	if (wrote_pid)
@@ -253,6 +288,9 @@ main(int argc, char **argv)
 
 	if (smf_parse_options(argc, argv, &opt, &exitcode) != 0)
 		return exitcode;
+	if (opt.opt_health)
+		return smf_health_main(opt.opt_conf_abs, opt.opt_socket);
+	smf_metrics_init();
 	smf_log_open(opt.opt_foreground || opt.opt_check || opt.opt_print ||
 	    opt.opt_test.ta_msgfile != NULL);
 	if ((rt = smf_runtime_load_at(opt.opt_conf_abs, opt.opt_at, errbuf,

@@ -11,7 +11,8 @@ test_client_testfilter_LDADD = $(MILTER_LIBS) $(PTHREAD_LIBS)
 # checks, load (LOAD_SECONDS, default 20), limits, secrets.
 CLIENT_DAEMON_TESTS = test/client/milterclient.sh test/client/load.sh \
 	test/client/signfidelity.sh \
-	test/client/limits.sh test/client/secrets.sh test/client/forged.sh
+	test/client/limits.sh test/client/secrets.sh test/client/forged.sh \
+	test/client/metrics.sh test/client/health.sh
 TESTS += test/client/protocol.sh $(CLIENT_DAEMON_TESTS)
 EXTRA_DIST += test/client/protocol.sh test/client/common.sh \
-	$(CLIENT_DAEMON_TESTS)
+	test/client/promparse.py $(CLIENT_DAEMON_TESTS)

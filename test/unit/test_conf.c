@@ -330,6 +330,13 @@ START_TEST(defaults)
 	ck_assert(!conf_host_is_internal(conf, "::1"));
 	ck_assert(!conf_host_is_internal(conf, "10.0.0.1"));
 	ck_assert_int_eq(conf->cf_log_level, LOG_INFO);
+	/* Operations (issue 19): all off or plain unless asked for. */
+	ck_assert_int_eq(conf->cf_log_format, CONF_LOG_TEXT);
+	ck_assert_int_eq(conf->cf_log_target, CONF_LOG_SYSLOG);
+	ck_assert_ptr_null(conf->cf_metrics_listen);
+	ck_assert_ptr_null(conf->cf_metrics_textfile);
+	ck_assert_uint_eq(conf->cf_metrics_interval, 15);
+	ck_assert_uint_eq(conf->cf_health_tempfail_limit, 20);
 	ck_assert_str_eq(conf->cf_tmpdir, dir);
 	ck_assert_uint_eq(conf->cf_spool_memory, 65536);
 	ck_assert_uint_eq(conf->cf_max_header_bytes, 1048576);
@@ -636,6 +643,23 @@ static const struct bad_case bad_cases[] = {
 	  "F:3: sign.digest: \"md5\" is not one of: sha256, sha384, sha512" },
 	{ "socket = \"inet:1\";\nmode = \"x\";\n",
 	  "F:2: mode: \"x\" is not one of: s, v, sv" },
+	{ HDR "metrics_listen = \"unix:/run/m.sock\";\n",
+	  "F:3: metrics_listen: bad listener \"unix:/run/m.sock\": expected "
+	  "inet:PORT@ADDRESS" },
+	{ HDR "metrics_listen = \"inet:8896@localhost\";\n",
+	  "F:3: metrics_listen: bad listener \"inet:8896@localhost\": give a "
+	  "numeric IPv4 address" },
+	{ HDR "metrics_listen = \"inet:0\";\n",
+	  "F:3: metrics_listen: bad socket \"inet:0\": port must be" },
+	{ HDR "metrics_textfile = \"/var/lib/node/smime.txt\";\n",
+	  "F:3: metrics_textfile: \"/var/lib/node/smime.txt\" does not end in "
+	  "\".prom\"" },
+	{ HDR "log_format = \"xml\";\n",
+	  "F:3: log_format: \"xml\" is not one of: text, json, logfmt" },
+	{ HDR "log_target = \"file\";\n",
+	  "F:3: log_target: \"file\" is not one of: syslog, stdout, stderr" },
+	{ HDR "metrics_interval = 0;\n",
+	  "F:3: metrics_interval: 0 is out of range (1..3600)" },
 	{ HDR "log_level = \"loud\";\n",
 	  "F:3: log_level: \"loud\" is not one of: err, warning, notice, info, "
 	  "debug" },
