@@ -251,6 +251,7 @@ int
 smf_run(const char *conf_path)
 {
 	pthread_t milter, reloader;
+	char errbuf[1024];
 	sigset_t set;
 	int sig = 0, status = MI_FAILURE;
 	bool stopping = false;
@@ -263,6 +264,15 @@ smf_run(const char *conf_path)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	smf_reloader.rl_path = conf_path;
+	/* Every thread is created here, after the mask (see above). */
+	if (smf_httpd_start(errbuf, sizeof(errbuf)) != 0) {
+		smf_log(LOG_ERR, NULL, "%s", errbuf);
+		return -1;
+	}
+	if (smf_ops_start() != 0) {
+		smf_log(LOG_ERR, NULL, "cannot start the operations thread");
+		return -1;
+	}
 	if (pthread_create(&reloader, NULL, smf_reload_thread, NULL) != 0)
 		return -1;
 	if (pthread_create(&milter, NULL, smf_milter_thread, &status) != 0)
@@ -297,5 +307,7 @@ smf_run(const char *conf_path)
 	pthread_cond_signal(&smf_reloader.rl_cond);
 	pthread_mutex_unlock(&smf_reloader.rl_lock);
 	pthread_join(reloader, NULL);
+	smf_ops_stop();
+	smf_httpd_stop();
 	return status == MI_SUCCESS ? 0 : -1;
 }

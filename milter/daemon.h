@@ -29,8 +29,10 @@ int smf_drop_privileges(const char *user, const char *unix_socket,
     char *errbuf, size_t errlen);
 
 /*
- * Run the milter until SIGTERM/SIGINT, reloading conf_path on SIGHUP.
- * The socket must already be open.  Returns 0 or -1.
+ * Run the milter until SIGTERM/SIGINT, reloading conf_path on SIGHUP,
+ * with the metrics listener (bound by smf_httpd_bind()) and the
+ * watchdog/textfile thread beside it.  The socket must already be open.
+ * Returns 0 or -1.
  */
 int smf_run(const char *conf_path);
 

@@ -250,14 +250,6 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 		smf_log(LOG_ERR, NULL, "%s", errbuf);
 		goto out;
 	}
-	if (smf_httpd_start(errbuf, sizeof(errbuf)) != 0) {
-		smf_log(LOG_ERR, NULL, "%s", errbuf);
-		goto out;
-	}
-	if (smf_ops_start() != 0) {
-		smf_log(LOG_ERR, NULL, "cannot start the operations thread");
-		goto out;
-	}
 	if (conf->cf_metrics_listen != NULL)
 		smf_log(LOG_INFO, NULL, "metrics and health on http %s "
 		    "(/metrics, /healthz)", conf->cf_metrics_listen);
@@ -268,7 +260,6 @@ smf_daemon_main(const struct smf_options *opt, struct smf_runtime *rt)
 	    conf->cf_mode_verify ? "v" : "");
 	ret = smf_run(opt->opt_conf_abs) == 0 ? SMF_EX_OK : SMF_EX_SOFTWARE;
 out:
-	smf_ops_stop();
 	smf_httpd_stop();
 	if (unix_path != NULL)
 		(void)unlink(unix_path);

@@ -156,6 +156,7 @@ after=$(count WATCHDOG=1)
 grep -q 'watchdog: milter socket' "$tmp/daemon.err" || bad "(e) watchdog failure not logged"
 stop_milter
 grep -q '^STOPPING=1$' "$tmp/notify.log" || bad "(e) no STOPPING=1"
+grep -q 'smime-milter: stopped' "$tmp/daemon.err" || bad "(e) no clean stop after SIGTERM"
 kill $npid 2>/dev/null; wait $npid 2>/dev/null
 [ $fail = 0 ] && echo "ok: (e) READY, WATCHDOG while answering, RELOADING, STOPPING"
 check_sanitizers

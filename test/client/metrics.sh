@@ -146,6 +146,9 @@ mc -A "$login" -C 192.0.2.1 -q QHOSTILE "$tmp/h.msg" > /dev/null || bad "(e) hos
 printf 'From: "q\\"uote" <"we\\"ird\\\\"@example.jp>\nTo: v@example.net\nSubject: x\n\nx\n' > "$tmp/h2.msg"
 mc -A taro -C 192.0.2.1 -q QNOID "$tmp/h2.msg" > /dev/null || bad "(e) no-identity exit"
 stop_milter
+# SIGTERM reaches the signal loop, not a metrics or watchdog thread.
+grep -q '"msg":"stopped"' "$tmp/daemon.out" || bad "SIGTERM killed the daemon before it stopped cleanly"
+[ -S "$sock" ] && bad "socket left behind after SIGTERM"
 $PYTHON - "$tmp/daemon.out" <<'EOF' || bad "(e) JSON log lines"
 import json, sys
 recs = []
