@@ -18,37 +18,6 @@
 #include "enroll/enroll.h"
 #include "smime/import.h"
 
-void
-enr_profile_from_name(const struct enr_ctx *ec, const char *address,
-    const X509_NAME *n, struct enr_subject *su, struct smime_profile *p)
-{
-	const struct enr_opts *o = &ec->ec_opts;
-
-	smime_name_get_text(n, NID_commonName, su->su_cn, sizeof(su->su_cn));
-	smime_name_get_text(n, NID_organizationName, su->su_o,
-	    sizeof(su->su_o));
-	smime_name_get_text(n, NID_organizationalUnitName, su->su_ou,
-	    sizeof(su->su_ou));
-	smime_name_get_text(n, NID_localityName, su->su_l, sizeof(su->su_l));
-	smime_name_get_text(n, NID_stateOrProvinceName, su->su_st,
-	    sizeof(su->su_st));
-	smime_name_get_text(n, NID_countryName, su->su_c, sizeof(su->su_c));
-	smime_name_get_text(n, NID_pkcs9_emailAddress, su->su_dnmail,
-	    sizeof(su->su_dnmail));
-	memset(p, 0, sizeof(*p));
-#define ENR_PICK(opt, have) ((opt) != NULL ? (opt) : (have)[0] != '\0' ? \
-	(have) : NULL)
-	p->pr_cn = ENR_PICK(o->eo_cn, su->su_cn);
-	p->pr_o = ENR_PICK(o->eo_o, su->su_o);
-	p->pr_ou = ENR_PICK(o->eo_ou, su->su_ou);
-	p->pr_l = ENR_PICK(o->eo_l, su->su_l);
-	p->pr_st = ENR_PICK(o->eo_st, su->su_st);
-	p->pr_c = ENR_PICK(o->eo_c, su->su_c);
-#undef ENR_PICK
-	p->pr_email = address;
-	p->pr_dn_email = o->eo_dn_email || su->su_dnmail[0] != '\0';
-}
-
 /* "serial S" text of cert into buf. */
 static void
 enr_serial(X509 *cert, char *buf, size_t len)

@@ -103,7 +103,7 @@ enr_load_conf(struct enr_ctx *ec, bool need_store)
 		enr_error(NULL, "%s: sign.store is not set", ec->ec_conf->cf_path);
 		return ENR_EX_CONF;
 	}
-	if (smime_store_owner_lookup(ec->ec_conf->cf_user, &ec->ec_owner,
+	if (enr_owner_lookup(ec->ec_conf->cf_user, &ec->ec_owner,
 	    &ec->ec_err) != SMIME_OK) {
 		enr_error(NULL, "%s: %s", ec->ec_conf->cf_path,
 		    smime_err_get0(&ec->ec_err));
@@ -130,6 +130,37 @@ enr_profile(const struct enr_ctx *ec, const char *address,
 	p->pr_c = o->eo_c != NULL ? o->eo_c : cf->cf_enroll_c;
 	p->pr_email = address;
 	p->pr_dn_email = o->eo_dn_email;
+}
+
+void
+enr_profile_from_name(const struct enr_ctx *ec, const char *address,
+    const X509_NAME *n, struct enr_subject *su, struct smime_profile *p)
+{
+	const struct enr_opts *o = &ec->ec_opts;
+
+	smime_name_get_text(n, NID_commonName, su->su_cn, sizeof(su->su_cn));
+	smime_name_get_text(n, NID_organizationName, su->su_o,
+	    sizeof(su->su_o));
+	smime_name_get_text(n, NID_organizationalUnitName, su->su_ou,
+	    sizeof(su->su_ou));
+	smime_name_get_text(n, NID_localityName, su->su_l, sizeof(su->su_l));
+	smime_name_get_text(n, NID_stateOrProvinceName, su->su_st,
+	    sizeof(su->su_st));
+	smime_name_get_text(n, NID_countryName, su->su_c, sizeof(su->su_c));
+	smime_name_get_text(n, NID_pkcs9_emailAddress, su->su_dnmail,
+	    sizeof(su->su_dnmail));
+	memset(p, 0, sizeof(*p));
+#define ENR_PICK(opt, have) ((opt) != NULL ? (opt) : (have)[0] != '\0' ? \
+	(have) : NULL)
+	p->pr_cn = ENR_PICK(o->eo_cn, su->su_cn);
+	p->pr_o = ENR_PICK(o->eo_o, su->su_o);
+	p->pr_ou = ENR_PICK(o->eo_ou, su->su_ou);
+	p->pr_l = ENR_PICK(o->eo_l, su->su_l);
+	p->pr_st = ENR_PICK(o->eo_st, su->su_st);
+	p->pr_c = ENR_PICK(o->eo_c, su->su_c);
+#undef ENR_PICK
+	p->pr_email = address;
+	p->pr_dn_email = o->eo_dn_email || su->su_dnmail[0] != '\0';
 }
 
 /* Key type from --type or enroll.key_type; NULL with a message if bad. */
@@ -223,7 +254,7 @@ enr_notify(struct enr_ctx *ec)
 
 	if (!ec->ec_changed || ec->ec_opts.eo_dry_run)
 		return ENR_EX_OK;
-	if (smime_store_notify(ec->ec_conf->cf_enroll_reload_command,
+	if (enr_reload_milter(ec->ec_conf->cf_enroll_reload_command,
 	    ec->ec_conf->cf_pidfile, &ec->ec_owner, done, sizeof(done),
 	    &ec->ec_err) !=
 	    SMIME_OK) {

@@ -125,6 +125,29 @@ int enr_install(struct enr_ctx *ec, const char *address, const char *verb,
 /* Reload the milter after a change; exit code. */
 int enr_notify(struct enr_ctx *ec);
 
+/* ---- enroll-proc.c: users and processes (never in smime/) ---- */
+
+/*
+ * Fill owner for the milter's user (may be NULL): root-owned with that
+ * user's group when we run as root, strict_modes on.  Returns SMIME_OK
+ * or SMIME_SYNTAX (unknown user).
+ */
+smime_status enr_owner_lookup(const char *user,
+    struct smime_store_owner *owner, struct smime_err *err);
+
+/*
+ * Tell a running milter to reload: run command through /bin/sh when not
+ * NULL, else send SIGHUP to the pid in pidfile, but only when the file is
+ * no link, belongs to root, owner's user (may be NULL) or us and nobody
+ * else may write it, and the process is smime-milter running as one of
+ * those.  done (donelen bytes) says what happened.  Returns
+ * SMIME_OK (also when no milter runs) or SMIME_TEMPFAIL (command failed,
+ * pid file or process not trusted, kill failed).
+ */
+smime_status enr_reload_milter(const char *command, const char *pidfile,
+    const struct smime_store_owner *owner, char *done, size_t donelen,
+    struct smime_err *err);
+
 /* A smime_cmp_opts and the objects behind it (enroll-cmp.c). */
 struct enr_cmp {
 	struct smime_cmp_opts	 cm_opts;

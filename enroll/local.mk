@@ -5,7 +5,8 @@
 sbin_PROGRAMS += enroll/smime-enroll
 enroll_smime_enroll_SOURCES = enroll/smime-enroll.c enroll/enroll.h \
 	enroll/enroll-util.c enroll/enroll-local.c enroll/enroll-cmp.c \
-	enroll/enroll-check.c enroll/enroll-retitle.c enroll/enroll-trust.c
+	enroll/enroll-check.c enroll/enroll-retitle.c enroll/enroll-trust.c \
+	enroll/enroll-proc.c
 enroll_smime_enroll_LDADD = smime/libsmime.a conf/libsmimeconf.a smime/libsmime.a \
 	$(OPENSSL_LIBS) $(LIBCONFIG_LIBS)
 # Man page: enroll/smime-enroll.8.in with the configured paths (Makefile.am).

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,37 +41,6 @@ struct store_dir {
 	gid_t			sd_gid;
 	mode_t			sd_dmode, sd_kmode, sd_fmode;
 };
-
-smime_status
-smime_store_owner_lookup(const char *user, struct smime_store_owner *owner,
-    struct smime_err *err)
-{
-	struct passwd *pw;
-	smime_status ret = SMIME_SYNTAX;
-
-	memset(owner, 0, sizeof(*owner));
-	owner->so_strict = true;
-	if (geteuid() == 0) {
-		owner->so_set = true;
-		owner->so_uid = 0;
-		owner->so_gid = 0;
-	}
-	if (user == NULL || geteuid() != 0) {
-		ret = SMIME_OK;
-		goto out;
-	}
-	if ((pw = getpwnam(user)) == NULL) {
-		smime_err_set(err, "user \"%s\" does not exist", user);
-		goto out;
-	}
-	owner->so_has_user = true;
-	owner->so_user_uid = pw->pw_uid;
-	owner->so_gid = pw->pw_gid;
-	owner->so_has_group = true;
-	ret = SMIME_OK;
-out:
-	return ret;
-}
 
 void
 smime_store_policy(const struct smime_store_owner *owner,

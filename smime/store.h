@@ -44,14 +44,6 @@ struct smime_store_entry {
 	bool	 se_revoked;
 };
 
-/*
- * Fill owner for the milter's user (may be NULL): root-owned with that
- * user's group when we run as root, strict_modes on.  Returns SMIME_OK
- * or SMIME_SYNTAX (unknown user).
- */
-smime_status smime_store_owner_lookup(const char *user,
-    struct smime_store_owner *owner, struct smime_err *err);
-
 /* Write STORE/ADDRESS/NAME (name may be NULL) into buf; false if too long. */
 bool smime_store_path(const char *store, const char *address,
     const char *name, char *buf, size_t buflen);
@@ -174,18 +166,5 @@ smime_status smime_store_scan(const char *store,
 
 /* Free a list from smime_store_scan(); accepts NULL. */
 void smime_store_entries_free(struct smime_store_entry *entries, size_t n);
-
-/*
- * Tell a running milter to reload: run command through /bin/sh when not
- * NULL, else send SIGHUP to the pid in pidfile, but only when the file is
- * no link, belongs to root, owner's user (may be NULL) or us and nobody
- * else may write it, and the process is smime-milter running as one of
- * those (notify.c).  done (donelen bytes) says what happened.  Returns
- * SMIME_OK (also when no milter runs) or SMIME_TEMPFAIL (command failed,
- * pid file or process not trusted, kill failed).
- */
-smime_status smime_store_notify(const char *command, const char *pidfile,
-    const struct smime_store_owner *owner, char *done, size_t donelen,
-    struct smime_err *err);
 
 #endif /* SMIME_STORE_H */

@@ -11,7 +11,7 @@ E="$ENROLL -c $work/enroll.conf"
 CMP_SECRET=s3cret; export CMP_SECRET
 
 # A stand-in for the running milter: records each SIGHUP.  It is a shell
-# called smime-milter: smime-enroll signals nothing else (notify.c).
+# called smime-milter: smime-enroll signals nothing else (enroll/enroll-proc.c).
 cp "$(command -v sh)" "$work/smime-milter" || fail "copy sh"
 "$work/smime-milter" -c "trap 'echo hup >> \"$work/hups\"' HUP; i=0; while [ \$i -lt 3000 ]; do sleep 0.2; i=\$((i+1)); done" &
 fake_pid=$!

@@ -1,8 +1,11 @@
 /*
- * notify.c - tell a running smime-milter to reload after smime-enroll
- * changed the store: run the configured reload command, or send SIGHUP to
- * the process in the pid file, but only after checking that the file and
- * the process are really our daemon's.
+ * enroll-proc.c - the process control of smime-enroll, kept out of the
+ * library (smime/ takes bytes and settings; it never forks, signals or
+ * looks up users): the milter's user from the password database, and
+ * telling a running smime-milter to reload after the store changed: run
+ * the configured reload command, or send SIGHUP to the process in the pid
+ * file, but only after checking that the file and the process are really
+ * our daemon's.
  *
  * smime-enroll runs as root while the pid file's directory belongs to the
  * milter's user, who can therefore write any number into it.  So the file
@@ -27,13 +30,44 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "smime/store.h"
+#include "enroll/enroll.h"
 
 #define SMIME_DAEMON_NAME	"smime-milter"
 
+smime_status
+enr_owner_lookup(const char *user, struct smime_store_owner *owner,
+    struct smime_err *err)
+{
+	struct passwd *pw;
+	smime_status ret = SMIME_SYNTAX;
+
+	memset(owner, 0, sizeof(*owner));
+	owner->so_strict = true;
+	if (geteuid() == 0) {
+		owner->so_set = true;
+		owner->so_uid = 0;
+		owner->so_gid = 0;
+	}
+	if (user == NULL || geteuid() != 0) {
+		ret = SMIME_OK;
+		goto out;
+	}
+	if ((pw = getpwnam(user)) == NULL) {
+		smime_err_set(err, "user \"%s\" does not exist", user);
+		goto out;
+	}
+	owner->so_has_user = true;
+	owner->so_user_uid = pw->pw_uid;
+	owner->so_gid = pw->pw_gid;
+	owner->so_has_group = true;
+	ret = SMIME_OK;
+out:
+	return ret;
+}
+
 /* Run command via /bin/sh -c; true when it exits 0. */
 static bool
-smime_notify_run(const char *command, struct smime_err *err)
+notify_run(const char *command, struct smime_err *err)
 {
 	pid_t pid;
 	int status;
@@ -61,7 +95,7 @@ smime_notify_run(const char *command, struct smime_err *err)
 
 /* Read up to len-1 bytes of a small /proc file into buf; false on error. */
 static bool
-smime_notify_proc(long pid, const char *name, char *buf, size_t len)
+notify_proc(long pid, const char *name, char *buf, size_t len)
 {
 	char path[64];
 	ssize_t n;
@@ -80,7 +114,7 @@ smime_notify_proc(long pid, const char *name, char *buf, size_t len)
 
 /* True when uid may run our daemon: root, the milter's user or us. */
 static bool
-smime_notify_uid_ok(uid_t uid, const struct smime_store_owner *owner)
+notify_uid_ok(uid_t uid, const struct smime_store_owner *owner)
 {
 	return uid == 0 || uid == geteuid() ||
 	    (owner != NULL && owner->so_has_user && uid == owner->so_user_uid);
@@ -91,14 +125,14 @@ smime_notify_uid_ok(uid_t uid, const struct smime_store_owner *owner)
  * bytes) says what is wrong otherwise.
  */
 static bool
-smime_notify_is_daemon(long pid, const struct smime_store_owner *owner,
+notify_is_daemon(long pid, const struct smime_store_owner *owner,
     char *why, size_t len)
 {
 	char buf[4096], path[64], exe[PATH_MAX], *p, *base;
 	unsigned long uid;
 	ssize_t n;
 
-	if (!smime_notify_proc(pid, "comm", buf, sizeof(buf))) {
+	if (!notify_proc(pid, "comm", buf, sizeof(buf))) {
 		snprintf(why, len, "cannot read /proc/%ld/comm: %s", pid,
 		    strerror(errno));
 		return false;
@@ -109,13 +143,13 @@ smime_notify_is_daemon(long pid, const struct smime_store_owner *owner,
 		    SMIME_DAEMON_NAME);
 		return false;
 	}
-	if (!smime_notify_proc(pid, "status", buf, sizeof(buf)) ||
+	if (!notify_proc(pid, "status", buf, sizeof(buf)) ||
 	    (p = strstr(buf, "\nUid:")) == NULL ||
 	    sscanf(p + 5, "%lu", &uid) != 1) {
 		snprintf(why, len, "cannot read the owner of pid %ld", pid);
 		return false;
 	}
-	if (!smime_notify_uid_ok((uid_t)uid, owner)) {
+	if (!notify_uid_ok((uid_t)uid, owner)) {
 		snprintf(why, len, "pid %ld runs as uid %lu, not as root or "
 		    "the milter's user", pid, uid);
 		return false;
@@ -142,7 +176,7 @@ smime_notify_is_daemon(long pid, const struct smime_store_owner *owner,
  * file (no milter).  False with err set when it cannot be trusted.
  */
 static bool
-smime_notify_read_pidfile(const char *pidfile,
+notify_read_pidfile(const char *pidfile,
     const struct smime_store_owner *owner, long *pid, struct smime_err *err)
 {
 	struct stat st;
@@ -166,7 +200,7 @@ smime_notify_read_pidfile(const char *pidfile,
 		smime_err_set(err, "pid file %s: not a regular file", pidfile);
 		goto out;
 	}
-	if (!smime_notify_uid_ok(st.st_uid, owner) ||
+	if (!notify_uid_ok(st.st_uid, owner) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		smime_err_set(err, "pid file %s (owner uid %lu, mode %04o) "
 		    "must belong to root or the milter's user and be writable "
@@ -196,7 +230,7 @@ out:
 
 /* A pidfd for pid (-1 with errno when impossible, ENOSYS: not Linux). */
 static int
-smime_notify_pidfd(long pid)
+notify_pidfd(long pid)
 {
 #ifdef SYS_pidfd_open
 	return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
@@ -209,7 +243,7 @@ smime_notify_pidfd(long pid)
 
 /* Send sig through pidfd, or by pid when there is no pidfd. */
 static int
-smime_notify_signal(int pidfd, long pid, int sig)
+notify_signal(int pidfd, long pid, int sig)
 {
 #ifdef SYS_pidfd_send_signal
 	if (pidfd != -1)
@@ -221,7 +255,7 @@ smime_notify_signal(int pidfd, long pid, int sig)
 }
 
 smime_status
-smime_store_notify(const char *command, const char *pidfile,
+enr_reload_milter(const char *command, const char *pidfile,
     const struct smime_store_owner *owner, char *done, size_t donelen,
     struct smime_err *err)
 {
@@ -232,7 +266,7 @@ smime_store_notify(const char *command, const char *pidfile,
 
 	snprintf(done, donelen, "no running milter to notify");
 	if (command != NULL && command[0] != '\0') {
-		if (!smime_notify_run(command, err))
+		if (!notify_run(command, err))
 			goto out;
 		snprintf(done, donelen, "ran reload command \"%s\"", command);
 		ret = SMIME_OK;
@@ -242,14 +276,14 @@ smime_store_notify(const char *command, const char *pidfile,
 		ret = SMIME_OK;
 		goto out;
 	}
-	if (!smime_notify_read_pidfile(pidfile, owner, &pid, err))
+	if (!notify_read_pidfile(pidfile, owner, &pid, err))
 		goto out;
 	if (pid == 0) {		/* no pid file: the milter is not running */
 		ret = SMIME_OK;
 		goto out;
 	}
 	/* Pin the process first: a recycled pid then gets nothing. */
-	if ((pidfd = smime_notify_pidfd(pid)) == -1 && errno == ESRCH) {
+	if ((pidfd = notify_pidfd(pid)) == -1 && errno == ESRCH) {
 		snprintf(done, donelen, "milter (pid %ld in %s) not running",
 		    pid, pidfile);
 		ret = SMIME_OK;
@@ -260,7 +294,7 @@ smime_store_notify(const char *command, const char *pidfile,
 		    strerror(errno));
 		goto out;
 	}
-	if (!smime_notify_is_daemon(pid, owner, why, sizeof(why))) {
+	if (!notify_is_daemon(pid, owner, why, sizeof(why))) {
 		if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
 			snprintf(done, donelen, "milter (pid %ld in %s) not "
 			    "running", pid, pidfile);
@@ -271,7 +305,7 @@ smime_store_notify(const char *command, const char *pidfile,
 		    "pid file)", pidfile, why);
 		goto out;
 	}
-	if (smime_notify_signal(pidfd, pid, SIGHUP) == -1) {
+	if (notify_signal(pidfd, pid, SIGHUP) == -1) {
 		smime_err_set(err, "SIGHUP to pid %ld: %s", pid,
 		    strerror(errno));
 		goto out;
