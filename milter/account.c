@@ -41,7 +41,7 @@ smf_msg_duration(const struct smf_msg *msg, char *buf, size_t len)
 void
 smf_msg_account(struct smf_msg *msg, enum smf_verdict verdict)
 {
-	struct smf_buf b;
+	struct smf_logrec r;
 	char num[64];
 
 	/* The verdict the MTA got is the truth; notes give the reason. */
@@ -62,23 +62,27 @@ smf_msg_account(struct smf_msg *msg, enum smf_verdict verdict)
 	    msg->msg_verify_us);
 	if (!smf_log_structured() || !smf_log_enabled(LOG_INFO))
 		return;
-	smf_log_record_begin(&b, LOG_INFO);
-	smf_log_kv(&b, "event", "message");
-	smf_log_kv(&b, "qid", msg->msg_qid);
-	smf_log_kv(&b, "action", smf_outcome_name(msg->msg_outcome));
-	smf_log_kv(&b, "identity", msg->msg_identity[0] != '\0' ?
+	smf_log_record_begin(&r, LOG_INFO);
+	if (r.lr_format == CONF_LOG_TEXT) {	/* a reload just now */
+		smf_buf_free(&r.lr_buf);
+		return;
+	}
+	smf_log_kv(&r, "event", "message");
+	smf_log_kv(&r, "qid", msg->msg_qid);
+	smf_log_kv(&r, "action", smf_outcome_name(msg->msg_outcome));
+	smf_log_kv(&r, "identity", msg->msg_identity[0] != '\0' ?
 	    msg->msg_identity : NULL);
-	smf_log_kv(&b, "login", msg->msg_authuser);
-	smf_log_kv(&b, "client", msg->msg_client_addr);
-	smf_log_kv(&b, "result", msg->msg_result >= 0 ?
+	smf_log_kv(&r, "login", msg->msg_authuser);
+	smf_log_kv(&r, "client", msg->msg_client_addr);
+	smf_log_kv(&r, "result", msg->msg_result >= 0 ?
 	    smime_result_name((enum smime_result)msg->msg_result) : NULL);
-	smf_log_kv(&b, "reason", smf_reason_name(msg->msg_reason));
-	smf_log_kv(&b, "detail", msg->msg_detail[0] != '\0' ?
+	smf_log_kv(&r, "reason", smf_reason_name(msg->msg_reason));
+	smf_log_kv(&r, "detail", msg->msg_detail[0] != '\0' ?
 	    msg->msg_detail : NULL);
 	smf_msg_duration(msg, num, sizeof(num));
-	smf_log_kv_number(&b, "duration_ms", num);
+	smf_log_kv_number(&r, "duration_ms", num);
 	snprintf(num, sizeof(num), "%llu",
 	    (unsigned long long)msg->msg_body_bytes);
-	smf_log_kv_number(&b, "size", num);
-	smf_log_record_end(LOG_INFO, &b);
+	smf_log_kv_number(&r, "size", num);
+	smf_log_record_end(LOG_INFO, &r);
 }

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -18,9 +19,9 @@
 
 static struct {
 	bool		lg_stderr;	/* -f: a copy on stderr (syslog target) */
-	int		lg_level;
-	int		lg_format;	/* enum conf_log_format */
-	int		lg_target;	/* enum conf_log_target */
+	atomic_int	lg_level;
+	atomic_int	lg_format;	/* enum conf_log_format */
+	atomic_int	lg_target;	/* enum conf_log_target */
 	pthread_mutex_t	lg_lock;	/* one line at a time on stdout */
 } smf_logstate = { false, LOG_INFO, CONF_LOG_TEXT, CONF_LOG_SYSLOG,
     PTHREAD_MUTEX_INITIALIZER };
@@ -35,14 +36,14 @@ smf_log_open(bool to_stderr)
 void
 smf_log_set_level(int level)
 {
-	smf_logstate.lg_level = level;
+	atomic_store(&smf_logstate.lg_level, level);
 }
 
 void
 smf_log_configure(int format, int target)
 {
-	smf_logstate.lg_format = format;
-	smf_logstate.lg_target = target;
+	atomic_store(&smf_logstate.lg_format, format);
+	atomic_store(&smf_logstate.lg_target, target);
 }
 
 const char *
@@ -80,15 +81,20 @@ smf_log_time(struct smf_buf *b)
 }
 
 /* Start a record: the time and level keys. */
-static void
-smf_log_begin(struct smf_buf *b, int priority)
+void
+smf_log_record_begin(struct smf_logrec *r, int priority)
 {
-	if (smf_logstate.lg_format == CONF_LOG_JSON) {
+	struct smf_buf *b = &r->lr_buf;
+
+	memset(r, 0, sizeof(*r));
+	r->lr_format = atomic_load(&smf_logstate.lg_format);
+	r->lr_target = atomic_load(&smf_logstate.lg_target);
+	if (r->lr_format == CONF_LOG_JSON) {
 		smf_buf_printf(b, "{\"ts\":\"");
 		smf_log_time(b);
 		smf_buf_printf(b, "\",\"level\":\"%s\"",
 		    smf_log_level_name(priority));
-	} else {
+	} else if (r->lr_format == CONF_LOG_LOGFMT) {
 		smf_buf_printf(b, "ts=");
 		smf_log_time(b);
 		smf_buf_printf(b, " level=%s", smf_log_level_name(priority));
@@ -96,9 +102,11 @@ smf_log_begin(struct smf_buf *b, int priority)
 }
 
 void
-smf_log_kv(struct smf_buf *b, const char *key, const char *value)
+smf_log_kv(struct smf_logrec *r, const char *key, const char *value)
 {
-	if (smf_logstate.lg_format == CONF_LOG_JSON) {
+	struct smf_buf *b = &r->lr_buf;
+
+	if (r->lr_format == CONF_LOG_JSON) {
 		smf_buf_printf(b, ",\"%s\":", key);
 		if (value == NULL)
 			smf_buf_printf(b, "null");
@@ -111,32 +119,34 @@ smf_log_kv(struct smf_buf *b, const char *key, const char *value)
 }
 
 void
-smf_log_kv_number(struct smf_buf *b, const char *key, const char *number)
+smf_log_kv_number(struct smf_logrec *r, const char *key, const char *number)
 {
-	if (smf_logstate.lg_format == CONF_LOG_JSON)
-		smf_buf_printf(b, ",\"%s\":%s", key, number);
+	if (r->lr_format == CONF_LOG_JSON)
+		smf_buf_printf(&r->lr_buf, ",\"%s\":%s", key, number);
 	else
-		smf_buf_printf(b, " %s=%s", key, number);
+		smf_buf_printf(&r->lr_buf, " %s=%s", key, number);
 }
 
-/* Write one finished line to the target; the buffer is freed. */
-static void
-smf_log_emit(int priority, struct smf_buf *b)
+/* Write one finished line to the target; the record is freed. */
+void
+smf_log_record_end(int priority, struct smf_logrec *r)
 {
-	if (smf_logstate.lg_format == CONF_LOG_JSON)
+	struct smf_buf *b = &r->lr_buf;
+
+	if (r->lr_format == CONF_LOG_JSON)
 		smf_buf_printf(b, "}");
 	if (b->sb_failed) {
 		smf_buf_free(b);
 		return;
 	}
-	switch (smf_logstate.lg_target) {
+	switch (r->lr_target) {
 	case CONF_LOG_STDOUT:
 	case CONF_LOG_STDERR:
 		smf_buf_printf(b, "\n");
 		if (b->sb_failed)
 			break;
 		pthread_mutex_lock(&smf_logstate.lg_lock);
-		if (smf_logstate.lg_target == CONF_LOG_STDOUT) {
+		if (r->lr_target == CONF_LOG_STDOUT) {
 			fwrite(b->sb_data, 1, b->sb_len, stdout);
 			fflush(stdout);
 		} else {
@@ -157,58 +167,46 @@ smf_log_emit(int priority, struct smf_buf *b)
 bool
 smf_log_structured(void)
 {
-	return smf_logstate.lg_format != CONF_LOG_TEXT;
+	return atomic_load(&smf_logstate.lg_format) != CONF_LOG_TEXT;
 }
 
 bool
 smf_log_enabled(int priority)
 {
-	return priority <= smf_logstate.lg_level;
-}
-
-void
-smf_log_record_begin(struct smf_buf *b, int priority)
-{
-	memset(b, 0, sizeof(*b));
-	smf_log_begin(b, priority);
-}
-
-void
-smf_log_record_end(int priority, struct smf_buf *b)
-{
-	smf_log_emit(priority, b);
+	return priority <= atomic_load(&smf_logstate.lg_level);
 }
 
 void
 smf_log(int priority, const char *qid, const char *fmt, ...)
 {
-	struct smf_buf b = { NULL, 0, 0, false };
+	struct smf_logrec r;
 	char line[2048];
 	va_list ap;
 
-	if (priority > smf_logstate.lg_level)
+	if (!smf_log_enabled(priority))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (smf_logstate.lg_format != CONF_LOG_TEXT) {
-		smf_log_begin(&b, priority);
-		smf_log_kv(&b, "qid", qid);
-		smf_log_kv(&b, "msg", line);
-		smf_log_emit(priority, &b);
+	smf_log_record_begin(&r, priority);
+	if (r.lr_format != CONF_LOG_TEXT) {
+		smf_log_kv(&r, "qid", qid);
+		smf_log_kv(&r, "msg", line);
+		smf_log_record_end(priority, &r);
 		return;
 	}
-	if (smf_logstate.lg_target != CONF_LOG_SYSLOG) {
+	if (r.lr_target != CONF_LOG_SYSLOG) {
 		/* No syslog to escape for us: no control characters. */
-		smf_log_time(&b);
-		smf_buf_printf(&b, " %s %s: ", smf_log_level_name(priority),
-		    SMF_PROGNAME);
+		smf_log_time(&r.lr_buf);
+		smf_buf_printf(&r.lr_buf, " %s %s: ",
+		    smf_log_level_name(priority), SMF_PROGNAME);
 		if (qid != NULL)
-			smf_buf_printf(&b, "%s: ", qid);
-		smf_buf_plain(&b, line);
-		smf_log_emit(priority, &b);
+			smf_buf_printf(&r.lr_buf, "%s: ", qid);
+		smf_buf_plain(&r.lr_buf, line);
+		smf_log_record_end(priority, &r);
 		return;
 	}
+	smf_buf_free(&r.lr_buf);
 	if (qid != NULL) {
 		syslog(priority, "%s: %s", qid, line);
 		if (smf_logstate.lg_stderr)

@@ -23,17 +23,28 @@ bool smf_log_enabled(int priority);
 /* "err", "warning", "notice", "info" or "debug". */
 const char *smf_log_level_name(int priority);
 
-/* Start a record in b (zeroed here) with the "ts" and "level" keys. */
-void smf_log_record_begin(struct smf_buf *b, int priority);
+/*
+ * One record being built.  The format and target are taken once at the
+ * start, so that a reload switching log_format never mixes two formats
+ * in one line.
+ */
+struct smf_logrec {
+	struct smf_buf	lr_buf;
+	int		lr_format;	/* enum conf_log_format */
+	int		lr_target;	/* enum conf_log_target */
+};
+
+/* Start a record in r (zeroed here) with the "ts" and "level" keys. */
+void smf_log_record_begin(struct smf_logrec *r, int priority);
 
 /* Add key with a string value (NULL: JSON null, logfmt ""). */
-void smf_log_kv(struct smf_buf *b, const char *key, const char *value);
+void smf_log_kv(struct smf_logrec *r, const char *key, const char *value);
 
 /* Add key with a number already formatted ("12.345"), written bare. */
-void smf_log_kv_number(struct smf_buf *b, const char *key,
+void smf_log_kv_number(struct smf_logrec *r, const char *key,
     const char *number);
 
-/* Finish the record, write it to the target and free b. */
-void smf_log_record_end(int priority, struct smf_buf *b);
+/* Finish the record, write it to the target and free it. */
+void smf_log_record_end(int priority, struct smf_logrec *r);
 
 #endif /* SMF_LOG_H */

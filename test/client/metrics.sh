@@ -145,11 +145,44 @@ printf 'From: "a\\"b\\\\c\342\200\250\377" <taro@example.jp>\nTo: v@example.net\
 mc -A "$login" -C 192.0.2.1 -q QHOSTILE "$tmp/h.msg" > /dev/null || bad "(e) hostile exit"
 printf 'From: "q\\"uote" <"we\\"ird\\\\"@example.jp>\nTo: v@example.net\nSubject: x\n\nx\n' > "$tmp/h2.msg"
 mc -A taro -C 192.0.2.1 -q QNOID "$tmp/h2.msg" > /dev/null || bad "(e) no-identity exit"
+# (f) a reload switches to logfmt; the same hostile login again
+sed -i 's/^log_format = "json";/log_format = "logfmt";/' "$conf"
+kill -HUP "$mpid"
+i=0
+while [ $i -lt 50 ] && ! grep -q '^ts=.*generation 3' "$tmp/daemon.out"; do
+	sleep 0.1; i=$((i + 1))
+done
+mc -A "$login" -C 192.0.2.1 -q QLOGFMT "$tmp/h.msg" > /dev/null || bad "(f) hostile exit"
 stop_milter
+grep '^{' "$tmp/daemon.out" > "$tmp/json.out"
+grep -v '^{' "$tmp/daemon.out" > "$tmp/logfmt.out"
+$PYTHON - "$tmp/logfmt.out" <<'EOF' || bad "(f) logfmt lines"
+import json, re, sys
+pair = re.compile(r'([a-z_]+)=("(?:[^"\\]|\\.)*"|[^ "=]+)(?: |$)')
+recs = []
+for raw in open(sys.argv[1], 'rb'):
+    line = raw.decode('utf-8').rstrip('\n')
+    pos, rec = 0, {}
+    while pos < len(line):
+        m = pair.match(line, pos)
+        assert m, 'bad logfmt at %d: %r' % (pos, line)
+        v = m.group(2)
+        rec[m.group(1)] = json.loads(v) if v.startswith('"') else v
+        pos = m.end()
+    assert rec['ts'] and rec['level'], line
+    recs.append(rec)
+s = [r for r in recs if r.get('event') == 'message' and r['qid'] == 'QLOGFMT']
+assert len(s) == 1, recs
+want = 'ev"il\\\tlo\x1bgin\nx\ufffd\ufffd\ufffd'
+assert s[0]['login'] == want, (s[0]['login'], want)
+assert s[0]['reason'] == 'unauthorized' and s[0]['result'] == 'none', s[0]
+assert s[0]['identity'] == 'taro@example.jp', s[0]
+print('ok: (f) after a reload: %d logfmt records, hostile login escaped' % len(recs))
+EOF
 # SIGTERM reaches the signal loop, not a metrics or watchdog thread.
-grep -q '"msg":"stopped"' "$tmp/daemon.out" || bad "SIGTERM killed the daemon before it stopped cleanly"
+grep -q '^ts=.* msg=stopped' "$tmp/daemon.out" || bad "SIGTERM killed the daemon before it stopped cleanly"
 [ -S "$sock" ] && bad "socket left behind after SIGTERM"
-$PYTHON - "$tmp/daemon.out" <<'EOF' || bad "(e) JSON log lines"
+$PYTHON - "$tmp/json.out" <<'EOF' || bad "(e) JSON log lines"
 import json, sys
 recs = []
 with open(sys.argv[1], 'rb') as f:
