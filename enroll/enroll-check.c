@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "enroll/enroll.h"
+#include "smime/credential.h"
 #include "smime/import.h"
 
 /* What one run found: the report text and how many lines it has. */
@@ -103,8 +104,8 @@ enr_check_configured(struct enr_ctx *ec, struct enr_check *ck)
 		snprintf(origin, sizeof(origin), "%s:%d", ec->ec_conf->cf_path,
 		    ci->ci_line);
 		if ((certs = sk_X509_new_null()) == NULL ||
-		    smime_certs_load(ci->ci_cert, certs, &ec->ec_err) !=
-		    SMIME_OK || sk_X509_num(certs) == 0) {
+		    smime_credential_add_certs(NULL, ci->ci_cert, certs,
+		    &ec->ec_err) != SMIME_OK || sk_X509_num(certs) == 0) {
 			fprintf(ck->ck_fp, "%s: cannot read certificate %s, "
 			    "%s\n", ci->ci_address, ci->ci_cert, origin);
 			ck->ck_due++;

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "enroll/enroll.h"
+#include "smime/credential.h"
 #include "smime/cmp.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
@@ -28,24 +29,35 @@ enr_cmp_clear(struct enr_cmp *cm)
 	memset(cm, 0, sizeof(*cm));
 }
 
-/* Load one PEM object from path: a cert (cert != NULL) or a key. */
+/*
+ * Load the first certificate (cert != NULL) or the private key of path
+ * through the credential loader: a key file is checked like the
+ * daemon's (owner, mode) and never prompts for a pass phrase.
+ */
 bool
-enr_load_pem(const char *path, X509 **cert, EVP_PKEY **key)
+enr_load_pem(struct enr_ctx *ec, const char *path, X509 **cert,
+    EVP_PKEY **key)
 {
-	BIO *bio;
+	STACK_OF(X509) *certs = NULL;
+	struct smime_fs_policy pol;
+	smime_status st;
 
-	if ((bio = BIO_new_file(path, "r")) != NULL) {
-		if (cert != NULL)
-			*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		else
-			*key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	if (cert != NULL ? *cert != NULL : *key != NULL)
+	smime_store_policy(&ec->ec_owner, &pol);
+	if (cert != NULL) {
+		*cert = NULL;
+		if ((certs = sk_X509_new_null()) == NULL)
+			st = SMIME_NORESOURCE;
+		else if ((st = smime_credential_add_certs(NULL, path, certs,
+		    &ec->ec_err)) == SMIME_OK)
+			*cert = sk_X509_shift(certs);
+		sk_X509_pop_free(certs, X509_free);
+	} else
+		st = smime_credential_load_key(path, NULL, &pol, key,
+		    &ec->ec_err);
+	if (st == SMIME_OK)
 		return true;
-	ERR_clear_error();
-	enr_error(NULL, "%s: cannot read the PEM %s", path, cert != NULL ?
-	    "certificate" : "private key");
+	enr_error(NULL, "%s", st == SMIME_NORESOURCE ? "out of memory" :
+	    smime_err_get0(&ec->ec_err));
 	return false;
 }
 
@@ -102,16 +114,17 @@ enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 			enr_error(NULL, "--cert and --key go together");
 			return ENR_EX_USAGE;
 		}
-		if (!enr_load_pem(o->eo_cert, &cm->cm_cert, NULL) ||
-		    !enr_load_pem(o->eo_key, NULL, &cm->cm_key))
+		if (!enr_load_pem(ec, o->eo_cert, &cm->cm_cert, NULL) ||
+		    !enr_load_pem(ec, o->eo_key, NULL, &cm->cm_key))
 			return ENR_EX_INVALID;
 		cm->cm_opts.co_cert = cm->cm_cert;
 		cm->cm_opts.co_key = cm->cm_key;
 		/* Let the CA build the path of --cert from our intermediates. */
 		if (cf->cf_enroll_intermediates != NULL) {
 			if ((cm->cm_chain = sk_X509_new_null()) == NULL ||
-			    smime_certs_load(cf->cf_enroll_intermediates,
-			    cm->cm_chain, &ec->ec_err) != SMIME_OK) {
+			    smime_credential_add_certs(NULL,
+			    cf->cf_enroll_intermediates, cm->cm_chain,
+			    &ec->ec_err) != SMIME_OK) {
 				enr_error(NULL, "enroll.intermediates: %s",
 				    smime_err_get0(&ec->ec_err));
 				return ENR_EX_CONF;
@@ -257,7 +270,7 @@ enr_renew_key(struct enr_ctx *ec, const char *address, EVP_PKEY *cur,
 		return ENR_EX_OK;
 	}
 	if (ec->ec_opts.eo_newkey != NULL)
-		return enr_load_pem(ec->ec_opts.eo_newkey, NULL, newkey) ?
+		return enr_load_pem(ec, ec->ec_opts.eo_newkey, NULL, newkey) ?
 		    ENR_EX_OK : ENR_EX_INVALID;
 	if ((type = enr_key_type(ec)) == NULL)
 		return ENR_EX_USAGE;
@@ -313,8 +326,9 @@ enr_renew_one(struct enr_ctx *ec, const char *address, long within,
 		goto out;
 	}
 	/* The CA must be able to build our path: offer the intermediates. */
-	if (ec->ec_conf->cf_enroll_intermediates != NULL && smime_certs_load(
-	    ec->ec_conf->cf_enroll_intermediates, chain, &ec->ec_err) !=
+	if (ec->ec_conf->cf_enroll_intermediates != NULL &&
+	    smime_credential_add_certs(NULL, ec->ec_conf->cf_enroll_intermediates,
+	    chain, &ec->ec_err) !=
 	    SMIME_OK) {
 		rc = ENR_EX_CONF;
 		enr_error(NULL, "enroll.intermediates: %s",
@@ -407,7 +421,7 @@ enr_cmd_revoke(struct enr_ctx *ec, const char *address)
 	if (ec->ec_opts.eo_previous) {
 		smime_store_path(ec->ec_store, address, "cert.pem.prev", path,
 		    sizeof(path));
-		if (!enr_load_pem(path, &prev, NULL)) {
+		if (!enr_load_pem(ec, path, &prev, NULL)) {
 			rc = ENR_EX_INVALID;
 			goto out;
 		}

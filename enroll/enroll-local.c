@@ -16,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "enroll/enroll.h"
+#include "smime/credential.h"
 #include "smime/csr.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
@@ -139,17 +140,19 @@ out:
 int
 enr_cmd_import(struct enr_ctx *ec, const char *address, const char *file)
 {
-	unsigned char *buf = NULL;
+	char *buf = NULL, *pass = NULL;
 	size_t len = 0;
-	char *pass = NULL;
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *stored = NULL, *filekey = NULL, *key, *newkey = NULL;
 	X509 *leaf = NULL;
 	smime_status st;
 	int rc = ENR_EX_FAIL;
 
-	if ((buf = enr_read_file(file, &len)) == NULL)
+	if (smime_credential_read(NULL, file, false, &buf, &len, &ec->ec_err)
+	    != SMIME_OK) {
+		enr_error(NULL, "%s", smime_err_get0(&ec->ec_err));
 		goto out;
+	}
 	if (ec->ec_opts.eo_pass != NULL && smime_secret_read(
 	    ec->ec_opts.eo_pass, &pass, &ec->ec_err) != SMIME_OK) {
 		rc = ENR_EX_USAGE;
@@ -157,9 +160,13 @@ enr_cmd_import(struct enr_ctx *ec, const char *address, const char *file)
 		goto out;
 	}
 	rc = ENR_EX_INVALID;
-	if (smime_import_parse(buf, len, pass, &certs, &filekey, &ec->ec_err)
-	    != SMIME_OK) {
-		enr_error(address, "%s: %s", file, smime_err_get0(&ec->ec_err));
+	if (smime_credential_parse(file, buf, len, pass, "--pass", &filekey,
+	    &certs, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		goto out;
+	}
+	if (sk_X509_num(certs) == 0) {
+		enr_error(address, "%s: no certificate in the file", file);
 		goto out;
 	}
 	(void)smime_store_load_key(ec->ec_store, address, &stored, NULL, NULL);
@@ -179,7 +186,7 @@ out:
 	ERR_clear_error();
 	if (pass != NULL)
 		OPENSSL_clear_free(pass, strlen(pass));
-	free(buf);
+	smime_credential_buf_free(buf, len);
 	sk_X509_pop_free(certs, X509_free);
 	EVP_PKEY_free(stored);
 	EVP_PKEY_free(filekey);

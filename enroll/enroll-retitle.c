@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "enroll/enroll.h"
+#include "smime/credential.h"
 #include "smime/import.h"
 
 /* "serial S" text of cert into buf. */
@@ -114,8 +115,9 @@ enr_cmd_retitle(struct enr_ctx *ec, const char *address)
 		goto out;
 	}
 	/* The CA builds the path of our signature from the intermediates. */
-	if (ec->ec_conf->cf_enroll_intermediates != NULL && smime_certs_load(
-	    ec->ec_conf->cf_enroll_intermediates, chain, &ec->ec_err) !=
+	if (ec->ec_conf->cf_enroll_intermediates != NULL &&
+	    smime_credential_add_certs(NULL, ec->ec_conf->cf_enroll_intermediates,
+	    chain, &ec->ec_err) !=
 	    SMIME_OK) {
 		rc = ENR_EX_CONF;
 		enr_error(NULL, "enroll.intermediates: %s",

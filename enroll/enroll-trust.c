@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "enroll/enroll.h"
+#include "smime/credential.h"
 
 extern char **environ;
 
@@ -159,20 +160,21 @@ trust_email_nicknames(char *listing)
 static void
 trust_add_pem(const char *pem, STACK_OF(X509) *certs)
 {
-	BIO *in = BIO_new_mem_buf(pem, -1);
+	STACK_OF(X509) *got = NULL;
 	X509 *x;
 	int i;
 	bool dup;
 
-	while (in != NULL && (x = PEM_read_bio_X509(in, NULL, NULL, NULL)) !=
-	    NULL) {
+	if (smime_credential_parse("certutil output", pem, strlen(pem), NULL,
+	    NULL, NULL, &got, NULL) != SMIME_OK)
+		return;
+	while ((x = sk_X509_shift(got)) != NULL) {
 		for (i = 0, dup = false; !dup && i < sk_X509_num(certs); i++)
 			dup = X509_cmp(sk_X509_value(certs, i), x) == 0;
 		if (dup || X509_check_ca(x) < 1 || !sk_X509_push(certs, x))
 			X509_free(x);
 	}
-	ERR_clear_error();
-	BIO_free(in);
+	sk_X509_free(got);
 }
 
 /* Write certs to path through a temporary file and rename(2). */

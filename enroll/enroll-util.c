@@ -15,10 +15,10 @@
 #include <openssl/err.h>
 
 #include "enroll/enroll.h"
+#include "smime/credential.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
 
-#define ENR_MAX_FILE (10 * 1024 * 1024)	/* largest file we import */
 
 static const char *const enr_progname = "smime-enroll";
 
@@ -180,50 +180,6 @@ enr_key_type(const struct enr_ctx *ec)
 	return type;
 }
 
-/* Read a whole file (at most ENR_MAX_FILE) into a new buffer. */
-unsigned char *
-enr_read_file(const char *path, size_t *len)
-{
-	unsigned char *buf = NULL, *grown;
-	size_t cap = 0, n;
-	FILE *fp;
-
-	*len = 0;
-	if ((fp = fopen(path, "rb")) == NULL) {
-		enr_error(NULL, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (*len == cap) {
-			if (cap >= ENR_MAX_FILE) {
-				enr_error(NULL, "%s: larger than %d bytes",
-				    path, ENR_MAX_FILE);
-				goto fail;
-			}
-			cap = cap == 0 ? 65536 : cap * 2;
-			if ((grown = realloc(buf, cap)) == NULL) {
-				enr_error(NULL, "out of memory");
-				goto fail;
-			}
-			buf = grown;
-		}
-		n = fread(buf + *len, 1, cap - *len, fp);
-		*len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		enr_error(NULL, "%s: read error", path);
-		goto fail;
-	}
-	fclose(fp);
-	return buf;
-fail:
-	fclose(fp);
-	free(buf);
-	return NULL;
-}
-
 /* Print "installed" with serial and expiry of cert. */
 void
 enr_report_cert(const char *verb, const char *address, X509 *cert)
@@ -305,8 +261,8 @@ enr_install(struct enr_ctx *ec, const char *address, const char *verb,
 		if (!X509_add_cert(all, sk_X509_value(pool, i),
 		    X509_ADD_FLAG_UP_REF))
 			goto out;
-	if (inter != NULL && smime_certs_load(inter, all, &ec->ec_err) !=
-	    SMIME_OK) {
+	if (inter != NULL && smime_credential_add_certs(NULL, inter, all,
+	    &ec->ec_err) != SMIME_OK) {
 		rc = ENR_EX_CONF;
 		enr_error(NULL, "enroll.intermediates: %s",
 		    smime_err_get0(&ec->ec_err));

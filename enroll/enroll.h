@@ -105,9 +105,6 @@ void enr_profile_from_name(const struct enr_ctx *ec, const char *address,
 /* Key type from --type or enroll.key_type; NULL (message printed) if bad. */
 const char *enr_key_type(const struct enr_ctx *ec);
 
-/* Whole file (<= 10 MiB) in a new buffer the caller frees; NULL on error. */
-unsigned char *enr_read_file(const char *path, size_t *len);
-
 /* Print "VERB ADDRESS: serial S, valid until DATE (N days)". */
 void enr_report_cert(const char *verb, const char *address, X509 *cert);
 
@@ -170,8 +167,12 @@ int enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 /* Free what enr_cmp_setup() loaded and zero cm. */
 void enr_cmp_clear(struct enr_cmp *cm);
 
-/* Load one PEM certificate (cert != NULL) or private key from path. */
-bool enr_load_pem(const char *path, X509 **cert, EVP_PKEY **key);
+/*
+ * Load the first certificate (cert != NULL) or the private key of path
+ * with the credential loader (smime/credential.h); prints the error.
+ */
+bool enr_load_pem(struct enr_ctx *ec, const char *path, X509 **cert,
+    EVP_PKEY **key);
 
 /*
  * The key a new certificate is for: cur (--reuse-key, new reference),

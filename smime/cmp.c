@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "smime/credential.h"
 #include "smime/cmp.h"
 #include "smime/import.h"
 
@@ -127,12 +128,48 @@ smime_cmp_tls_cb(BIO *bio, void *arg, int connect, int detail)
 	return cbio;
 }
 
-/* PEM pass phrase callback that never prompts: no password. */
-static int
-smime_cmp_no_pass(char *buf, int size, int rwflag, void *u)
+/*
+ * The TLS client certificate (its file's first certificate, the others
+ * as its chain) and key (a key file checked as the daemon's are) through
+ * the credential loader.
+ */
+static smime_status
+smime_cmp_tls_identity(SSL_CTX *sc, const struct smime_cmp_opts *o,
+    struct smime_err *err)
 {
-	(void)buf; (void)size; (void)rwflag; (void)u;
-	return 0;
+	STACK_OF(X509) *certs = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *x;
+	smime_status ret = SMIME_NORESOURCE;
+
+	if ((certs = sk_X509_new_null()) == NULL)
+		goto out;
+	if ((ret = smime_credential_add_certs(NULL, o->co_tls_cert, certs,
+	    err)) != SMIME_OK || (ret = smime_credential_load_key(
+	    o->co_tls_key, sk_X509_value(certs, 0), NULL, &key, err)) != SMIME_OK)
+		goto out;
+	ret = SMIME_SYNTAX;
+	if (SSL_CTX_use_certificate(sc, sk_X509_value(certs, 0)) != 1)
+		goto bad;
+	while (sk_X509_num(certs) > 1) {
+		x = sk_X509_delete(certs, 1);
+		if (SSL_CTX_add0_chain_cert(sc, x) != 1) {
+			X509_free(x);
+			goto bad;
+		}
+	}
+	if (SSL_CTX_use_PrivateKey(sc, key) != 1 ||
+	    SSL_CTX_check_private_key(sc) != 1)
+		goto bad;
+	ret = SMIME_OK;
+	goto out;
+bad:
+	smime_err_openssl(err, "TLS client certificate %s, key %s",
+	    o->co_tls_cert, o->co_tls_key);
+out:
+	sk_X509_pop_free(certs, X509_free);
+	EVP_PKEY_free(key);
+	return ret;
 }
 
 static X509_STORE *smime_cmp_trust(const char *path, struct smime_err *err);
@@ -158,7 +195,6 @@ smime_cmp_tls(OSSL_CMP_CTX *ctx, const char *host,
 		smime_err_openssl(err, "SSL_CTX_new");
 		return SMIME_INTERNAL;
 	}
-	SSL_CTX_set_default_passwd_cb(sc, smime_cmp_no_pass);
 	if (!SSL_CTX_set_min_proto_version(sc, TLS1_2_VERSION))
 		goto fail;
 	SSL_CTX_set_verify(sc, SSL_VERIFY_PEER, NULL);
@@ -189,15 +225,8 @@ smime_cmp_tls(OSSL_CMP_CTX *ctx, const char *host,
 			    "certificate and key");
 			goto out;
 		}
-		if (SSL_CTX_use_certificate_chain_file(sc, o->co_tls_cert) != 1
-		    || SSL_CTX_use_PrivateKey_file(sc, o->co_tls_key,
-		    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(sc) !=
-		    1) {
-			smime_err_openssl(err, "TLS client certificate %s, key "
-			    "%s (unencrypted PEM)", o->co_tls_cert,
-			    o->co_tls_key);
+		if ((ret = smime_cmp_tls_identity(sc, o, err)) != SMIME_OK)
 			goto out;
-		}
 	}
 	/*
 	 * The callback does not CONNECT through an HTTP proxy: connect
@@ -269,7 +298,7 @@ smime_cmp_trust(const char *path, struct smime_err *err)
 	int i;
 
 	if ((certs = sk_X509_new_null()) == NULL ||
-	    smime_certs_load(path, certs, err) != SMIME_OK)
+	    smime_credential_add_certs(NULL, path, certs, err) != SMIME_OK)
 		goto out;
 	if ((store = X509_STORE_new()) == NULL)
 		goto out;

@@ -12,25 +12,18 @@
 void smime_identity_free(struct smime_identity *id);
 
 /*
- * Load and check one identity (see smime_idstore_add_files()); on success
- * *out is a new identity owned by the caller, not yet in a store.
+ * Check one identity built from parts already loaded (see
+ * smime_idstore_add_files() for the checks) and hand back a new identity
+ * in *out, owned by the caller and in no store yet.  cert, key and chain
+ * (may be NULL: no chain) are taken over whatever the outcome;
+ * cert_name and key_name name them in messages, which start with
+ * origin.
  */
-smime_status smime_identity_load(const char *origin, const char *address,
-    const char *cert_path, const char *key_path, const char *chain_path,
-    char *const *senders, size_t nsenders, smime_warn_fn *warn,
-    void *warnarg, struct smime_identity **out, struct smime_err *err);
-
-/*
- * The same from parts already read: cert_bio and chain_bio (may be NULL)
- * hold PEM, keybuf the key's PEM (keylen bytes); the paths only name them
- * in messages.  NULL parts are read from their paths instead.
- */
-smime_status smime_identity_load_src(const char *origin,
-    const char *address, const char *cert_path, BIO *cert_bio,
-    const char *key_path, const char *keybuf, size_t keylen,
-    const char *chain_path, BIO *chain_bio, char *const *senders,
-    size_t nsenders, smime_warn_fn *warn, void *warnarg,
-    struct smime_identity **out, struct smime_err *err);
+smime_status smime_identity_build(const char *origin, const char *address,
+    const char *cert_name, X509 *cert, const char *key_name, EVP_PKEY *key,
+    STACK_OF(X509) *chain, char *const *senders, size_t nsenders,
+    smime_warn_fn *warn, void *warnarg, struct smime_identity **out,
+    struct smime_err *err);
 
 /* The safefs policy smime_idstore_add_dir() applies. */
 const struct smime_fs_policy *smime_idstore_get0_policy(

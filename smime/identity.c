@@ -24,12 +24,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/credential.h"
 #include "smime/identity.h"
-#include "smime/pkcs11.h"
 #include "smime/identity-int.h"
 #include "smime/import.h"
 
-#define KEY_FILE_MAX	(256 * 1024)	/* a PEM key is a few KiB */
 #define EXPIRY_WARN_DAYS 30
 
 struct smime_idstore {
@@ -187,188 +186,6 @@ smime_idstore_add0(struct smime_idstore *store, struct smime_identity *id,
 	return SMIME_OK;
 }
 
-/* Read one PEM certificate from in (NULL: the file path). */
-static smime_status
-smime_read_cert(const char *origin, const char *path, BIO *in, X509 **out,
-    struct smime_err *err)
-{
-	BIO *bio = NULL;
-	smime_status ret = SMIME_SYNTAX;
-
-	*out = NULL;
-	ERR_clear_error();
-	if (in != NULL)
-		bio = in;
-	else if ((bio = BIO_new_file(path, "r")) == NULL) {
-		smime_err_set(err, "%s: cert %s: %s", origin, path,
-		    strerror(errno));
-		ERR_clear_error();
-		goto out;
-	}
-	if ((*out = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s: cert %s: no PEM certificate",
-		    origin, path);
-		goto out;
-	}
-	ret = SMIME_OK;
-out:
-	if (bio != in)
-		BIO_free(bio);
-	return ret;
-}
-
-/* Read every PEM certificate of in (NULL: the file path) into a new
- * stack (at least one). */
-static smime_status
-smime_read_chain(const char *origin, const char *path, BIO *in,
-    STACK_OF(X509) **out, struct smime_err *err)
-{
-	STACK_OF(X509_INFO) *infos = NULL;
-	X509_INFO *info;
-	BIO *bio = NULL;
-	smime_status ret = SMIME_SYNTAX;
-	int i;
-
-	*out = NULL;
-	ERR_clear_error();
-	if (in != NULL)
-		bio = in;
-	else if ((bio = BIO_new_file(path, "r")) == NULL) {
-		smime_err_set(err, "%s: chain %s: %s", origin, path,
-		    strerror(errno));
-		ERR_clear_error();
-		goto out;
-	}
-	if ((infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s: chain %s: unreadable PEM", origin,
-		    path);
-		goto out;
-	}
-	if ((*out = sk_X509_new_null()) == NULL) {
-		ret = SMIME_NORESOURCE;
-		smime_err_set(err, "%s: out of memory", origin);
-		goto out;
-	}
-	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
-		info = sk_X509_INFO_value(infos, i);
-		if (info->x509 == NULL)
-			continue;
-		if (!sk_X509_push(*out, info->x509)) {
-			ret = SMIME_NORESOURCE;
-			smime_err_set(err, "%s: out of memory", origin);
-			goto out;
-		}
-		info->x509 = NULL;	/* the stack owns it now */
-	}
-	if (sk_X509_num(*out) == 0) {
-		smime_err_set(err, "%s: chain %s: no certificate in the file",
-		    origin, path);
-		goto out;
-	}
-	ret = SMIME_OK;
-out:
-	if (ret != SMIME_OK) {
-		sk_X509_pop_free(*out, X509_free);
-		*out = NULL;
-	}
-	sk_X509_INFO_pop_free(infos, X509_INFO_free);
-	if (bio != in)
-		BIO_free(bio);
-	return ret;
-}
-
-/* Refuse to prompt for a pass phrase: the daemon has no terminal. */
-static int
-smime_no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf, (void)size, (void)rwflag, (void)u;
-	return -1;
-}
-
-/* Parse the PEM private key in buf (len bytes); path is for messages. */
-static smime_status
-smime_parse_key(const char *origin, const char *path, const char *buf,
-    size_t len, EVP_PKEY **out, struct smime_err *err)
-{
-	BIO *bio;
-	smime_status ret = SMIME_BADKEY;
-
-	*out = NULL;
-	ERR_clear_error();
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL) {
-		smime_err_openssl(err, "%s: key %s", origin, path);
-		return SMIME_NORESOURCE;
-	}
-	*out = PEM_read_bio_PrivateKey(bio, NULL, smime_no_passphrase, NULL);
-	if (*out == NULL)
-		smime_err_openssl(err, "%s: key %s: no usable PEM private key "
-		    "(encrypted keys are not supported)", origin, path);
-	else
-		ret = SMIME_OK;
-	BIO_free(bio);
-	return ret;
-}
-
-/*
- * Read a PEM private key, refusing files that group or others may read.
- * The mode is checked on the open descriptor, so a swap between check
- * and read cannot slip an unsafe file in.  The bytes are wiped after use.
- */
-static smime_status
-smime_read_key(const char *origin, const char *path, EVP_PKEY **out,
-    struct smime_err *err)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd = -1;
-	smime_status ret = SMIME_BADKEY;
-
-	*out = NULL;
-	memset(&st, 0, sizeof(st));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
-	    fstat(fd, &st) != 0) {
-		smime_err_set(err, "%s: key %s: %s", origin, path,
-		    strerror(errno));
-		goto out;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		smime_err_set(err, "%s: key %s has mode %04o and may be read "
-		    "by group or others; refusing it (fix: chmod 600 %s)",
-		    origin, path, (unsigned int)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > KEY_FILE_MAX) {
-		smime_err_set(err, "%s: key %s: not a regular file of at most "
-		    "%d bytes", origin, path, KEY_FILE_MAX);
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		ret = SMIME_NORESOURCE;
-		smime_err_set(err, "%s: out of memory", origin);
-		goto out;
-	}
-	while (len < (size_t)st.st_size &&
-	    (n = read(fd, buf + len, (size_t)st.st_size - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			smime_err_set(err, "%s: key %s: %s", origin, path,
-			    strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-	}
-	ret = smime_parse_key(origin, path, buf, len, out, err);
-out:
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, (size_t)st.st_size + 1);
-	if (fd != -1)
-		close(fd);
-	return ret;
-}
-
 /*
  * Fill buf with the addresses the certificate carries (SAN rfc822Name
  * and subject emailAddress), comma separated, for error messages.
@@ -490,38 +307,10 @@ smime_address_copy(const char *address)
 	return copy;
 }
 
-/*
- * A certificate (key == NULL) or private key from a PKCS#11 token; the
- * key's public half comes from cert and the token is first used when
- * signing (smime/pkcs11.h).  Messages start with origin.
- */
-static smime_status
-smime_identity_p11(const char *origin, const char *uri, X509 *cert,
-    X509 **certout, EVP_PKEY **key, struct smime_err *err)
-{
-	struct smime_err e2;
-	smime_status ret;
-
-	smime_err_clear(&e2);
-	ret = key != NULL ? smime_p11_load_key(uri, cert, key, &e2) :
-	    smime_p11_load_cert(uri, certout, &e2);
-	if (ret != SMIME_OK)
-		smime_err_set(err, "%s: %s", origin, smime_err_get0(&e2));
-	return ret;
-}
-
-/*
- * Load and check one identity from its parts: cert_bio / chain_bio (may
- * be NULL: no chain) hold PEM, keybuf the key's PEM, or, when they are
- * NULL, the files are read from the paths (which name them in messages
- * either way).  On success *out is a new identity the caller owns (not
- * yet in any store).  Messages start with origin.
- */
 smime_status
-smime_identity_load_src(const char *origin, const char *address,
-    const char *cert_path, BIO *cert_bio, const char *key_path,
-    const char *keybuf, size_t keylen, const char *chain_path,
-    BIO *chain_bio, char *const *senders, size_t nsenders,
+smime_identity_build(const char *origin, const char *address,
+    const char *cert_name, X509 *cert, const char *key_name, EVP_PKEY *key,
+    STACK_OF(X509) *chain, char *const *senders, size_t nsenders,
     smime_warn_fn *warn, void *warnarg, struct smime_identity **out,
     struct smime_err *err)
 {
@@ -531,11 +320,20 @@ smime_identity_load_src(const char *origin, const char *address,
 	size_t i;
 
 	*out = NULL;
-	smime_err_clear(err);
-	if ((id = calloc(1, sizeof(*id))) == NULL ||
-	    (id->id_origin = strdup(origin)) == NULL ||
+	if ((id = calloc(1, sizeof(*id))) == NULL) {
+		smime_err_set(err, "%s: out of memory", origin);
+		X509_free(cert);
+		EVP_PKEY_free(key);
+		sk_X509_pop_free(chain, X509_free);
+		goto out;
+	}
+	id->id_cert = cert;
+	id->id_key = key;
+	id->id_chain = chain;
+	if ((id->id_origin = strdup(origin)) == NULL ||
 	    (id->id_address = smime_address_copy(address)) == NULL ||
-	    (nsenders > 0 && (id->id_senders = calloc(nsenders,
+	    (id->id_chain == NULL && (id->id_chain = sk_X509_new_null()) ==
+	    NULL) || (nsenders > 0 && (id->id_senders = calloc(nsenders,
 	    sizeof(char *))) == NULL)) {
 		smime_err_set(err, "%s: out of memory", origin);
 		goto out;
@@ -547,36 +345,18 @@ smime_identity_load_src(const char *origin, const char *address,
 		}
 		id->id_nsenders++;
 	}
-	if ((ret = cert_bio == NULL && smime_p11_is_uri(cert_path) ?
-	    smime_identity_p11(origin, cert_path, NULL, &id->id_cert, NULL,
-	    err) : smime_read_cert(origin, cert_path, cert_bio, &id->id_cert,
-	    err)) != SMIME_OK)
-		goto out;
-	if ((ret = keybuf == NULL && smime_p11_is_uri(key_path) ?
-	    smime_identity_p11(origin, key_path, id->id_cert, NULL,
-	    &id->id_key, err) : keybuf != NULL ? smime_parse_key(origin,
-	    key_path, keybuf, keylen, &id->id_key, err) :
-	    smime_read_key(origin, key_path, &id->id_key, err)) != SMIME_OK)
-		goto out;
-	if (chain_path != NULL)
-		ret = smime_read_chain(origin, chain_path, chain_bio,
-		    &id->id_chain, err);
-	else if ((id->id_chain = sk_X509_new_null()) == NULL)
-		ret = SMIME_NORESOURCE;
-	if (ret != SMIME_OK)
-		goto out;
 	ERR_clear_error();
 	if (X509_check_private_key(id->id_cert, id->id_key) != 1) {
 		ret = SMIME_BADKEY;
 		smime_err_openssl(err, "%s: key %s does not match certificate "
-		    "%s", origin, key_path, cert_path);
+		    "%s", origin, key_name, cert_name);
 		goto out;
 	}
 	if (!smime_cert_has_address(id->id_cert, id->id_address)) {
 		ret = SMIME_POLICY;
 		smime_cert_addresses(id->id_cert, have, sizeof(have));
 		smime_err_set(err, "%s: certificate %s is not issued to %s "
-		    "(it carries: %s)", origin, cert_path, address, have);
+		    "(it carries: %s)", origin, cert_name, address, have);
 		goto out;
 	}
 	if ((ret = smime_check_usage(origin, id->id_cert, err)) != SMIME_OK)
@@ -590,15 +370,59 @@ out:
 	return ret;
 }
 
-smime_status
-smime_identity_load(const char *origin, const char *address,
-    const char *cert_path, const char *key_path, const char *chain_path,
-    char *const *senders, size_t nsenders, smime_warn_fn *warn,
-    void *warnarg, struct smime_identity **out, struct smime_err *err)
+/* Prefix err's text with "origin: ". */
+static void
+smime_err_prefix(struct smime_err *err, const char *origin)
 {
-	return smime_identity_load_src(origin, address, cert_path, NULL,
-	    key_path, NULL, 0, chain_path, NULL, senders, nsenders, warn,
-	    warnarg, out, err);
+	char text[SMIME_ERR_MAX];
+
+	if (err == NULL)
+		return;
+	snprintf(text, sizeof(text), "%s", smime_err_get0(err));
+	smime_err_set(err, "%s: %s", origin, text);
+}
+
+/*
+ * Load and check one identity from files through the credential loader
+ * (the key with pol); see smime_idstore_add_files().
+ */
+static smime_status
+smime_identity_load(const struct smime_fs_policy *pol, const char *origin,
+    const char *address, const char *cert_path, const char *key_path,
+    const char *chain_path, char *const *senders, size_t nsenders,
+    smime_warn_fn *warn, void *warnarg, struct smime_identity **out,
+    struct smime_err *err)
+{
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert;
+	smime_status ret = SMIME_NORESOURCE;
+
+	*out = NULL;
+	if ((certs = sk_X509_new_null()) == NULL ||
+	    (chain_path != NULL && (chain = sk_X509_new_null()) == NULL)) {
+		smime_err_set(err, "%s: out of memory", origin);
+		goto out;
+	}
+	/* The first certificate of the file is the identity's. */
+	if ((ret = smime_credential_add_certs(NULL, cert_path, certs, err)) !=
+	    SMIME_OK || (ret = smime_credential_load_key(key_path,
+	    sk_X509_value(certs, 0), pol, &key, err)) != SMIME_OK || (chain_path != NULL && (ret =
+	    smime_credential_add_certs(NULL, chain_path, chain, err)) !=
+	    SMIME_OK)) {
+		smime_err_prefix(err, origin);
+		goto out;
+	}
+	cert = sk_X509_shift(certs);
+	ret = smime_identity_build(origin, address, cert_path, cert, key_path,
+	    key, chain, senders, nsenders, warn, warnarg, out, err);
+	key = NULL;
+	chain = NULL;
+out:
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	EVP_PKEY_free(key);
+	return ret;
 }
 
 smime_status
@@ -610,8 +434,9 @@ smime_idstore_add_files(struct smime_idstore *store, const char *origin,
 	struct smime_identity *id = NULL;
 	smime_status ret;
 
-	ret = smime_identity_load(origin, address, cert_path, key_path,
-	    chain_path, senders, nsenders, warn, warnarg, &id, err);
+	smime_err_clear(err);
+	ret = smime_identity_load(&store->is_pol, origin, address, cert_path,
+	    key_path, chain_path, senders, nsenders, warn, warnarg, &id, err);
 	if (ret == SMIME_OK && (ret = smime_idstore_add0(store, id, err)) ==
 	    SMIME_OK)
 		id = NULL;

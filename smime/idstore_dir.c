@@ -26,6 +26,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/credential.h"
 #include "smime/identity-int.h"
 
 #define SENDERS_MAX	10000	/* lines read from one senders file */
@@ -88,29 +89,20 @@ smime_parse_senders(const char *path, char *text, struct smime_senders *ss,
 }
 
 /*
- * Pick the identity's address from the certificate at cert_path: the
+ * Pick the identity's address from cert (cert_path in messages): the
  * one equal to the directory name when that is an address, else the
  * certificate's first.  *out is a copy the caller frees.
  */
 static smime_status
 smime_store_address(const char *entry, const char *name,
-    const char *cert_path, const char *pem, size_t pemlen, char **out,
-    struct smime_err *err)
+    const char *cert_path, X509 *cert, char **out, struct smime_err *err)
 {
 	STACK_OF(OPENSSL_STRING) *emails = NULL;
-	X509 *cert = NULL;
-	BIO *bio = NULL;
 	const char *pick = NULL, *e;
-	smime_status ret = SMIME_SYNTAX;
+	smime_status ret = SMIME_POLICY;
 	int i;
 
 	*out = NULL;
-	if ((bio = BIO_new_mem_buf(pem, (int)pemlen)) == NULL ||
-	    (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s: cert %s: unreadable PEM "
-		    "certificate", entry, cert_path);
-		goto out;
-	}
 	emails = X509_get1_email(cert);
 	for (i = 0; i < sk_OPENSSL_STRING_num(emails) && pick == NULL; i++) {
 		e = sk_OPENSSL_STRING_value(emails, i);
@@ -118,7 +110,6 @@ smime_store_address(const char *entry, const char *name,
 			pick = e;
 	}
 	if (pick == NULL) {
-		ret = SMIME_POLICY;
 		smime_err_set(err, "%s: certificate %s carries %s", entry,
 		    cert_path, strchr(name, '@') != NULL ? "a different "
 		    "address than the directory name" : "no e-mail address");
@@ -132,8 +123,6 @@ smime_store_address(const char *entry, const char *name,
 	ret = SMIME_OK;
 out:
 	X509_email_free(emails);
-	X509_free(cert);
-	BIO_free(bio);
 	return ret;
 }
 
@@ -146,97 +135,40 @@ smime_join(char *buf, size_t len, const char *dir, const char *name)
 	return n > 0 && (size_t)n < len;
 }
 
-/* A file of the entry as read by smime_fs_read(); NULL when missing. */
-struct smime_part {
-	char	*sp_buf;
-	size_t	 sp_len;
-};
-
-static void
-smime_part_clear(struct smime_part *sp)
-{
-	if (sp->sp_buf != NULL)
-		OPENSSL_clear_free(sp->sp_buf, sp->sp_len + 1);
-	sp->sp_buf = NULL;
-	sp->sp_len = 0;
-}
-
-/* Read name of the entry directory fd (path entry) into sp. */
-static smime_status
-smime_part_read(const struct smime_idstore *store, int fd, const char *entry,
-    const char *name, bool secret, struct smime_part *sp,
-    struct smime_err *err)
-{
-	bool missing;
-
-	return smime_fs_read(smime_idstore_get0_policy(store), fd, entry, name,
-	    secret, &sp->sp_buf, &sp->sp_len, &missing, err);
-}
-
-/* Build the identity of entry from its parts and add it. */
-static smime_status
-smime_store_build(struct smime_idstore *store, const char *entry,
-    const char *address, struct smime_part *parts, bool revoked,
-    struct smime_senders *ss, smime_warn_fn *warn, void *warnarg,
-    struct smime_err *err)
-{
-	struct smime_identity *id = NULL;
-	char cert[4096], key[4096], chain[4096];
-	BIO *cbio = NULL, *chbio = NULL;
-	smime_status ret = SMIME_NORESOURCE;
-
-	snprintf(cert, sizeof(cert), "%.4000s/cert.pem", entry);
-	snprintf(key, sizeof(key), "%.4000s/key.pem", entry);
-	snprintf(chain, sizeof(chain), "%.4000s/chain.pem", entry);
-	if (parts[1].sp_buf == NULL) {
-		ret = SMIME_BADKEY;
-		smime_err_set(err, "%s: key %s: %s", entry, key,
-		    strerror(ENOENT));
-		goto out;
-	}
-	if ((cbio = BIO_new_mem_buf(parts[0].sp_buf, (int)parts[0].sp_len)) ==
-	    NULL || (parts[2].sp_buf != NULL && (chbio = BIO_new_mem_buf(
-	    parts[2].sp_buf, (int)parts[2].sp_len)) == NULL)) {
-		smime_err_set(err, "%s: out of memory", entry);
-		goto out;
-	}
-	ret = smime_identity_load_src(entry, address, cert, cbio, key,
-	    parts[1].sp_buf, parts[1].sp_len, chbio != NULL ? chain : NULL,
-	    chbio, ss->ss_names, ss->ss_count, warn, warnarg, &id, err);
-	if (ret != SMIME_OK)
-		goto out;
-	id->id_revoked = revoked;
-	if ((ret = smime_idstore_add0(store, id, err)) == SMIME_OK)
-		id = NULL;
-out:
-	smime_identity_free(id);
-	BIO_free(cbio);
-	BIO_free(chbio);
-	return ret;
-}
-
-/* Load one STORE/NAME entry (open as fd); entry is its path. */
+/*
+ * Load one STORE/NAME entry (open as fd); entry is its path.  Every file
+ * goes through the credential loader; a key is checked even while the
+ * certificate is pending.
+ */
 static smime_status
 smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
     const char *name, smime_warn_fn *warn, void *warnarg,
     struct smime_err *err)
 {
-	static const char *const files[] = { "cert.pem", "key.pem",
-	    "chain.pem", "senders" };
+	const struct smime_fs_policy *pol = smime_idstore_get0_policy(store);
 	struct smime_senders ss = { NULL, 0 };
-	struct smime_part parts[4];
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	struct smime_identity *id = NULL;
 	const struct smime_identity *old;
-	char msg[1024], *address = NULL;
-	smime_status ret = SMIME_OK;
-	size_t i;
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	char msg[1024], certp[4096], keyp[4096], *address = NULL;
+	char *text = NULL;
+	size_t textlen = 0;
+	bool missing = false;
+	smime_status ret;
 
-	memset(parts, 0, sizeof(parts));
-	for (i = 0; i < 4 && ret == SMIME_OK; i++)
-		ret = smime_part_read(store, fd, entry, files[i], i == 1,
-		    &parts[i], err);
-	if (ret != SMIME_OK)
+	snprintf(certp, sizeof(certp), "%.4000s/cert.pem", entry);
+	snprintf(keyp, sizeof(keyp), "%.4000s/key.pem", entry);
+	if ((ret = smime_credential_load_certs_at(pol, fd, entry, "cert.pem",
+	    &certs, &missing, err)) != SMIME_OK)
 		goto out;
-	if (parts[0].sp_buf == NULL) {
+	if (certs == NULL) {
+		/* Pending: its key must still be safe. */
+		ret = smime_fs_read(pol, fd, entry, "key.pem", true, &text,
+		    &textlen, &missing, err);
+		if (ret != SMIME_OK)
+			goto out;
 		if (warn != NULL) {
 			snprintf(msg, sizeof(msg), "%.900s: no cert.pem "
 			    "(enrollment pending?); skipped", entry);
@@ -244,9 +176,16 @@ smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
 		}
 		goto out;
 	}
-	snprintf(msg, sizeof(msg), "%.900s/cert.pem", entry);
-	if ((ret = smime_store_address(entry, name, msg, parts[0].sp_buf,
-	    parts[0].sp_len, &address, err)) != SMIME_OK)
+	cert = sk_X509_shift(certs);
+	if ((ret = smime_credential_load_key_at(pol, fd, entry, "key.pem",
+	    &key, NULL, err)) != SMIME_OK ||
+	    (ret = smime_credential_load_certs_at(pol, fd, entry, "chain.pem",
+	    &chain, &missing, err)) != SMIME_OK ||
+	    (ret = smime_fs_read(pol, fd, entry, "senders", false, &text,
+	    &textlen, &missing, err)) != SMIME_OK)
+		goto out;
+	if ((ret = smime_store_address(entry, name, certp, cert, &address,
+	    err)) != SMIME_OK)
 		goto out;
 	if ((old = smime_idstore_find(store, address)) != NULL) {
 		if (warn != NULL) {
@@ -258,15 +197,27 @@ smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
 		goto out;
 	}
 	snprintf(msg, sizeof(msg), "%.900s/senders", entry);
-	if ((ret = smime_parse_senders(msg, parts[3].sp_buf, &ss, err)) !=
-	    SMIME_OK)
+	if ((ret = smime_parse_senders(msg, text, &ss, err)) != SMIME_OK)
+		goto out;
+	ret = smime_identity_build(entry, address, certp, cert, keyp, key,
+	    chain, ss.ss_names, ss.ss_count, warn, warnarg, &id, err);
+	cert = NULL;
+	key = NULL;
+	chain = NULL;
+	if (ret != SMIME_OK)
 		goto out;
 	/* Anything called "revoked", even a link, stops signing. */
-	ret = smime_store_build(store, entry, address, parts,
-	    smime_fs_kind(fd, "revoked", NULL) != 0, &ss, warn, warnarg, err);
+	id->id_revoked = smime_fs_kind(fd, "revoked", NULL) != 0;
+	if ((ret = smime_idstore_add0(store, id, err)) == SMIME_OK)
+		id = NULL;
 out:
-	for (i = 0; i < 4; i++)
-		smime_part_clear(&parts[i]);
+	smime_identity_free(id);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_pop_free(chain, X509_free);
+	if (text != NULL)
+		OPENSSL_clear_free(text, textlen + 1);
 	smime_senders_clear(&ss);
 	free(address);
 	return ret;

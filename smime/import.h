@@ -1,7 +1,8 @@
 /*
- * import.h - certificates delivered by a CA (PEM, DER, PKCS#7 bundle,
- * PKCS#12 including the legacy RC2/3DES ones), the checks an S/MIME
- * signing certificate must pass, and chain completion.
+ * import.h - certificates delivered by a CA (parsed by smime/credential.h:
+ * PEM, DER, PKCS#7 bundle, PKCS#12 including the legacy RC2/3DES ones),
+ * the checks an S/MIME signing certificate must pass, and chain
+ * completion.
  */
 #ifndef SMIME_IMPORT_H
 #define SMIME_IMPORT_H
@@ -24,17 +25,6 @@ smime_status smime_secret_read(const char *spec, char **out,
     struct smime_err *err);
 
 /*
- * Parse buf (len bytes) in any supported format.  *certs receives every
- * certificate found (never NULL on success), *key the private key when
- * the file holds one (PKCS#12, PEM), else NULL.  pass may be NULL.
- * Returns SMIME_OK, SMIME_SYNTAX (unknown format) or SMIME_BADKEY (wrong
- * or missing password).  Caller frees both.
- */
-smime_status smime_import_parse(const unsigned char *buf, size_t len,
-    const char *pass, STACK_OF(X509) **certs, EVP_PKEY **key,
-    struct smime_err *err);
-
-/*
  * Check that cert can sign mail for address with key: key matches,
  * address in SAN rfc822Name (or DN emailAddress), EKU emailProtection
  * present, keyUsage (when present) has digitalSignature, valid now.
@@ -49,13 +39,6 @@ smime_status smime_cert_check(X509 *cert, EVP_PKEY *key,
  */
 smime_status smime_import_select(STACK_OF(X509) *certs, EVP_PKEY *key,
     X509 **leaf, struct smime_err *err);
-
-/*
- * Append the certificates of PEM file path to into.  Returns SMIME_OK or
- * SMIME_SYNTAX.
- */
-smime_status smime_certs_load(const char *path, STACK_OF(X509) *into,
-    struct smime_err *err);
 
 /*
  * Build leaf's chain of intermediates from pool (may be NULL), leaf's

@@ -95,6 +95,10 @@ fs_last(const char *rest)
 	return !fs_next(&r, comp, sizeof(comp));
 }
 
+static smime_status fs_walk_open(const struct smime_fs_policy *,
+    const char *, int, struct stat *, int *, struct stat *, int *, char *,
+    char *, struct smime_err *);
+
 /*
  * Walk path from "/".  On success *fd is an O_PATH descriptor of the last
  * component and *st its status; when something is missing *fd is -1, and
@@ -107,6 +111,19 @@ static smime_status
 fs_walk(const struct smime_fs_policy *p, const char *path, int *fd,
     struct stat *st, int *parent, char *name, char *shown,
     struct smime_err *err)
+{
+	return fs_walk_open(p, path, 0, NULL, fd, st, parent, name, shown, err);
+}
+
+/*
+ * fs_walk(), but the last component (after any links) is opened with
+ * leaf_flags (0: O_PATH) and O_NOFOLLOW, and *dirst (may be NULL) gets
+ * the status of the directory that holds it.
+ */
+static smime_status
+fs_walk_open(const struct smime_fs_policy *p, const char *path,
+    int leaf_flags, struct stat *dirst, int *fd, struct stat *st,
+    int *parent, char *name, char *shown, struct smime_err *err)
 {
 	char *buf = NULL, *rest, *grown, comp[NAME_MAX + 1], target[PATH_MAX];
 	int cur = -1, next, links = 0;
@@ -196,8 +213,13 @@ fs_walk(const struct smime_fs_policy *p, const char *path, int *fd,
 				grown[grown == shown ? 1 : 0] = '\0';
 			continue;
 		}
-		if ((next = openat(cur, comp, O_PATH | O_NOFOLLOW |
-		    O_CLOEXEC)) == -1) {
+		if (fs_last(rest) && dirst != NULL && fstat(cur, dirst) == -1) {
+			ret = SMIME_TEMPFAIL;
+			smime_err_set(err, "%s: %s", shown, strerror(errno));
+			goto out;
+		}
+		if ((next = openat(cur, comp, (fs_last(rest) && leaf_flags !=
+		    0 ? leaf_flags : O_PATH) | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 			ret = SMIME_TEMPFAIL;
 			smime_err_set(err, "%s: %s", shown, strerror(errno));
 			goto out;
@@ -470,91 +492,67 @@ out:
 	return ret;
 }
 
-smime_status
-smime_fs_read(const struct smime_fs_policy *p, int dirfd, const char *where,
-    const char *name, bool secret, char **buf, size_t *len, bool *missing,
-    struct smime_err *err)
+/*
+ * Check the open file fd (status st, in a directory of status dirst;
+ * shown names it) and read it into a new buffer, as smime_fs_read()
+ * describes; owner_ok says whether its owner is acceptable.  A secret
+ * (a private key) may be read by nobody but its owner and the group of
+ * the directory holding it (the milter's group in the store: 0640); it
+ * is checked whatever strict_modes says.
+ */
+static smime_status
+fs_read_fd(const struct smime_fs_policy *p, int fd, const struct stat *st,
+    const struct stat *dirst, const char *shown, bool owner_ok, bool secret,
+    char **buf, size_t *len, struct smime_err *err)
 {
-	struct stat st;
 	size_t got = 0;
 	ssize_t n;
-	int fd = -1;
 	smime_status ret = SMIME_POLICY;
 
-	*buf = NULL;
-	*len = 0;
-	if (missing != NULL)
-		*missing = false;
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC | O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ENOENT && missing != NULL) {
-			*missing = true;
-			ret = SMIME_OK;
-		} else if (errno == ELOOP &&
-		    smime_fs_kind(dirfd, name, &st) == 'l')
-			fs_link_error(where, name, &st, err);
-		else {
-			ret = SMIME_TEMPFAIL;
-			smime_err_set(err, "%s/%s: %s", where, name,
-			    strerror(errno));
-		}
+	if (!S_ISREG(st->st_mode)) {
+		smime_err_set(err, "%s: not a regular file", shown);
 		goto out;
 	}
-	if (fstat(fd, &st) == -1) {
-		ret = SMIME_TEMPFAIL;
-		smime_err_set(err, "%s/%s: %s", where, name, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		smime_err_set(err, "%s/%s: not a regular file", where, name);
-		goto out;
-	}
-	/* Always: a second link may be a file from outside the store. */
-	if (st.st_nlink != 1) {
-		smime_err_set(err, "%s/%s has %lu hard links; a store file "
-		    "has exactly one; refusing it", where, name,
-		    (unsigned long)st.st_nlink);
-		goto out;
-	}
-	if (!fs_entry_owner_ok(p, dirfd, &st)) {
-		smime_err_set(err, "%s/%s: owned by uid %lu, neither root nor "
+	if (!owner_ok) {
+		smime_err_set(err, "%s: owned by uid %lu, neither root nor "
 		    "the owner of its directory; refusing it (strict_modes)",
-		    where, name, (unsigned long)st.st_uid);
+		    shown, (unsigned long)st->st_uid);
 		goto out;
 	}
-	if (p->fp_strict && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		smime_err_set(err, "%s/%s: writable by group or others (mode "
-		    "%04o); refusing it (strict_modes)", where, name,
-		    (unsigned int)(st.st_mode & 07777));
-		goto out;
-	}
-	if (secret && (st.st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) != 0) {
+	if (secret && ((st->st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) != 0 ||
+	    ((st->st_mode & S_IRGRP) != 0 && st->st_gid != dirst->st_gid))) {
 		ret = SMIME_BADKEY;
-		smime_err_set(err, "%s/%s has mode %04o and may be read by "
-		    "others; refusing it (fix: chmod 600 %s/%s, or 640 with "
-		    "the milter's group)", where, name,
-		    (unsigned int)(st.st_mode & 07777), where, name);
+		smime_err_set(err, "%s has mode %04o and may be read by %s; "
+		    "refusing it (fix: chmod 600 %s, or 640 with the group of "
+		    "its directory, the milter's)", shown,
+		    (unsigned int)(st->st_mode & 07777),
+		    (st->st_mode & S_IRWXO) != 0 ? "others" : "a group that "
+		    "is not its directory's", shown);
 		goto out;
 	}
-	if (st.st_size > SMIME_FS_MAX_FILE) {
-		smime_err_set(err, "%s/%s: larger than %d bytes", where, name,
+	if (p->fp_strict && (st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		smime_err_set(err, "%s: writable by group or others (mode "
+		    "%04o); refusing it (strict_modes)", shown,
+		    (unsigned int)(st->st_mode & 07777));
+		goto out;
+	}
+	if (st->st_size > SMIME_FS_MAX_FILE) {
+		smime_err_set(err, "%s: larger than %d bytes", shown,
 		    SMIME_FS_MAX_FILE);
 		goto out;
 	}
-	if ((*buf = OPENSSL_malloc((size_t)st.st_size + 1)) == NULL) {
+	if ((*buf = OPENSSL_malloc((size_t)st->st_size + 1)) == NULL) {
 		ret = SMIME_NORESOURCE;
 		smime_err_set(err, "out of memory");
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, *buf + got, (size_t)st.st_size - got);
+	while (got < (size_t)st->st_size) {
+		n = read(fd, *buf + got, (size_t)st->st_size - got);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			ret = SMIME_TEMPFAIL;
-			smime_err_set(err, "%s/%s: %s", where, name,
-			    strerror(errno));
+			smime_err_set(err, "%s: %s", shown, strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -566,11 +564,107 @@ smime_fs_read(const struct smime_fs_policy *p, int dirfd, const char *where,
 	ret = SMIME_OK;
 out:
 	if (ret != SMIME_OK && *buf != NULL) {
-		OPENSSL_clear_free(*buf, (size_t)st.st_size + 1);
+		OPENSSL_clear_free(*buf, (size_t)st->st_size + 1);
 		*buf = NULL;
 	}
+	return ret;
+}
+
+smime_status
+smime_fs_read(const struct smime_fs_policy *p, int dirfd, const char *where,
+    const char *name, bool secret, char **buf, size_t *len, bool *missing,
+    struct smime_err *err)
+{
+	char shown[PATH_MAX];
+	struct stat st, dst;
+	int fd = -1;
+	smime_status ret = SMIME_POLICY;
+
+	*buf = NULL;
+	*len = 0;
+	if (missing != NULL)
+		*missing = false;
+	snprintf(shown, sizeof(shown), "%s/%s", where, name);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT && missing != NULL) {
+			*missing = true;
+			ret = SMIME_OK;
+		} else if (errno == ELOOP &&
+		    smime_fs_kind(dirfd, name, &st) == 'l')
+			fs_link_error(where, name, &st, err);
+		else {
+			ret = SMIME_TEMPFAIL;
+			smime_err_set(err, "%s: %s", shown, strerror(errno));
+		}
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || fstat(dirfd, &dst) == -1) {
+		ret = SMIME_TEMPFAIL;
+		smime_err_set(err, "%s: %s", shown, strerror(errno));
+		goto out;
+	}
+	/* Always: a second link may be a file from outside the store. */
+	if (S_ISREG(st.st_mode) && st.st_nlink != 1) {
+		smime_err_set(err, "%s has %lu hard links; a store file "
+		    "has exactly one; refusing it", shown,
+		    (unsigned long)st.st_nlink);
+		goto out;
+	}
+	ret = fs_read_fd(p, fd, &st, &dst, shown, fs_entry_owner_ok(p, dirfd,
+	    &st), secret, buf, len, err);
+out:
 	if (fd != -1)
 		close(fd);
+	return ret;
+}
+
+smime_status
+smime_fs_read_path(const struct smime_fs_policy *p, const char *path,
+    bool secret, char **buf, size_t *len, struct smime_err *err)
+{
+	char name[NAME_MAX + 1], shown[PATH_MAX], *abs = NULL, cwd[PATH_MAX];
+	struct stat st, dst;
+	int fd = -1, parent = -1;
+	bool owner_ok;
+	smime_status ret = SMIME_TEMPFAIL;
+
+	*buf = NULL;
+	*len = 0;
+	/* The walk starts at "/"; a relative path is the caller's cwd's. */
+	if (path[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			smime_err_set(err, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (asprintf(&abs, "%s/%s", cwd, path) == -1) {
+			abs = NULL;
+			ret = SMIME_NORESOURCE;
+			smime_err_set(err, "out of memory");
+			goto out;
+		}
+	}
+	memset(&dst, 0, sizeof(dst));
+	if ((ret = fs_walk_open(p, abs != NULL ? abs : path, O_RDONLY |
+	    O_NONBLOCK | O_NOCTTY, &dst, &fd, &st, &parent, name, shown, err)) !=
+	    SMIME_OK)
+		goto out;
+	if (fd == -1) {
+		ret = SMIME_TEMPFAIL;
+		smime_err_set(err, "%s: %s", path, strerror(ENOENT));
+		goto out;
+	}
+	owner_ok = !p->fp_strict || fs_trusted(st.st_uid) ||
+	    (p->fp_has_user && st.st_uid == p->fp_user);
+	ret = fs_read_fd(p, fd, &st, &dst, path, owner_ok, secret, buf, len,
+	    err);
+out:
+	if (fd != -1)
+		close(fd);
+	if (parent != -1)
+		close(parent);
+	free(abs);
 	return ret;
 }
 

@@ -74,7 +74,8 @@ smime_status smime_fs_open_subdir(const struct smime_fs_policy *p,
 /*
  * Read the regular file name of dirfd (no link followed, one hard link,
  * owner root or dirfd's owner, not group/world-writable; when secret, no
- * access for others and no group write) into a new NUL-terminated buffer
+ * access for others, no group write, group read only for dirfd's group)
+ * into a new NUL-terminated buffer
  * *buf of *len bytes (OPENSSL_malloc), freed by the caller with
  * OPENSSL_clear_free(*buf, *len + 1).  Missing: SMIME_OK with *buf NULL and
  * *missing true.  Returns SMIME_OK, SMIME_POLICY, SMIME_TEMPFAIL or
@@ -83,6 +84,23 @@ smime_status smime_fs_open_subdir(const struct smime_fs_policy *p,
 smime_status smime_fs_read(const struct smime_fs_policy *p, int dirfd,
     const char *where, const char *name, bool secret, char **buf,
     size_t *len, bool *missing, struct smime_err *err);
+
+/*
+ * Read the regular file path (relative: to the working directory) into
+ * a new buffer as smime_fs_read() does, reaching it the way
+ * smime_fs_check_path() walks: links followed only when root or we own
+ * them, every directory on the way root's or ours and writable by
+ * nobody else; the file belongs to root, us or the milter's user and is
+ * not group/world-writable (those checks only when strict).  A secret
+ * (private key) may be read by nobody but its owner and the group of its
+ * directory (0600, or 0640 with the milter's group), whatever fp_strict
+ * says.  Messages name path.  Returns SMIME_OK, SMIME_BADKEY (a secret
+ * others may read), SMIME_POLICY, SMIME_TEMPFAIL (missing, I/O) or
+ * SMIME_NORESOURCE.
+ */
+smime_status smime_fs_read_path(const struct smime_fs_policy *p,
+    const char *path, bool secret, char **buf, size_t *len,
+    struct smime_err *err);
 
 /*
  * Replace name in dirfd atomically with len bytes of data: a new file

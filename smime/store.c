@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "smime/credential.h"
 #include "smime/store.h"
 
 /* The files an install replaces, in the order they are renamed. */
@@ -241,9 +242,6 @@ smime_store_load_key(const char *store, const char *address, EVP_PKEY **out,
     bool *missing, struct smime_err *err)
 {
 	struct store_dir sd;
-	char *buf = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
 	bool gone = false;
 	smime_status ret = SMIME_BADKEY;
 
@@ -251,50 +249,17 @@ smime_store_load_key(const char *store, const char *address, EVP_PKEY **out,
 	if (store_open(store, address, NULL, false, &sd, &gone, err) !=
 	    SMIME_OK)
 		goto out;
-	if (gone || store_read(&sd, "key.pem", true, &buf, &len, err) !=
-	    SMIME_OK || buf == NULL) {
-		gone = gone || (buf == NULL && smime_fs_kind(sd.sd_dir,
-		    "key.pem", NULL) == 0);
-		if (gone)
-			smime_err_set(err, "%s/%s/key.pem: %s", store, address,
-			    strerror(ENOENT));
+	if (gone) {
+		smime_err_set(err, "%s/%s/key.pem: %s", store, address,
+		    strerror(ENOENT));
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-	    (*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s/%s/key.pem: cannot read private "
-		    "key", store, address);
-		goto out;
-	}
-	ret = SMIME_OK;
+	ret = smime_credential_load_key_at(&sd.sd_pol, sd.sd_dir, sd.sd_where,
+	    "key.pem", out, &gone, err);
 out:
 	if (missing != NULL)
 		*missing = gone;
-	BIO_free(bio);
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, len + 1);
 	store_close(&sd);
-	return ret;
-}
-
-/* Parse every PEM certificate of buf onto chain. */
-static smime_status
-store_parse_certs(const char *buf, size_t len, STACK_OF(X509) *chain)
-{
-	BIO *bio;
-	X509 *x;
-	smime_status ret = SMIME_OK;
-
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		return SMIME_NORESOURCE;
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(chain, x)) {
-			X509_free(x);
-			ret = SMIME_NORESOURCE;
-			break;
-		}
-	ERR_clear_error();	/* end of file shows up as an error */
-	BIO_free(bio);
 	return ret;
 }
 
@@ -302,10 +267,8 @@ smime_status
 smime_store_load_cert(const char *store, const char *address, X509 **cert,
     STACK_OF(X509) **chain, struct smime_err *err)
 {
+	STACK_OF(X509) *certs = NULL;
 	struct store_dir sd;
-	char *buf = NULL;
-	size_t len = 0;
-	BIO *bio = NULL;
 	bool gone = false;
 	smime_status ret = SMIME_SYNTAX;
 
@@ -315,36 +278,24 @@ smime_store_load_cert(const char *store, const char *address, X509 **cert,
 	if (store_open(store, address, NULL, false, &sd, &gone, err) !=
 	    SMIME_OK)
 		goto out;
-	if (gone || store_read(&sd, "cert.pem", false, &buf, &len, err) !=
-	    SMIME_OK || buf == NULL) {
-		if (gone || buf == NULL)
-			smime_err_set(err, "%s/%s/cert.pem: %s", store,
-			    address, strerror(ENOENT));
+	if (gone) {
+		smime_err_set(err, "%s/%s/cert.pem: %s", store, address,
+		    strerror(ENOENT));
 		goto out;
 	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) == NULL ||
-	    (*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		smime_err_openssl(err, "%s/%s/cert.pem: cannot read "
-		    "certificate", store, address);
+	/* The first certificate of cert.pem is the identity's. */
+	if ((ret = smime_credential_load_certs_at(&sd.sd_pol, sd.sd_dir,
+	    sd.sd_where, "cert.pem", &certs, NULL, err)) != SMIME_OK)
 		goto out;
-	}
-	OPENSSL_clear_free(buf, len + 1);
-	buf = NULL;
-	if (chain == NULL) {
-		ret = SMIME_OK;
+	*cert = sk_X509_shift(certs);
+	if (chain == NULL)
 		goto out;
-	}
-	if ((*chain = sk_X509_new_null()) == NULL) {
+	if ((ret = smime_credential_load_certs_at(&sd.sd_pol, sd.sd_dir,
+	    sd.sd_where, "chain.pem", chain, &gone, err)) == SMIME_OK &&
+	    *chain == NULL && (*chain = sk_X509_new_null()) == NULL)
 		ret = SMIME_NORESOURCE;
-		goto out;
-	}
-	if (store_read(&sd, "chain.pem", false, &buf, &len, err) != SMIME_OK)
-		goto out;
-	ret = buf == NULL ? SMIME_OK : store_parse_certs(buf, len, *chain);
 out:
-	BIO_free(bio);
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, len + 1);
+	sk_X509_pop_free(certs, X509_free);
 	store_close(&sd);
 	if (ret != SMIME_OK) {
 		X509_free(*cert);
@@ -670,20 +621,14 @@ smime_store_entry_cmp(const void *a, const void *b)
 static void
 store_scan_entry(struct store_dir *sd, struct smime_store_entry *e)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	BIO *bio;
+	STACK_OF(X509) *certs = NULL;
 
 	e->se_has_key = smime_fs_kind(sd->sd_dir, "key.pem", NULL) == 'f';
 	e->se_revoked = smime_fs_kind(sd->sd_dir, "revoked", NULL) != 0;
-	if (store_read(sd, "cert.pem", false, &buf, &len, NULL) == SMIME_OK &&
-	    buf != NULL && (bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
-		e->se_cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	ERR_clear_error();
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, len + 1);
+	if (smime_credential_load_certs_at(&sd->sd_pol, sd->sd_dir,
+	    sd->sd_where, "cert.pem", &certs, NULL, NULL) == SMIME_OK)
+		e->se_cert = sk_X509_shift(certs);
+	sk_X509_pop_free(certs, X509_free);
 }
 
 smime_status

@@ -18,6 +18,7 @@
 
 #include <openssl/err.h>
 
+#include "smime/credential.h"
 #include "smime/address.h"
 #include "smime/ar.h"
 #include "smime/b64dec.h"
@@ -87,8 +88,8 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 		goto bad;
 	}
 	if (opts->vo_intermediates != NULL &&
-	    smime_certs_load(opts->vo_intermediates, v->v_intermediates, err)
-	    != SMIME_OK)
+	    smime_credential_add_certs(NULL, opts->vo_intermediates,
+	    v->v_intermediates, err) != SMIME_OK)
 		goto bad;
 	if (opts->vo_ncrls > 0 && (v->v_crls = smime_crlset_new(opts->vo_crls,
 	    opts->vo_ncrls, err)) == NULL)

@@ -15,6 +15,7 @@
 
 #include "smime/csr.h"
 #include "smime/identity.h"
+#include "smime/credential.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
 #include "smime/profile.h"
@@ -356,8 +357,8 @@ START_TEST(import_pem_and_der)
 	PEM_write_bio_X509(mem, x);
 	PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL);
 	pemlen = BIO_get_mem_data(mem, &pem);
-	ck_assert_int_eq(smime_import_parse((unsigned char *)pem,
-	    (size_t)pemlen, NULL, &certs, &got, &err), SMIME_OK);
+	ck_assert_int_eq(smime_credential_parse("pem", pem, (size_t)pemlen,
+	    NULL, NULL, &got, &certs, &err), SMIME_OK);
 	ck_assert_int_eq(sk_X509_num(certs), 1);
 	ck_assert_ptr_nonnull(got);
 	ck_assert_int_eq(smime_import_select(certs, got, &leaf, &err),
@@ -366,13 +367,13 @@ START_TEST(import_pem_and_der)
 	sk_X509_pop_free(certs, X509_free);
 	EVP_PKEY_free(got);
 	len = i2d_X509(x, &der);
-	ck_assert_int_eq(smime_import_parse(der, (size_t)len, NULL, &certs,
-	    &got, &err), SMIME_OK);
+	ck_assert_int_eq(smime_credential_parse("der", der, (size_t)len, NULL,
+	    NULL, &got, &certs, &err), SMIME_OK);
 	ck_assert_ptr_null(got);
 	ck_assert_int_eq(X509_cmp(sk_X509_value(certs, 0), x), 0);
 	sk_X509_pop_free(certs, X509_free);
-	ck_assert_int_eq(smime_import_parse((const unsigned char *)"garbage",
-	    7, NULL, &certs, &got, &err), SMIME_SYNTAX);
+	ck_assert_int_eq(smime_credential_parse("garbage", "garbage", 7, NULL,
+	    NULL, &got, &certs, &err), SMIME_SYNTAX);
 	ck_assert_ptr_null(certs);
 	OPENSSL_free(der);
 	BIO_free(mem);

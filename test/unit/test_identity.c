@@ -14,7 +14,9 @@
 #include <check.h>
 
 #include "conf/conf.h"
+#include "smime/credential.h"
 #include "smime/identity.h"
+#include "smime/identity-int.h"
 
 static char pki[4096];		/* generated once by main() */
 static const char *openssl_bin = "openssl";
@@ -178,27 +180,50 @@ START_TEST(ec_identities)
 }
 END_TEST
 
-/* A key group or others may read is refused, with the mode and the fix. */
+/*
+ * One rule for every key file (the credential loader): 0600, or 0640 when
+ * the group is its directory's (the milter's group in the store); others
+ * never; the message names the file, its mode and the fix.
+ */
 START_TEST(key_mode_refused)
 {
 	struct smime_idstore *store = smime_idstore_new();
 	struct smime_err err;
 	char *dir = make_tmpdir(), *key, *crt = pki_file("taro.crt");
 	char want[8192];
+	struct stat st;
 
-	key = copy_pki("taro.key", dir, "taro.key", 0640);
+	key = copy_pki("taro.key", dir, "taro.key", 0604);
 	ck_assert_int_eq(smime_idstore_add_files(store, "f.conf:3",
 	    "taro@example.jp", crt, key, NULL, NULL, 0, NULL, NULL, &err),
 	    SMIME_BADKEY);
-	snprintf(want, sizeof(want), "f.conf:3: key %s has mode 0640 and may "
-	    "be read by group or others; refusing it (fix: chmod 600 %s)",
-	    key, key);
+	snprintf(want, sizeof(want), "f.conf:3: %s has mode 0604 and may be "
+	    "read by others; refusing it (fix: chmod 600 %s, or 640 with the "
+	    "group of its directory, the milter's)", key, key);
 	ck_assert_str_eq(smime_err_get0(&err), want);
-	ck_assert_int_eq(chmod(key, 0604), 0);
+	ck_assert_int_eq(chmod(key, 0660), 0);
 	ck_assert_int_eq(smime_idstore_add_files(store, "f.conf:3",
 	    "taro@example.jp", crt, key, NULL, NULL, 0, NULL, NULL, &err),
 	    SMIME_BADKEY);
-	ck_assert_ptr_nonnull(strstr(smime_err_get0(&err), "mode 0604"));
+	ck_assert_ptr_nonnull(strstr(smime_err_get0(&err), "mode 0660"));
+	/* group-readable: only by the group of the key's directory */
+	ck_assert_int_eq(chmod(key, 0640), 0);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(key, (uid_t)-1, st.st_gid + 4242), 0);
+		ck_assert_int_eq(smime_idstore_add_files(store, "f.conf:3",
+		    "taro@example.jp", crt, key, NULL, NULL, 0, NULL, NULL,
+		    &err), SMIME_BADKEY);
+		ck_assert_msg(strstr(smime_err_get0(&err), "mode 0640 and may "
+		    "be read by a group that is not its directory's") != NULL,
+		    "%s", smime_err_get0(&err));
+		ck_assert_int_eq(chown(key, (uid_t)-1, st.st_gid), 0);
+	}
+	ck_assert_int_eq(smime_idstore_add_files(store, "f.conf:3",
+	    "taro@example.jp", crt, key, NULL, NULL, 0, NULL, NULL, &err),
+	    SMIME_OK);
+	smime_idstore_free(store);
+	store = smime_idstore_new();
 	ck_assert_int_eq(chmod(key, 0400), 0);
 	ck_assert_int_eq(smime_idstore_add_files(store, "f.conf:3",
 	    "taro@example.jp", crt, key, NULL, NULL, 0, NULL, NULL, &err),
@@ -298,6 +323,7 @@ START_TEST(chain_and_bad_files)
 	struct warnings w = { 0, "" };
 	struct smime_err err;
 	char *dir = make_tmpdir(), *cmd, *chain, *key, *crt, *nokey;
+	char want[8192];
 
 	crt = pki_file("taro.crt");
 	ck_assert_int_ne(asprintf(&chain, "%s/two.pem", dir), -1);
@@ -318,7 +344,9 @@ START_TEST(chain_and_bad_files)
 	    "No such file or directory"));
 	ck_assert_int_eq(smime_idstore_add_files(store, "o", "taro@example.jp",
 	    nokey, nokey, NULL, NULL, 0, NULL, NULL, &err), SMIME_SYNTAX);
-	ck_assert_ptr_nonnull(strstr(smime_err_get0(&err), "o: cert "));
+	snprintf(want, sizeof(want), "o: %s: ", nokey);
+	ck_assert_msg(strncmp(smime_err_get0(&err), want, strlen(want)) == 0,
+	    "%s", smime_err_get0(&err));
 	ck_assert_int_eq(add_pki(store, "taro@example.jp", "taro.crt",
 	    "taro.key", NULL, &w, &err), SMIME_OK);
 	smime_idstore_free(store);
@@ -565,14 +593,133 @@ START_TEST(conf_identities)
 	smime_idstore_free(store);
 
 	/* an unsafe key is reported with the entry's file and line */
-	free(copy_pki("taro.key", dir, "keys/taro.key", 0640));
+	free(copy_pki("taro.key", dir, "keys/taro.key", 0644));
 	ck_assert_int_eq(conf_load_identities(conf, &store, NULL, NULL, err,
 	    sizeof(err)), SMIME_BADKEY);
 	ck_assert_ptr_null(store);
-	snprintf(want, sizeof(want), "%s:7: sign.identities[0]: key "
-	    "%s/keys/taro.key has mode 0640", path, dir);
+	snprintf(want, sizeof(want), "%s:7: sign.identities[0]: "
+	    "%s/keys/taro.key has mode 0644", path, dir);
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
 	conf_free(conf);
+	free(path);
+	remove_tmpdir(dir);
+}
+END_TEST
+
+/*
+ * The credential loader on its own: a key reached through a relative
+ * path or a link we own loads; the mode checked is the target's; a key
+ * in a directory others may write, or of a foreign owner, is refused
+ * (strict_modes); a "pkcs11:" reference has its own dispatch and its
+ * PIN never shows in a message.
+ */
+START_TEST(credential_key_paths)
+{
+	static const struct smime_fs_policy strict = { .fp_strict = true };
+	static const struct smime_fs_policy lax = { .fp_strict = false };
+	struct smime_err err;
+	char *dir = make_tmpdir(), *key, *link, *sub, cwd[4096];
+	EVP_PKEY *pkey = NULL;
+
+	key = copy_pki("taro.key", dir, "taro.key", 0600);
+	ck_assert_int_eq(smime_credential_load_key(key, NULL, &strict, &pkey,
+	    &err), SMIME_OK);
+	EVP_PKEY_free(pkey);
+	/* relative to the working directory */
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_int_eq(smime_credential_load_key("taro.key", NULL, &strict,
+	    &pkey, &err), SMIME_OK);
+	EVP_PKEY_free(pkey);
+	ck_assert_int_eq(chdir(cwd), 0);
+	/* through a link of ours: followed, the target's mode counts */
+	ck_assert_int_ne(asprintf(&link, "%s/link.key", dir), -1);
+	ck_assert_int_eq(symlink(key, link), 0);
+	ck_assert_int_eq(smime_credential_load_key(link, NULL, &strict, &pkey,
+	    &err), SMIME_OK);
+	EVP_PKEY_free(pkey);
+	ck_assert_int_eq(chmod(key, 0644), 0);
+	ck_assert_int_eq(smime_credential_load_key(link, NULL, &lax, &pkey,
+	    &err), SMIME_BADKEY);
+	ck_assert_ptr_null(pkey);
+	ck_assert_msg(strstr(smime_err_get0(&err), "has mode 0644 and may be "
+	    "read by others") != NULL, "%s", smime_err_get0(&err));
+	ck_assert_int_eq(chmod(key, 0600), 0);
+	/* a directory others may write: anybody could swap the key */
+	ck_assert_int_ne(asprintf(&sub, "%s/open", dir), -1);
+	free(copy_pki("taro.key", dir, "open/taro.key", 0600));
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	free(sub);
+	ck_assert_int_ne(asprintf(&sub, "%s/open/taro.key", dir), -1);
+	ck_assert_int_eq(smime_credential_load_key(sub, NULL, &strict, &pkey,
+	    &err), SMIME_POLICY);
+	ck_assert_msg(strstr(smime_err_get0(&err), "writable by group or "
+	    "others") != NULL, "%s", smime_err_get0(&err));
+	ck_assert_int_eq(smime_credential_load_key(sub, NULL, &lax, &pkey,
+	    &err), SMIME_OK);
+	EVP_PKEY_free(pkey);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(key, 4242, (gid_t)-1), 0);
+		ck_assert_int_eq(smime_credential_load_key(key, NULL, &strict,
+		    &pkey, &err), SMIME_POLICY);
+		ck_assert_msg(strstr(smime_err_get0(&err), "owned by uid "
+		    "4242") != NULL, "%s", smime_err_get0(&err));
+	}
+	/* a token key goes to smime/pkcs11.c; no PIN in the message */
+	ck_assert_int_ne(smime_credential_load_key("pkcs11:token=t;object=k?"
+	    "pin-value=1234", NULL, &strict, &pkey, &err), SMIME_OK);
+	ck_assert_ptr_null(pkey);
+	ck_assert_ptr_null(strstr(smime_err_get0(&err), "1234"));
+	free(sub);
+	free(link);
+	free(key);
+	remove_tmpdir(dir);
+}
+END_TEST
+
+/*
+ * Parsing: an encrypted key is read with the right password only, never
+ * by asking; a PEM file yields its certificates in order.
+ */
+START_TEST(credential_parse)
+{
+	struct smime_err err;
+	STACK_OF(X509) *certs = NULL;
+	EVP_PKEY *pkey = NULL;
+	char *dir = make_tmpdir(), *cmd, *path, *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_int_ne(asprintf(&path, "%s/enc.pem", dir), -1);
+	ck_assert_int_ne(asprintf(&cmd, "'%s' pkey -in '%s/taro.key' -aes256 "
+	    "-passout pass:secret -out '%s' && cat '%s/taro.crt' "
+	    "'%s/chain.pem' >> '%s'", openssl_bin, pki, path, pki, pki, path),
+	    -1);
+	run(cmd);
+	ck_assert_int_eq(smime_credential_read(NULL, path, false, &buf, &len,
+	    &err), SMIME_OK);
+	ck_assert_int_eq(smime_credential_parse(path, buf, len, NULL, "--pass",
+	    &pkey, &certs, &err), SMIME_BADKEY);
+	ck_assert_ptr_null(pkey);
+	ck_assert_ptr_null(certs);
+	ck_assert_msg(strstr(smime_err_get0(&err), "encrypted keys need the "
+	    "right --pass") != NULL, "%s", smime_err_get0(&err));
+	ck_assert_int_eq(smime_credential_parse(path, buf, len, "wrong",
+	    "--pass", &pkey, &certs, &err), SMIME_BADKEY);
+	ck_assert_int_eq(smime_credential_parse(path, buf, len, "secret",
+	    "--pass", &pkey, &certs, &err), SMIME_OK);
+	ck_assert_ptr_nonnull(pkey);
+	ck_assert_int_ge(sk_X509_num(certs), 2);
+	ck_assert(smime_cert_has_address(sk_X509_value(certs, 0),
+	    "taro@example.jp"));
+	/* certificates only: the key is not even looked at */
+	sk_X509_pop_free(certs, X509_free);
+	EVP_PKEY_free(pkey);
+	ck_assert_int_eq(smime_credential_parse(path, buf, len, NULL, NULL,
+	    NULL, &certs, &err), SMIME_OK);
+	ck_assert_int_ge(sk_X509_num(certs), 2);
+	sk_X509_pop_free(certs, X509_free);
+	smime_credential_buf_free(buf, len);
+	free(cmd);
 	free(path);
 	remove_tmpdir(dir);
 }
@@ -627,6 +774,8 @@ main(void)
 	tcase_add_test(tc, store_links_refused);
 	tcase_add_test(tc, address_equal);
 	tcase_add_test(tc, conf_identities);
+	tcase_add_test(tc, credential_key_paths);
+	tcase_add_test(tc, credential_parse);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
