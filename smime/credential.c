@@ -237,8 +237,8 @@ cred_parse_der(const char *name, const unsigned char *buf, size_t len,
 		    err);
 		goto out;
 	}
-	smime_err_set(err, "%s: not a certificate, PKCS#7 or PKCS#12 file "
-	    "(PEM or DER)", name);
+	smime_err_set(err, "%s: no PEM certificate or key, and not a "
+	    "certificate, PKCS#7 or PKCS#12 file in DER either", name);
 out:
 	ERR_clear_error();	/* failed attempts leave errors behind */
 	X509_free(x);
