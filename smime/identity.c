@@ -407,9 +407,9 @@ smime_identity_load(const struct smime_fs_policy *pol, const char *origin,
 	/* The first certificate of the file is the identity's. */
 	if ((ret = smime_credential_add_certs(NULL, cert_path, certs, err)) !=
 	    SMIME_OK || (ret = smime_credential_load_key(key_path,
-	    sk_X509_value(certs, 0), pol, &key, err)) != SMIME_OK || (chain_path != NULL && (ret =
-	    smime_credential_add_certs(NULL, chain_path, chain, err)) !=
-	    SMIME_OK)) {
+	    sk_X509_value(certs, 0), pol, &key, err)) != SMIME_OK ||
+	    (chain_path != NULL && (ret = smime_credential_add_certs(NULL,
+	    chain_path, chain, err)) != SMIME_OK)) {
 		smime_err_prefix(err, origin);
 		goto out;
 	}
