@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "milter/textbuf.h"
+#include "smime/utf8.h"
 
 /* Make room for n more bytes plus a NUL; false (and sb_failed) if not. */
 static bool
@@ -86,38 +87,16 @@ smf_buf_label(struct smf_buf *b, const char *text)
 	}
 }
 
-/*
- * Length of the valid UTF-8 sequence at p (1..4) with its code point in
- * *cp, or 0 when the bytes there are not one (RFC 3629 section 4).
- */
+/* The valid UTF-8 sequence at p (NUL-terminated) or 0, as utf8.h. */
 static size_t
-smf_utf8_seq(const unsigned char *p, uint32_t *cp)
+smf_utf8_seq(const unsigned char *p, unsigned long *cp)
 {
-	size_t n, i;
-	uint32_t c, min;
+	size_t len = 0;
 
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if ((p[0] & 0xe0) == 0xc0)
-		n = 2, c = p[0] & 0x1f, min = 0x80;
-	else if ((p[0] & 0xf0) == 0xe0)
-		n = 3, c = p[0] & 0x0f, min = 0x800;
-	else if ((p[0] & 0xf8) == 0xf0)
-		n = 4, c = p[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		/* A NUL ends the string: never read past it. */
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
+	/* A NUL is never a continuation byte: at most 4 are looked at. */
+	while (len < 4 && p[len] != '\0')
+		len++;
+	return smime_utf8_decode(p, len, cp);
 }
 
 /* Append n raw bytes. */
@@ -132,7 +111,7 @@ static void
 smf_buf_escaped(struct smf_buf *b, const char *text)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	uint32_t cp;
+	unsigned long cp;
 	size_t n;
 
 	while (*p != '\0') {
@@ -171,7 +150,7 @@ smf_buf_logfmt(struct smf_buf *b, const char *text)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	bool bare = *p != '\0';
-	uint32_t cp;
+	unsigned long cp;
 	size_t n;
 
 	while (bare && *p != '\0') {
@@ -192,7 +171,7 @@ void
 smf_buf_plain(struct smf_buf *b, const char *text)
 {
 	const unsigned char *p = (const unsigned char *)text;
-	uint32_t cp;
+	unsigned long cp;
 	size_t n;
 
 	while (*p != '\0') {
