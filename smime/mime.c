@@ -1,7 +1,9 @@
 /*
  * mime.c - streaming MIME structure parser over a body spool.
  *
- * One forward pass over the spool, line by line through a fixed buffer.
+ * One forward pass over the spool, line by line through a 64 KiB buffer
+ * (line ends found with memchr(), a buffer at a time; a body with no open
+ * boundary is not read at all).
  * Only header lines are copied whole; for every other line we keep a short
  * prefix, enough to hold "--" boundary "--", and remember whether every
  * byte after the prefix is a blank: a delimiter may carry any amount of
@@ -21,7 +23,7 @@
 
 #include "smime/mime.h"
 
-#define MIME_CHUNK	16384
+#define MIME_CHUNK	SMIME_MIME_CHUNK
 #define MIME_PREFIX	256	/* "--" + boundary + "--" + padding */
 #define MIME_MAX_BOUNDARY (MIME_PREFIX - 8)
 /*
@@ -59,7 +61,7 @@ struct mime_boundary {
 struct mime_ctx {
 	struct smime_spool	*mc_spool;
 	struct smime_err	*mc_err;
-	unsigned char		 mc_buf[MIME_CHUNK];
+	unsigned char		*mc_buf;	/* MIME_CHUNK bytes */
 	uint64_t		 mc_buf_off;
 	size_t			 mc_buf_len;
 	uint64_t		 mc_pos;
@@ -73,39 +75,41 @@ struct mime_ctx {
 	size_t			 mc_hdr_alloc;
 };
 
-/* Byte at off: 1 and *c set, 0 at end, -1 on I/O error (text in err). */
+/*
+ * Make the buffer hold the byte at off: 1, 0 at the end of the spool, -1
+ * on I/O error (text in err).  The buffer is refilled from off onwards.
+ */
 static int
-mime_byte(struct mime_ctx *mc, uint64_t off, unsigned char *c)
+mime_fill(struct mime_ctx *mc, uint64_t off)
 {
 	size_t got;
 
-	if (off < mc->mc_buf_off || off >= mc->mc_buf_off + mc->mc_buf_len) {
-		if (smime_spool_read_at(mc->mc_spool, off, mc->mc_buf,
-		    sizeof(mc->mc_buf), &got, mc->mc_err) != SMIME_OK)
-			return -1;
-		mc->mc_buf_off = off;
-		mc->mc_buf_len = got;
-		if (got == 0)
-			return 0;
-	}
-	*c = mc->mc_buf[off - mc->mc_buf_off];
-	return 1;
+	if (off >= mc->mc_buf_off && off < mc->mc_buf_off + mc->mc_buf_len)
+		return 1;
+	if (smime_spool_read_at(mc->mc_spool, off, mc->mc_buf, MIME_CHUNK,
+	    &got, mc->mc_err) != SMIME_OK)
+		return -1;
+	mc->mc_buf_off = off;
+	mc->mc_buf_len = got;
+	return got > 0;
 }
 
-/* Append a byte to the whole-header buffer, bounded per part. */
+/* Append n bytes of a line to the whole-header buffer, bounded per line. */
 static smime_status
-mime_hdr_put(struct mime_ctx *mc, unsigned char c)
+mime_hdr_put(struct mime_ctx *mc, const unsigned char *p, size_t n)
 {
-	char *nb;
+	char *nb, *dst, *s;
 	size_t alloc;
 
-	if (mc->mc_hdr_len + 2 > mc->mc_hdr_alloc) {
-		if (mc->mc_hdr_alloc >= SMIME_MIME_MAX_HEADER) {
-			smime_err_set(mc->mc_err, "MIME header larger than %d "
-			    "bytes", SMIME_MIME_MAX_HEADER);
-			return SMIME_NORESOURCE;
-		}
-		alloc = mc->mc_hdr_alloc == 0 ? 256 : mc->mc_hdr_alloc * 2;
+	if (mc->mc_hdr_len + n + 1 > SMIME_MIME_MAX_HEADER) {
+		smime_err_set(mc->mc_err, "MIME header larger than %d "
+		    "bytes", SMIME_MIME_MAX_HEADER);
+		return SMIME_NORESOURCE;
+	}
+	if (mc->mc_hdr_len + n + 1 > mc->mc_hdr_alloc) {
+		alloc = mc->mc_hdr_alloc == 0 ? 256 : mc->mc_hdr_alloc;
+		while (alloc < mc->mc_hdr_len + n + 1)
+			alloc *= 2;
 		if ((nb = realloc(mc->mc_hdr, alloc)) == NULL) {
 			smime_err_set(mc->mc_err, "out of memory");
 			return SMIME_NORESOURCE;
@@ -113,21 +117,62 @@ mime_hdr_put(struct mime_ctx *mc, unsigned char c)
 		mc->mc_hdr = nb;
 		mc->mc_hdr_alloc = alloc;
 	}
+	dst = mc->mc_hdr + mc->mc_hdr_len;
+	memcpy(dst, p, n);
 	/* A NUL would cut the C string short: keep the field readable. */
-	mc->mc_hdr[mc->mc_hdr_len++] = c == '\0' ? ' ' : (char)c;
+	for (s = dst; (s = memchr(s, '\0', n - (size_t)(s - dst))) != NULL;
+	    s++)
+		*s = ' ';
+	mc->mc_hdr_len += n;
 	mc->mc_hdr[mc->mc_hdr_len] = '\0';
 	return SMIME_OK;
 }
 
 /*
+ * The first CR or LF in [p, p + n), or NULL: two memchr() passes over
+ * the run, never a test per byte in our own code.
+ */
+static const unsigned char *
+mime_find_eol(const unsigned char *p, size_t n)
+{
+	const unsigned char *lf = memchr(p, '\n', n), *cr;
+
+	cr = memchr(p, '\r', lf != NULL ? (size_t)(lf - p) : n);
+	return cr != NULL ? cr : lf;
+}
+
+/* Take n content bytes of the line being read (see mime_next_line()). */
+static smime_status
+mime_line_take(struct mime_ctx *mc, struct mime_line *ln,
+    const unsigned char *p, size_t n, bool whole)
+{
+	size_t k = 0;
+
+	if (ln->ml_plen < MIME_PREFIX) {
+		k = MIME_PREFIX - ln->ml_plen < n ? MIME_PREFIX - ln->ml_plen :
+		    n;
+		memcpy(ln->ml_prefix + ln->ml_plen, p, k);
+		ln->ml_plen += k;
+	}
+	/* Past the prefix: only whether it is all blanks matters. */
+	for (; ln->ml_tail_blank && k < n; k++)
+		if (p[k] != ' ' && p[k] != '\t')
+			ln->ml_tail_blank = false;
+	return whole ? mime_hdr_put(mc, p, n) : SMIME_OK;
+}
+
+/*
  * Read the next line into ln; when whole is set, also append its text
  * (without the line break) to mc_hdr.  ln->ml_eof at the end of the spool.
+ * The line is found a buffer at a time (mime_find_eol()); a line may span
+ * any number of buffers and a CRLF may be split between two.
  */
 static smime_status
 mime_next_line(struct mime_ctx *mc, struct mime_line *ln, bool whole)
 {
 	uint64_t pos = mc->mc_pos;
-	unsigned char c = 0;
+	const unsigned char *s, *e;
+	size_t n, k;
 	smime_status ret;
 	int rc;
 
@@ -136,31 +181,34 @@ mime_next_line(struct mime_ctx *mc, struct mime_line *ln, bool whole)
 	ln->ml_tail_blank = true;
 	ln->ml_eof = false;
 	for (;;) {
-		if ((rc = mime_byte(mc, pos, &c)) < 0)
+		if ((rc = mime_fill(mc, pos)) < 0)
 			return SMIME_TEMPFAIL;
 		if (rc == 0) {
 			ln->ml_eof = pos == ln->ml_start;
 			ln->ml_end = ln->ml_next = pos;
 			break;
 		}
-		if (c == '\n' || c == '\r') {
-			ln->ml_end = pos;
-			ln->ml_next = pos + 1;
-			if (c == '\r') {
-				if ((rc = mime_byte(mc, pos + 1, &c)) < 0)
-					return SMIME_TEMPFAIL;
-				if (rc == 1 && c == '\n')
-					ln->ml_next = pos + 2;
-			}
-			break;
-		}
-		if (ln->ml_plen < MIME_PREFIX)
-			ln->ml_prefix[ln->ml_plen++] = c;
-		else if (c != ' ' && c != '\t')
-			ln->ml_tail_blank = false;
-		if (whole && (ret = mime_hdr_put(mc, c)) != SMIME_OK)
+		s = mc->mc_buf + (pos - mc->mc_buf_off);
+		n = mc->mc_buf_len - (size_t)(pos - mc->mc_buf_off);
+		e = mime_find_eol(s, n);
+		k = e == NULL ? n : (size_t)(e - s);
+		if (k > 0 && (ret = mime_line_take(mc, ln, s, k, whole)) !=
+		    SMIME_OK)
 			return ret;
-		pos++;
+		pos += k;
+		if (e == NULL)
+			continue;
+		ln->ml_end = pos;
+		ln->ml_next = pos + 1;
+		if (*e == '\r') {
+			/* The LF of a CRLF may start the next buffer. */
+			if ((rc = mime_fill(mc, pos + 1)) < 0)
+				return SMIME_TEMPFAIL;
+			if (rc == 1 && mc->mc_buf[pos + 1 - mc->mc_buf_off] ==
+			    '\n')
+				ln->ml_next = pos + 2;
+		}
+		break;
 	}
 	mc->mc_pos = ln->ml_next;
 	return SMIME_OK;
@@ -229,6 +277,12 @@ mime_skip(struct mime_ctx *mc, uint64_t region, const struct mime_line *first,
 		prev_end = first->ml_end;
 		have_prev = true;
 	}
+	/*
+	 * No boundary is open: no line can end the region or be flagged, so
+	 * it runs to the end of the spool (a single-part body is not read).
+	 */
+	if (mc->mc_blevels == 0 && smime_spool_size(mc->mc_spool) > mc->mc_pos)
+		mc->mc_pos = smime_spool_size(mc->mc_spool);
 	for (;;) {
 		if ((ret = mime_next_line(mc, &term->mt_line, false)) != SMIME_OK)
 			return ret;
@@ -768,7 +822,7 @@ smime_mime_parse(struct smime_spool *spool, const struct smime_headers *hdrs,
 	mc->mc_max_parts = max_parts == 0 ? SMIME_MIME_DEFAULT_PARTS : max_parts;
 	mc->mc_bstack = calloc((size_t)mc->mc_max_depth + 2,
 	    sizeof(*mc->mc_bstack));
-	if (mc->mc_bstack == NULL)
+	if (mc->mc_bstack == NULL || (mc->mc_buf = malloc(MIME_CHUNK)) == NULL)
 		goto nomem;
 	if ((root = mime_part_new(mc, NULL, &ret)) == NULL)
 		goto out;
@@ -788,6 +842,7 @@ out:
 	smime_mime_free(root);
 	if (mc != NULL) {
 		free(mc->mc_bstack);
+		free(mc->mc_buf);
 		free(mc->mc_hdr);
 		free(mc);
 	}

@@ -29,6 +29,8 @@
 #define SMIME_MIME_DEFAULT_DEPTH	32
 #define SMIME_MIME_DEFAULT_PARTS	1000
 #define SMIME_MIME_MAX_HEADER		(256 * 1024)	/* per part */
+/* The parser reads the spool this many bytes at a time (tests use it). */
+#define SMIME_MIME_CHUNK		(64 * 1024)
 
 /* mp_flags: tolerated defects, for callers that care. */
 #define SMIME_MIME_F_NOCLOSE	0x01	/* multipart ended without close delimiter */
