@@ -3,8 +3,9 @@
  *
  * The state that must survive between calls is one bit: whether the last
  * byte seen was a CR (already emitted as CRLF, so an LF right after it is
- * swallowed).  Reads keep a small output buffer because one input byte can
- * become two output bytes.
+ * swallowed).  Reads keep an output buffer because one input byte can
+ * become two output bytes.  Lines are found with memchr() and copied as
+ * whole runs, a block of up to 64 KiB at a time.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -14,36 +15,87 @@
 
 #include "smime/canon.h"
 
-#define CANON_CHUNK 4096
+#define CANON_CHUNK	SMIME_CANON_CHUNK
+#define CANON_MIN	4096
 
 struct canon_state {
-	bool		cs_after_cr;		/* read direction */
-	bool		cs_wafter_cr;		/* write direction */
-	unsigned char	cs_out[2 * CANON_CHUNK];
-	size_t		cs_out_pos;
-	size_t		cs_out_len;
+	bool		 cs_after_cr;		/* read direction */
+	bool		 cs_wafter_cr;		/* write direction */
+	unsigned char	*cs_in;		/* cs_cap bytes, read direction */
+	unsigned char	*cs_out;	/* 2 * cs_cap bytes */
+	size_t		 cs_cap;
+	unsigned char	*cs_wout;	/* 2 * cs_wcap bytes, write direction */
+	size_t		 cs_wcap;
+	size_t		 cs_out_pos;
+	size_t		 cs_out_len;
 };
 
-/* Convert n input bytes into out (room for 2n); returns bytes produced. */
-static size_t
-canon_convert(const unsigned char *in, size_t n, unsigned char *out,
+size_t
+smime_canon_block(const unsigned char *in, size_t n, unsigned char *out,
     bool *after_cr)
 {
-	size_t i, o = 0;
+	const unsigned char *p = in, *end = in + n, *lf, *e;
+	unsigned char *o = out;
+	size_t k;
 
-	for (i = 0; i < n; i++) {
-		if (in[i] == '\n' && *after_cr) {
-			*after_cr = false;
-			continue;
+	if (n == 0)
+		return 0;
+	if (*after_cr && *p == '\n')
+		p++;	/* the LF of a CRLF split by the caller's blocks */
+	*after_cr = false;
+	while (p < end) {
+		/* The first CR or LF: two memchr() passes over the run. */
+		lf = memchr(p, '\n', (size_t)(end - p));
+		e = memchr(p, '\r', (size_t)((lf != NULL ? lf : end) - p));
+		if (e == NULL && (e = lf) == NULL) {
+			memcpy(o, p, (size_t)(end - p));
+			o += end - p;
+			break;
 		}
-		*after_cr = in[i] == '\r';
-		if (in[i] == '\r' || in[i] == '\n') {
-			out[o++] = '\r';
-			out[o++] = '\n';
-		} else
-			out[o++] = in[i];
+		k = (size_t)(e - p);
+		memcpy(o, p, k);
+		o += k;
+		*o++ = '\r';
+		*o++ = '\n';
+		p = e + 1;
+		if (*e == '\r') {
+			if (p == end)
+				*after_cr = true;
+			else if (*p == '\n')
+				p++;
+		}
 	}
-	return o;
+	return (size_t)(o - out);
+}
+
+/*
+ * Give the read state buffers for blocks of want input bytes (clamped to
+ * [CANON_MIN, CANON_CHUNK]): sized by the first use, so that a filter over
+ * a small message does not allocate for a large one.  False on
+ * allocation failure.
+ */
+static bool
+canon_buffers(struct canon_state *cs, size_t want)
+{
+	size_t cap = want < CANON_MIN ? CANON_MIN : want > CANON_CHUNK ?
+	    CANON_CHUNK : want;
+
+	if (cs->cs_out != NULL && cap <= cs->cs_cap)
+		return true;
+	if (cs->cs_out_pos < cs->cs_out_len)
+		return cs->cs_out != NULL;	/* keep what is pending */
+	free(cs->cs_in);
+	free(cs->cs_out);
+	cs->cs_in = malloc(cap);
+	cs->cs_out = malloc(2 * cap);
+	cs->cs_cap = cs->cs_in != NULL && cs->cs_out != NULL ? cap : 0;
+	if (cs->cs_cap == 0) {
+		free(cs->cs_in);
+		free(cs->cs_out);
+		cs->cs_in = cs->cs_out = NULL;
+		return false;
+	}
+	return true;
 }
 
 static int
@@ -51,13 +103,12 @@ canon_read(BIO *bio, char *buf, size_t len, size_t *readbytes)
 {
 	struct canon_state *cs = BIO_get_data(bio);
 	BIO *next = BIO_next(bio);
-	unsigned char in[CANON_CHUNK];
 	size_t done = 0, n;
 	int got;
 
 	*readbytes = 0;
 	BIO_clear_retry_flags(bio);
-	if (cs == NULL || next == NULL)
+	if (cs == NULL || next == NULL || !canon_buffers(cs, len))
 		return 0;
 	while (done < len) {
 		if (cs->cs_out_pos < cs->cs_out_len) {
@@ -69,7 +120,7 @@ canon_read(BIO *bio, char *buf, size_t len, size_t *readbytes)
 			done += n;
 			continue;
 		}
-		got = BIO_read(next, in, sizeof(in));
+		got = BIO_read(next, cs->cs_in, (int)cs->cs_cap);
 		if (got <= 0) {
 			if (done == 0) {
 				BIO_copy_next_retry(bio);
@@ -77,8 +128,8 @@ canon_read(BIO *bio, char *buf, size_t len, size_t *readbytes)
 			}
 			break;
 		}
-		cs->cs_out_len = canon_convert(in, (size_t)got, cs->cs_out,
-		    &cs->cs_after_cr);
+		cs->cs_out_len = smime_canon_block(cs->cs_in, (size_t)got,
+		    cs->cs_out, &cs->cs_after_cr);
 		cs->cs_out_pos = 0;
 	}
 	*readbytes = done;
@@ -90,22 +141,29 @@ canon_write(BIO *bio, const char *buf, size_t len, size_t *written)
 {
 	struct canon_state *cs = BIO_get_data(bio);
 	BIO *next = BIO_next(bio);
-	unsigned char out[2 * CANON_CHUNK];
-	size_t done = 0, n, o, sent;
+	size_t done = 0, n, o, sent, cap;
 	int w;
 
 	*written = 0;
 	BIO_clear_retry_flags(bio);
 	if (cs == NULL || next == NULL)
 		return 0;
+	cap = len < CANON_MIN ? CANON_MIN : len > CANON_CHUNK ? CANON_CHUNK :
+	    len;
+	if (cs->cs_wcap < cap) {
+		free(cs->cs_wout);
+		cs->cs_wcap = (cs->cs_wout = malloc(2 * cap)) != NULL ? cap : 0;
+		if (cs->cs_wout == NULL)
+			return 0;
+	}
 	while (done < len) {
-		n = len - done > CANON_CHUNK ? CANON_CHUNK : len - done;
-		o = canon_convert((const unsigned char *)buf + done, n, out,
-		    &cs->cs_wafter_cr);
+		n = len - done > cs->cs_wcap ? cs->cs_wcap : len - done;
+		o = smime_canon_block((const unsigned char *)buf + done, n,
+		    cs->cs_wout, &cs->cs_wafter_cr);
 		/* The sinks we use never write short; a failure is fatal. */
 		for (sent = 0; sent < o; sent += (size_t)w)
-			if ((w = BIO_write(next, out + sent, (int)(o - sent)))
-			    <= 0)
+			if ((w = BIO_write(next, cs->cs_wout + sent,
+			    (int)(o - sent))) <= 0)
 				return 0;
 		done += n;
 	}
@@ -162,7 +220,14 @@ canon_create(BIO *bio)
 static int
 canon_destroy(BIO *bio)
 {
-	free(BIO_get_data(bio));
+	struct canon_state *cs = BIO_get_data(bio);
+
+	if (cs != NULL) {
+		free(cs->cs_in);
+		free(cs->cs_out);
+		free(cs->cs_wout);
+	}
+	free(cs);
 	BIO_set_data(bio, NULL);
 	return 1;
 }

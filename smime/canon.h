@@ -10,7 +10,22 @@
 #ifndef SMIME_CANON_H
 #define SMIME_CANON_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <openssl/bio.h>
+
+/* The filter converts up to this many input bytes at a time. */
+#define SMIME_CANON_CHUNK	(64 * 1024)
+
+/*
+ * Canonicalize n bytes at in into out (room for 2n bytes), the rule
+ * above; returns the bytes produced.  *after_cr carries the state from
+ * block to block: start with false; true after a block that ended in a
+ * CR, whose LF (if the next block starts with one) is then dropped.
+ */
+size_t smime_canon_block(const unsigned char *in, size_t n,
+    unsigned char *out, bool *after_cr);
 
 /*
  * A new canonicalizing filter; chain it with BIO_push(filter, next).
