@@ -19,7 +19,8 @@
 #include "smime/hp.h"
 #include "smime/signent.h"
 
-#define ENT_CHUNK	8192
+#define ENT_CHUNK	(64 * 1024)	/* largest block read or written */
+#define ENT_MIN_CHUNK	4096
 #define ENT_MAX_LINE	998	/* RFC 5322 §2.1.1 */
 #define ENT_FOLD_AT	900	/* header lines longer than this get refolded */
 #define QP_MAX_BODY	72	/* leaves room for =XX, =46 and the '=' */
@@ -45,8 +46,12 @@ struct ent {
 	struct ent_kept		*en_kept;
 	size_t			 en_nkept;
 	size_t			 en_akept;
-	unsigned char		 en_buf[ENT_CHUNK];
+	unsigned char		*en_buf;	/* output, en_chunk bytes */
 	size_t			 en_len;
+	unsigned char		*en_blk;	/* input block, en_chunk bytes */
+	unsigned char		*en_cbuf;	/* 2 * en_chunk: CRLF output */
+	unsigned char		*en_mid;	/* 3 * en_chunk: decoded */
+	size_t			 en_chunk;	/* by message size, <= ENT_CHUNK */
 };
 
 enum enc_kind { ENC_QP, ENC_BASE64 };
@@ -99,23 +104,23 @@ ent_flush(struct ent *en)
 	en->en_len = 0;
 }
 
+/* Append len bytes to the output; a block as large as the buffer goes
+ * to the spool in one write. */
 static void
 ent_put(struct ent *en, const void *data, size_t len)
 {
-	const unsigned char *p = data;
-	size_t n;
+	smime_status ret;
 
-	while (len > 0) {
-		if (en->en_len == sizeof(en->en_buf))
-			ent_flush(en);
-		n = sizeof(en->en_buf) - en->en_len;
-		if (n > len)
-			n = len;
-		memcpy(en->en_buf + en->en_len, p, n);
-		en->en_len += n;
-		p += n;
-		len -= n;
+	if (en->en_len + len > en->en_chunk)
+		ent_flush(en);
+	if (len >= en->en_chunk) {
+		if (en->en_status == SMIME_OK && (ret = smime_spool_write(
+		    en->en_out, data, len, en->en_err)) != SMIME_OK)
+			en->en_status = ret;
+		return;
 	}
+	memcpy(en->en_buf + en->en_len, data, len);
+	en->en_len += len;
 }
 
 static void
@@ -314,32 +319,45 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 		ent_field(en, "Content-Transfer-Encoding", new_cte);
 }
 
-/* Copy [from, to) of the input through the CRLF filter. */
+/*
+ * Read up to en_chunk bytes of [off, to) of the input into en_blk; the
+ * count, 0 after a failure (status set).
+ */
+static size_t
+ent_read(struct ent *en, uint64_t off, uint64_t to)
+{
+	size_t got;
+
+	if (en->en_status != SMIME_OK)
+		return 0;
+	if (smime_spool_read_at(en->en_in, off, en->en_blk,
+	    to - off < en->en_chunk ? (size_t)(to - off) : en->en_chunk,
+	    &got, en->en_err) != SMIME_OK) {
+		ent_fail(en, SMIME_TEMPFAIL);
+		return 0;
+	}
+	if (got == 0) {
+		smime_err_set(en->en_err, "spool read failed: short read");
+		ent_fail(en, SMIME_TEMPFAIL);
+		return 0;
+	}
+	return got;
+}
+
+/* Copy [from, to) of the input with CRLF line ends, a block at a time. */
 static void
 ent_copy_canon(struct ent *en, uint64_t from, uint64_t to)
 {
-	BIO *src = NULL, *canon = NULL;
-	char buf[ENT_CHUNK];
-	int n;
+	bool after_cr = false;
+	uint64_t off;
+	size_t got;
 
-	if (to <= from || en->en_status != SMIME_OK)
-		return;
-	if ((src = smime_spool_new_read_bio(en->en_in, from, to - from)) ==
-	    NULL || (canon = smime_canon_new_bio()) == NULL) {
-		BIO_free(src);
-		smime_err_set(en->en_err, "out of memory");
-		ent_fail(en, SMIME_NORESOURCE);
-		return;
+	for (off = from; off < to; off += got) {
+		if ((got = ent_read(en, off, to)) == 0)
+			return;
+		ent_put(en, en->en_cbuf, smime_canon_block(en->en_blk, got,
+		    en->en_cbuf, &after_cr));
 	}
-	BIO_push(canon, src);
-	while ((n = BIO_read(canon, buf, sizeof(buf))) > 0)
-		ent_put(en, buf, (size_t)n);
-	/* The spool BIO reports I/O errors as EOF: check we got it all. */
-	if (!BIO_eof(src)) {
-		smime_err_set(en->en_err, "spool read failed");
-		ent_fail(en, SMIME_TEMPFAIL);
-	}
-	BIO_free_all(canon);
 }
 
 /*
@@ -385,39 +403,84 @@ ent_utf8_step(unsigned char c, int *need, unsigned char *lo,
 	return true;
 }
 
-/* Classify the bytes of [from, to): what keeps them from being 7bit. */
+/*
+ * The length of the run at p (at most n) of bytes 0x01-0x7f other than CR
+ * and LF: the bytes ent_scan() needs no closer look at.  Eight bytes a
+ * step: a word has such a byte when one of its bytes has the high bit set
+ * or is zero, CR or LF (the classic has-zero-byte test on w, w ^ CR...).
+ */
+static size_t
+ent_plain_run(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t w, x, y;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		x = w ^ (ones * '\r');
+		y = w ^ (ones * '\n');
+		if (((w | ((w - ones) & ~w) | ((x - ones) & ~x) |
+		    ((y - ones) & ~y)) & high) != 0)
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n' ||
+		    p[i] >= 0x80)
+			break;
+	return i;
+}
+
+/*
+ * Classify the bytes of [from, to): what keeps them from being 7bit.
+ * Runs of plain ASCII are skipped a word at a time (ent_plain_run());
+ * only line breaks, NUL and 8-bit bytes are looked at one by one.
+ */
 static void
 ent_scan(struct ent *en, uint64_t from, uint64_t to, struct leaf_scan *ls)
 {
-	unsigned char buf[ENT_CHUNK], lo = 0x80, hi = 0xbf;
-	size_t got, i, linelen = 0;
+	unsigned char lo = 0x80, hi = 0xbf, c;
+	const unsigned char *buf;
+	size_t got, i, k, linelen = 0;
 	bool after_cr = false;
 	uint64_t off;
 	int need = 0;
 
 	memset(ls, 0, sizeof(*ls));
-	for (off = from; off < to && en->en_status == SMIME_OK; off += got) {
-		if (smime_spool_read_at(en->en_in, off, buf,
-		    to - off < sizeof(buf) ? (size_t)(to - off) : sizeof(buf),
-		    &got, en->en_err) != SMIME_OK || got == 0) {
-			ent_fail(en, SMIME_TEMPFAIL);
+	for (off = from; off < to; off += got) {
+		if ((got = ent_read(en, off, to)) == 0)
 			return;
-		}
+		buf = en->en_blk;
 		for (i = 0; i < got; i++) {
-			if (after_cr && buf[i] != '\n')
+			if ((k = ent_plain_run(buf + i, got - i)) > 0) {
+				/* As the byte steps below would see them. */
+				if (after_cr)
+					ls->ls_barecr = true;
+				after_cr = false;
+				if ((linelen += k) > ENT_MAX_LINE)
+					ls->ls_long = true;
+				if (need != 0) {
+					need = 0;
+					ls->ls_notutf8 = true;
+				}
+				if ((i += k) == got)
+					break;
+			}
+			c = buf[i];
+			if (after_cr && c != '\n')
 				ls->ls_barecr = true;
-			after_cr = buf[i] == '\r';
-			if (buf[i] == '\r' || buf[i] == '\n') {
+			after_cr = c == '\r';
+			if (c == '\r' || c == '\n') {
 				linelen = 0;
 				continue;
 			}
 			if (++linelen > ENT_MAX_LINE)
 				ls->ls_long = true;
-			if (buf[i] >= 0x80)
+			if (c >= 0x80)
 				ls->ls_8bit = true;
-			else if (buf[i] == '\0')
+			else if (c == '\0')
 				ls->ls_nul = true;
-			if (!ent_utf8_step(buf[i], &need, &lo, &hi))
+			if (!ent_utf8_step(c, &need, &lo, &hi))
 				ls->ls_notutf8 = true;
 		}
 	}
@@ -660,7 +723,6 @@ static void
 ent_recode(struct ent *en, uint64_t from, uint64_t to, enum dec_kind dkind,
     enum enc_kind ekind)
 {
-	unsigned char in[ENT_CHUNK], mid[3 * ENT_CHUNK];
 	struct enc ec;
 	struct dec dc;
 	size_t got, n;
@@ -672,18 +734,20 @@ ent_recode(struct ent *en, uint64_t from, uint64_t to, enum dec_kind dkind,
 	ec.ec_kind = ekind;
 	ec.ec_first = true;
 	dc.dc_kind = dkind;
-	for (off = from; off < to && en->en_status == SMIME_OK; off += got) {
-		if (smime_spool_read_at(en->en_in, off, in,
-		    to - off < sizeof(in) ? (size_t)(to - off) : sizeof(in),
-		    &got, en->en_err) != SMIME_OK || got == 0) {
-			ent_fail(en, SMIME_TEMPFAIL);
-			return;
-		}
-		n = dec_feed(&dc, in, got, mid);
-		enc_feed(&ec, mid, n);
+	if (en->en_mid == NULL &&
+	    (en->en_mid = malloc(3 * en->en_chunk)) == NULL) {
+		smime_err_set(en->en_err, "out of memory");
+		ent_fail(en, SMIME_NORESOURCE);
+		return;
 	}
-	n = dec_finish(&dc, mid);
-	enc_feed(&ec, mid, n);
+	for (off = from; off < to; off += got) {
+		if ((got = ent_read(en, off, to)) == 0)
+			return;
+		n = dec_feed(&dc, en->en_blk, got, en->en_mid);
+		enc_feed(&ec, en->en_mid, n);
+	}
+	n = dec_finish(&dc, en->en_mid);
+	enc_feed(&ec, en->en_mid, n);
 	enc_finish(&ec);
 }
 
@@ -1064,6 +1128,17 @@ smime_signent_write(const struct smime_headers *hdrs,
 	en->en_err = err;
 	en->en_hp = hp;
 	en->en_status = SMIME_OK;
+	/* Blocks no larger than the message: small mail, small buffers. */
+	en->en_chunk = smime_spool_size(body) < ENT_MIN_CHUNK ? ENT_MIN_CHUNK :
+	    smime_spool_size(body) > ENT_CHUNK ? ENT_CHUNK :
+	    (size_t)smime_spool_size(body);
+	if ((en->en_buf = malloc(en->en_chunk)) == NULL ||
+	    (en->en_blk = malloc(en->en_chunk)) == NULL ||
+	    (en->en_cbuf = malloc(2 * en->en_chunk)) == NULL) {
+		smime_err_set(err, "out of memory");
+		ret = SMIME_NORESOURCE;
+		goto out;
+	}
 	ent_find_kept(en, tree, true);
 	ent_part(en, tree, hdrs);
 	ent_flush(en);
@@ -1079,7 +1154,12 @@ smime_signent_write(const struct smime_headers *hdrs,
 				    "%s", en->en_kept[i].ek_part->mp_number);
 		}
 	}
+out:
 	free(en->en_kept);
+	free(en->en_buf);
+	free(en->en_blk);
+	free(en->en_cbuf);
+	free(en->en_mid);
 	free(en);
 	return ret;
 }
