@@ -29,6 +29,7 @@
 
 #include "enroll/enroll.h"
 #include "smime/credential.h"
+#include "smime/safefs.h"
 
 extern char **environ;
 
@@ -177,26 +178,18 @@ trust_add_pem(const char *pem, STACK_OF(X509) *certs)
 	sk_X509_free(got);
 }
 
-/* Write certs to path through a temporary file and rename(2). */
+/* Replace path with certs atomically (safefs.c), mode 0644. */
 static int
 trust_write(const char *path, STACK_OF(X509) *certs)
 {
-	char tmp[4096];
-	char name[512];
+	char name[512], *data = NULL;
+	struct smime_err err;
 	BIO *out = NULL;
-	int fd, i, rc = ENR_EX_FAIL;
+	long len;
+	int i, rc = ENR_EX_FAIL;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return ENR_EX_FAIL;
-	if ((fd = mkstemp(tmp)) < 0) {
-		enr_error(NULL, "%s: %s", tmp, strerror(errno));
-		return ENR_EX_FAIL;
-	}
-	if (fchmod(fd, 0644) != 0 || (out = BIO_new_fd(fd, BIO_CLOSE)) ==
-	    NULL) {
-		close(fd);
+	if ((out = BIO_new(BIO_s_mem())) == NULL)
 		goto out;
-	}
 	BIO_printf(out, "# Root certificates trusted by Mozilla for e-mail "
 	    "(S/MIME), from NSS;\n# written by smime-enroll trust-update.\n");
 	for (i = 0; i < sk_X509_num(certs); i++) {
@@ -207,19 +200,17 @@ trust_write(const char *path, STACK_OF(X509) *certs)
 		    !PEM_write_bio_X509(out, x))
 			goto out;
 	}
-	if (BIO_flush(out) <= 0 || fsync(fd) != 0)
+	if ((len = BIO_get_mem_data(out, &data)) <= 0)
 		goto out;
-	BIO_free(out);
-	out = NULL;
-	if (rename(tmp, path) != 0) {
-		enr_error(NULL, "%s: %s", path, strerror(errno));
+	smime_err_clear(&err);
+	if (smime_fs_write_path(path, data, (size_t)len, 0644, &err) !=
+	    SMIME_OK) {
+		enr_error(NULL, "%s", smime_err_get0(&err));
 		goto out;
 	}
 	rc = ENR_EX_OK;
 out:
 	BIO_free(out);
-	if (rc != ENR_EX_OK)
-		unlink(tmp);
 	return rc;
 }
 

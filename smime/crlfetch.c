@@ -14,8 +14,8 @@
  * asks us only when none of them is current).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +29,7 @@
 
 #include "smime/http.h"
 #include "smime/revocation.h"
+#include "smime/safefs.h"
 
 #define FETCH_CACHE_MAX		256
 #define FETCH_BACKOFF		60	/* seconds after a failed fetch */
@@ -244,40 +245,21 @@ out:
 	return crl;
 }
 
-/* Replace the cache file atomically with crl's DER; errors are ignored. */
+/*
+ * Replace the cache file atomically with crl's DER (safefs.c); *st
+ * receives the new file's stamp.  Errors are ignored: the cache is an
+ * optimisation.
+ */
 static void
-crlfetch_disk_write(const struct smime_crlfetch *f, const char *path,
-    X509_CRL *crl, struct stat *st)
+crlfetch_disk_write(const char *path, X509_CRL *crl, struct stat *st)
 {
 	unsigned char *der = NULL;
-	char tmp[4096];
-	int fd = -1, len;
-	size_t off = 0;
-	ssize_t put;
+	int len;
 
-	if ((len = i2d_X509_CRL(crl, &der)) <= 0 ||
-	    snprintf(tmp, sizeof(tmp), "%s/.tmp.XXXXXX", f->cf_dir) >=
-	    (int)sizeof(tmp) || (fd = mkstemp(tmp)) < 0)
-		goto out;
-	while (off < (size_t)len && (put = write(fd, der + off,
-	    (size_t)len - off)) > 0)
-		off += (size_t)put;
-	if (off != (size_t)len || fsync(fd) != 0 || fchmod(fd, 0644) != 0 ||
-	    fstat(fd, st) != 0 || close(fd) != 0) {
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		unlink(tmp);
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
+	if ((len = i2d_X509_CRL(crl, &der)) > 0 &&
+	    smime_fs_write_path(path, der, (size_t)len, 0644, NULL) ==
+	    SMIME_OK)
+		(void)lstat(path, st);
 	OPENSSL_free(der);
 }
 
@@ -384,7 +366,7 @@ crlfetch_one(struct smime_crlfetch *f, const char *url, X509 *cert,
 			X509_CRL_free(crl);
 			crl = NULL;
 		} else if (have_path)
-			crlfetch_disk_write(f, path, crl, &st);
+			crlfetch_disk_write(path, crl, &st);
 	}
 	pthread_mutex_lock(&f->cf_lock);
 	if ((e = crlfetch_slot(f, url)) != NULL) {

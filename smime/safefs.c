@@ -761,3 +761,45 @@ smime_fs_sync(int dirfd, const char *where, struct smime_err *err)
 	}
 	return SMIME_OK;
 }
+
+smime_status
+smime_fs_write_path(const char *path, const void *data, size_t len,
+    mode_t mode, struct smime_err *err)
+{
+	char dir[PATH_MAX];
+	const char *base, *slash = strrchr(path, '/');
+	int dirfd = -1;
+	smime_status ret = SMIME_SYNTAX;
+
+	if (slash == NULL) {
+		snprintf(dir, sizeof(dir), ".");
+		base = path;
+	} else if ((size_t)(slash - path) >= sizeof(dir)) {
+		smime_err_set(err, "%.200s...: path too long", path);
+		goto out;
+	} else {
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+		if (dir[0] == '\0')
+			snprintf(dir, sizeof(dir), "/");
+		base = slash + 1;
+	}
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
+		smime_err_set(err, "%s: not a file name", path);
+		goto out;
+	}
+	ret = SMIME_TEMPFAIL;
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		smime_err_set(err, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((ret = smime_fs_write(dirfd, dir, base, data, len, mode, false, 0,
+	    0, err)) != SMIME_OK)
+		goto out;
+	ret = smime_fs_sync(dirfd, dir, err);
+out:
+	if (dirfd != -1)
+		close(dirfd);
+	return ret;
+}

@@ -127,4 +127,16 @@ smime_status smime_fs_remove(int dirfd, const char *where, const char *name,
 smime_status smime_fs_sync(int dirfd, const char *where,
     struct smime_err *err);
 
+/*
+ * Replace the file path atomically with len bytes of data, as
+ * smime_fs_write() does in path's directory (reached the ordinary way,
+ * for files outside the store: the CRL cache, the e-mail roots), then
+ * fsync that directory.  No chown.  The one way this library writes a
+ * file that readers may open at any moment.  Returns SMIME_OK,
+ * SMIME_SYNTAX (path too long or without a file name) or SMIME_TEMPFAIL,
+ * err set.
+ */
+smime_status smime_fs_write_path(const char *path, const void *data,
+    size_t len, mode_t mode, struct smime_err *err);
+
 #endif /* SMIME_SAFEFS_H */

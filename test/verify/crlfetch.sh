@@ -111,6 +111,12 @@ check disk-second "smime=pass header.from=cached@example.jp" "$(v -C "$work/cach
 expect_hits disk-cache cached.crl 1
 n=$(ls "$work/cache" | grep -c '\.crl$')
 [ "$n" -eq 1 ] && echo "ok disk-file" || { echo "FAIL disk-file: $n files"; fails=$((fails + 1)); }
+# Written atomically (smime_fs_write_path): no temporary file left behind,
+# mode 0644.
+left=$(ls -A "$work/cache" | grep -v '\.crl$')
+mode=$(stat -c %a "$work/cache/"*.crl)
+[ -z "$left" ] && [ "$mode" = 644 ] && echo "ok disk-atomic" ||
+	{ echo "FAIL disk-atomic: left '$left', mode $mode"; fails=$((fails + 1)); }
 # An expired CRL in the cache is fetched again (nextUpdate honoured).
 CA_NAME=inter-ca LEAF_EMAIL=none "$OPENSSL" ca -batch -config ca.cnf -cert inter-ca.crt \
     -keyfile inter-ca.key -gencrl -crlsec 1 -out short-crl.pem 2>/dev/null || exit 99

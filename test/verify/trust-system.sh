@@ -53,6 +53,9 @@ module=$(ls /usr/lib/*/libnssckbi.so /usr/lib/*/nss/libnssckbi.so 2>/dev/null | 
 if [ -n "$module" ]; then
 	"$enroll" trust-update --out roots.pem > out.txt 2>&1 || { cat out.txt; bad trust-update; }
 	n=$(grep -c 'BEGIN CERTIFICATE' roots.pem)
+	# Replaced atomically (smime_fs_write_path): 0644, no temporary left.
+	[ "$(stat -c %a roots.pem)" = 644 ] && [ -z "$(ls -A | grep 'roots\.pem.')" ] &&
+		ok "written atomically" || bad "written atomically"
 	subjects roots.pem > subjects.txt
 	for cn in "GlobalSign Secure Mail Root R45" "GlobalSign Secure Mail Root E45"; do
 		grep -q "^CN=$cn," subjects.txt && ok "has $cn" || bad "has $cn"
