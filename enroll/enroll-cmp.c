@@ -16,6 +16,7 @@
 #include "smime/cmp.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
+#include "smime/pkcs11.h"
 
 /* Free what enr_cmp_setup() loaded. */
 void
@@ -263,7 +264,13 @@ enr_renew_key(struct enr_ctx *ec, const char *address, EVP_PKEY *cur,
 	const char *type;
 
 	*newkey = NULL;
-	if (ec->ec_opts.eo_reuse_key) {
+	/*
+	 * A key on a token cannot be copied: renewing keeps it unless
+	 * --pkcs11 URI (a new key on the token) or --newkey says otherwise,
+	 * and never replaces it by a key on disk.
+	 */
+	if (ec->ec_opts.eo_reuse_key || (smime_p11_is_token_key(cur) &&
+	    ec->ec_opts.eo_pkcs11 == NULL && ec->ec_opts.eo_newkey == NULL)) {
 		if (!EVP_PKEY_up_ref(cur))
 			return ENR_EX_FAIL;
 		*newkey = cur;
@@ -274,11 +281,7 @@ enr_renew_key(struct enr_ctx *ec, const char *address, EVP_PKEY *cur,
 		    ENR_EX_OK : ENR_EX_INVALID;
 	if ((type = enr_key_type(ec)) == NULL)
 		return ENR_EX_USAGE;
-	if (smime_keygen(type, newkey, &ec->ec_err) != SMIME_OK) {
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
-		return ENR_EX_FAIL;
-	}
-	return ENR_EX_OK;
+	return enr_new_key(ec, address, type, newkey);
 }
 
 /* Renew one identity if it expires within days; exit code. */

@@ -20,37 +20,57 @@
 #include "smime/csr.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
+#include "smime/pkcs11.h"
 
 /* keygen ADDRESS */
 int
 enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 {
 	EVP_PKEY *key = NULL;
-	const char *type;
-	char desc[64], path[PATH_MAX];
+	const char *type, *tok = ec->ec_opts.eo_pkcs11;
+	char desc[64], path[PATH_MAX], where[512];
 	smime_status st;
-	int rc = ENR_EX_FAIL;
+	int rc = ENR_EX_FAIL, i;
 
 	if ((type = enr_key_type(ec)) == NULL) {
 		rc = ENR_EX_USAGE;
 		goto out;
 	}
-	smime_store_path(ec->ec_store, address, "key.pem", path, sizeof(path));
-	if (!ec->ec_opts.eo_force && smime_store_has(ec->ec_store, address,
-	    "key.pem")) {
-		rc = ENR_EX_EXISTS;
-		enr_error(address, "%s exists; use --force to replace it", path);
-		goto out;
+	for (i = 0; i < 2; i++) {
+		smime_store_path(ec->ec_store, address, i == 0 ? "key.pem" :
+		    "key.uri", path, sizeof(path));
+		if (!ec->ec_opts.eo_force && smime_store_has(ec->ec_store,
+		    address, i == 0 ? "key.pem" : "key.uri")) {
+			rc = ENR_EX_EXISTS;
+			enr_error(address, "%s exists; use --force to replace "
+			    "it", path);
+			goto out;
+		}
 	}
+	if (tok != NULL) {
+		smime_err_clear(&ec->ec_err);
+		if (smime_p11_check_uri(tok, "private", &ec->ec_err) !=
+		    SMIME_OK) {
+			rc = ENR_EX_USAGE;
+			enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+			goto out;
+		}
+		smime_p11_uri_display(tok, where, sizeof(where));
+	}
+	smime_store_path(ec->ec_store, address, tok != NULL ? "key.uri" :
+	    "key.pem", path, sizeof(path));
 	if (ec->ec_opts.eo_dry_run) {
-		printf("would generate a %s key in %s\n", type, path);
+		if (tok != NULL)
+			printf("would generate a %s key on the token %s and "
+			    "record it in %s\n", type, where, path);
+		else
+			printf("would generate a %s key in %s\n", type, path);
 		rc = ENR_EX_OK;
 		goto out;
 	}
-	if (smime_keygen(type, &key, &ec->ec_err) != SMIME_OK) {
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+	if ((rc = enr_new_key(ec, address, type, &key)) != ENR_EX_OK)
 		goto out;
-	}
+	rc = ENR_EX_FAIL;
 	st = smime_store_save_key(ec->ec_store, address, key,
 	    ec->ec_opts.eo_force, &ec->ec_owner, &ec->ec_err);
 	if (st != SMIME_OK) {
@@ -59,11 +79,15 @@ enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 		goto out;
 	}
 	smime_key_describe(key, desc, sizeof(desc));
-	printf("generated %s key %s\n", desc, path);
+	if (tok != NULL)
+		printf("generated %s key on the token: %s (recorded in %s)\n",
+		    desc, where, path);
+	else
+		printf("generated %s key %s\n", desc, path);
 	if (smime_store_has(ec->ec_store, address, "cert.pem"))
 		enr_error(address, "warning: the installed certificate does "
 		    "not match the new key; import or enroll a new one "
-		    "(rollback restores key.pem.prev)");
+		    "(rollback restores the previous key)");
 	rc = ENR_EX_OK;
 out:
 	EVP_PKEY_free(key);
@@ -310,15 +334,24 @@ enr_row_fill(const struct smime_store_entry *e, unsigned int renew_within,
 		r->r_status = "revoked";
 }
 
+/* Where e's key lives: "key.pem", its token URI (no query) or "none". */
+static const char *
+enr_key_where(const struct smime_store_entry *e)
+{
+	if (e->se_key_uri != NULL)
+		return e->se_key_uri;
+	return e->se_has_key ? "key.pem" : "none";
+}
+
 int
 enr_cmd_list(struct enr_ctx *ec)
 {
 	static const char *const head[] = { "ADDRESS", "CN", "OU", "ISSUER",
-	    "SERIAL", "NOT-AFTER", "DAYS", "STATUS" };
+	    "SERIAL", "NOT-AFTER", "KEY", "DAYS", "STATUS" };
 	struct smime_store_entry *list = NULL;
 	struct enr_row *rows = NULL;
-	size_t n = 0, i, w[8], k;
-	const char *cell[8];
+	size_t n = 0, i, w[9], k;
+	const char *cell[9];
 	time_t now = time(NULL);	/* one instant for every row */
 	int rc = ENR_EX_FAIL;
 
@@ -329,7 +362,7 @@ enr_cmd_list(struct enr_ctx *ec)
 	}
 	if (n > 0 && (rows = calloc(n, sizeof(*rows))) == NULL)
 		goto out;
-	for (k = 0; k < 8; k++)
+	for (k = 0; k < 9; k++)
 		w[k] = strlen(head[k]);
 	for (i = 0; i < n; i++) {
 		enr_row_fill(&list[i], ec->ec_conf->cf_enroll_renew_within,
@@ -337,8 +370,9 @@ enr_cmd_list(struct enr_ctx *ec)
 		cell[0] = list[i].se_address; cell[1] = rows[i].r_cn;
 		cell[2] = rows[i].r_ou; cell[3] = rows[i].r_issuer;
 		cell[4] = rows[i].r_serial; cell[5] = rows[i].r_after;
-		cell[6] = rows[i].r_days; cell[7] = rows[i].r_status;
-		for (k = 0; k < 8; k++)
+		cell[6] = enr_key_where(&list[i]);
+		cell[7] = rows[i].r_days; cell[8] = rows[i].r_status;
+		for (k = 0; k < 9; k++)
 			if (enr_width(cell[k]) > w[k])
 				w[k] = enr_width(cell[k]);
 	}
@@ -359,21 +393,25 @@ enr_cmd_list(struct enr_ctx *ec)
 				    rows[i].r_serial, rows[i].r_after,
 				    rows[i].r_ndays);
 			}
-			printf(", \"status\": \"%s\"}", rows[i].r_status);
+			printf(", \"status\": \"%s\", \"key\": ",
+			    rows[i].r_status);
+			enr_json_str(enr_key_where(&list[i]));
+			printf("}");
 		}
 		printf("%s]\n", n > 0 ? "\n" : "");
 	} else {
-		for (k = 0; k < 8; k++)
-			enr_cell(head[k], k == 7 ? 0 : w[k]);
+		for (k = 0; k < 9; k++)
+			enr_cell(head[k], k == 8 ? 0 : w[k]);
 		putchar('\n');
 		for (i = 0; i < n; i++) {
 			cell[0] = list[i].se_address; cell[1] = rows[i].r_cn;
 			cell[2] = rows[i].r_ou; cell[3] = rows[i].r_issuer;
 			cell[4] = rows[i].r_serial; cell[5] = rows[i].r_after;
-			cell[6] = rows[i].r_days; cell[7] = rows[i].r_status;
-			for (k = 0; k < 8; k++)
+			cell[6] = enr_key_where(&list[i]);
+			cell[7] = rows[i].r_days; cell[8] = rows[i].r_status;
+			for (k = 0; k < 9; k++)
 				enr_cell(cell[k][0] != '\0' ? cell[k] : "-",
-				    k == 7 ? 0 : w[k]);
+				    k == 8 ? 0 : w[k]);
 			putchar('\n');
 		}
 	}

@@ -18,6 +18,7 @@
 #include "smime/credential.h"
 #include "smime/import.h"
 #include "smime/keygen.h"
+#include "smime/pkcs11.h"
 
 
 static const char *const enr_progname = "smime-enroll";
@@ -223,11 +224,31 @@ enr_notify(struct enr_ctx *ec)
 }
 
 int
+enr_new_key(struct enr_ctx *ec, const char *address, const char *type,
+    EVP_PKEY **key)
+{
+	smime_status st;
+
+	if (ec->ec_opts.eo_pkcs11 != NULL)
+		st = smime_p11_keygen(ec->ec_opts.eo_pkcs11, type, key,
+		    &ec->ec_err);
+	else
+		st = smime_keygen(type, key, &ec->ec_err);
+	if (st != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return st == SMIME_SYNTAX ? ENR_EX_USAGE : st == SMIME_BADKEY ?
+		    ENR_EX_INVALID : ENR_EX_FAIL;
+	}
+	return ENR_EX_OK;
+}
+
+int
 enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,
     bool *generated)
 {
 	const char *type;
 	bool missing;
+	int rc;
 
 	*generated = false;
 	if (smime_store_load_key(ec->ec_store, address, key, &missing,
@@ -239,10 +260,8 @@ enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,
 	}
 	if ((type = enr_key_type(ec)) == NULL)
 		return ENR_EX_USAGE;
-	if (smime_keygen(type, key, &ec->ec_err) != SMIME_OK) {
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
-		return ENR_EX_FAIL;
-	}
+	if ((rc = enr_new_key(ec, address, type, key)) != ENR_EX_OK)
+		return rc;
 	*generated = true;
 	return ENR_EX_OK;
 }

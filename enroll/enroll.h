@@ -59,6 +59,7 @@ struct enr_opts {
 	const char	*eo_cn, *eo_o, *eo_ou, *eo_l, *eo_st, *eo_c;
 	const char	*eo_module;	/* trust-update --module */
 	const char	*eo_nssdb;	/* trust-update --nssdb */
+	const char	*eo_pkcs11;	/* keygen/enroll/renew --pkcs11 URI */
 };
 
 /* One run: options, configuration and whether the store changed. */
@@ -107,6 +108,13 @@ const char *enr_key_type(const struct enr_ctx *ec);
 
 /* Print "VERB ADDRESS: serial S, valid until DATE (N days)". */
 void enr_report_cert(const char *verb, const char *address, X509 *cert);
+
+/*
+ * A new key of the configured type: on the token of --pkcs11 URI when
+ * given (no key material on disk), else in memory.  Exit code.
+ */
+int enr_new_key(struct enr_ctx *ec, const char *address, const char *type,
+    EVP_PKEY **key);
 
 /* Store key of address into *key, or a new one (*generated); exit code. */
 int enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,

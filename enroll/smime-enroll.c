@@ -24,7 +24,7 @@ enum {
 	OPT_SECRET, OPT_CERT, OPT_KEY, OPT_RECIPIENT, OPT_TRUSTED, OPT_REASON,
 	OPT_NEWKEY, OPT_WITHIN, OPT_DAYS, OPT_PREVIOUS, OPT_TLS_TRUSTED,
 	OPT_TLS_CERT, OPT_TLS_KEY, OPT_CN, OPT_O, OPT_OU, OPT_L, OPT_ST, OPT_C,
-	OPT_MODULE, OPT_NSSDB
+	OPT_MODULE, OPT_NSSDB, OPT_PKCS11
 };
 
 static const struct option enr_longopts[] = {
@@ -62,6 +62,7 @@ static const struct option enr_longopts[] = {
 	{ "c", required_argument, NULL, OPT_C },
 	{ "module", required_argument, NULL, OPT_MODULE },
 	{ "nssdb", required_argument, NULL, OPT_NSSDB },
+	{ "pkcs11", required_argument, NULL, OPT_PKCS11 },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -83,6 +84,7 @@ enr_usage(FILE *fp)
 	    "usage: smime-enroll [-c CONF] [--dry-run] COMMAND ...\n"
 	    "  keygen ADDRESS [--type rsa:2048|rsa:3072|rsa:4096|ec:P-256|"
 	    "ec:P-384] [--force]\n"
+	    "         [--pkcs11 URI]\n"
 	    "  csr ADDRESS --cn CN [--o O] [--ou OU] [--l L] [--st ST] "
 	    "[--c C] [--dn-email] [--out FILE]\n"
 	    "  import ADDRESS FILE [--pass env:VAR|file:PATH|stdin]\n"
@@ -91,7 +93,8 @@ enr_usage(FILE *fp)
 	    "[--recipient DN] [--trusted FILE]\n"
 	    "         [--tls-trusted FILE] [--tls-cert FILE --tls-key FILE]\n"
 	    "  renew [ADDRESS | --all] [--within DAYS] [--reuse-key | "
-	    "--newkey FILE] [CMP options]\n"
+	    "--newkey FILE |\n"
+	    "         --pkcs11 URI] [CMP options]\n"
 	    "  revoke ADDRESS [--previous] --reason keyCompromise|"
 	    "affiliationChanged|\n"
 	    "         superseded|cessationOfOperation [CMP options]\n"
@@ -161,6 +164,7 @@ enr_set_opt(struct enr_opts *o, int ch, char *arg)
 	case OPT_C: o->eo_c = arg; break;
 	case OPT_MODULE: o->eo_module = arg; break;
 	case OPT_NSSDB: o->eo_nssdb = arg; break;
+	case OPT_PKCS11: o->eo_pkcs11 = arg; break;
 	case OPT_WITHIN:
 	case OPT_DAYS:
 		errno = 0;

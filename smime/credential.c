@@ -438,6 +438,47 @@ smime_credential_load_key_at(const struct smime_fs_policy *pol, int dirfd,
 	return ret;
 }
 
+smime_status
+smime_credential_load_store_key(const struct smime_fs_policy *pol, int dirfd,
+    const char *where, X509 *cert, EVP_PKEY **out, bool *missing,
+    struct smime_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	bool gone = false;
+	smime_status ret;
+
+	*out = NULL;
+	if (missing != NULL)
+		*missing = false;
+	ret = smime_fs_read(pol, dirfd, where, "key.uri", true, &buf, &len,
+	    &gone, err);
+	if (ret != SMIME_OK) {
+		ret = ret == SMIME_TEMPFAIL ? SMIME_BADKEY : ret;
+		goto out;
+	}
+	if (gone) {
+		ret = smime_credential_load_key_at(pol, dirfd, where,
+		    "key.pem", out, missing, err);
+		goto out;
+	}
+	ret = SMIME_BADKEY;
+	if (smime_fs_kind(dirfd, "key.pem", NULL) != 0) {
+		smime_err_set(err, "%s: both key.pem and key.uri; keep one",
+		    where);
+		goto out;
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!smime_p11_is_uri(buf)) {
+		smime_err_set(err, "%s/key.uri: no pkcs11: URI", where);
+		goto out;
+	}
+	ret = smime_p11_load_key(buf, cert, out, err);
+out:
+	smime_credential_buf_free(buf, len);
+	return ret;
+}
+
 /* Append the certificates of buf (at least one) to into. */
 static smime_status
 cred_certs_from_buf(const char *name, const char *buf, size_t len,

@@ -101,6 +101,18 @@ smime_status smime_credential_load_key_at(const struct smime_fs_policy *pol,
     bool *missing, struct smime_err *err);
 
 /*
+ * The key of a store identity directory dirfd (where names it): key.pem,
+ * or key.uri holding the pkcs11: URI of a key on a token (smime-enroll
+ * keygen --pkcs11), loaded with cert (may be NULL) as its public half.
+ * Both files present is SMIME_BADKEY; neither is SMIME_BADKEY with
+ * *missing true (missing may be NULL).  Other returns as
+ * smime_credential_load_key().
+ */
+smime_status smime_credential_load_store_key(
+    const struct smime_fs_policy *pol, int dirfd, const char *where,
+    X509 *cert, EVP_PKEY **out, bool *missing, struct smime_err *err);
+
+/*
  * Append every certificate of the file path (PEM, or DER certificate,
  * PKCS#7 or PKCS#12 without a password), or the certificate object of a
  * "pkcs11:" URI, to into.  pol NULL: a public

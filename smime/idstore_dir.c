@@ -4,6 +4,7 @@
  *   STORE/ADDRESS/cert.pem    certificate (PEM); without it the entry is
  *                             an enrollment still waiting for its cert
  *   STORE/ADDRESS/key.pem     private key, mode 0600
+ *   STORE/ADDRESS/key.uri     or: the pkcs11: URI of a key on a token
  *   STORE/ADDRESS/chain.pem   intermediates (optional)
  *   STORE/ADDRESS/senders     SMTP AUTH logins, one per line (optional)
  *   STORE/ADDRESS/revoked     marker: do not sign with it (optional)
@@ -177,7 +178,9 @@ smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
 		goto out;
 	}
 	cert = sk_X509_shift(certs);
-	if ((ret = smime_credential_load_key_at(pol, fd, entry, "key.pem",
+	if (smime_fs_kind(fd, "key.uri", NULL) != 0)
+		snprintf(keyp, sizeof(keyp), "%.4000s/key.uri", entry);
+	if ((ret = smime_credential_load_store_key(pol, fd, entry, cert,
 	    &key, NULL, err)) != SMIME_OK ||
 	    (ret = smime_credential_load_certs_at(pol, fd, entry, "chain.pem",
 	    &chain, &missing, err)) != SMIME_OK ||

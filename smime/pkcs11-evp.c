@@ -424,21 +424,38 @@ out:
 	return ret;
 }
 
-bool
-smime_p11_is_token_key(const EVP_PKEY *key)
+/* The token handle behind key, or NULL for other keys. */
+static struct p11_key *
+p11_evp_handle(const EVP_PKEY *key)
 {
 	const RSA *rsa;
 	const EC_KEY *ec;
 
 	if (key == NULL || p11_rsa_idx < 0)
-		return false;
+		return NULL;
 	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
-	    (rsa = EVP_PKEY_get0_RSA(key)) != NULL)
-		return RSA_get_method(rsa) == p11_rsa_meth;
+	    (rsa = EVP_PKEY_get0_RSA(key)) != NULL &&
+	    RSA_get_method(rsa) == p11_rsa_meth)
+		return RSA_get_ex_data(rsa, p11_rsa_idx);
 	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
-	    (ec = EVP_PKEY_get0_EC_KEY(key)) != NULL)
-		return EC_KEY_get_method(ec) == p11_ec_meth;
-	return false;
+	    (ec = EVP_PKEY_get0_EC_KEY(key)) != NULL &&
+	    EC_KEY_get_method(ec) == p11_ec_meth)
+		return EC_KEY_get_ex_data(ec, p11_ec_idx);
+	return NULL;
+}
+
+bool
+smime_p11_is_token_key(const EVP_PKEY *key)
+{
+	return p11_evp_handle(key) != NULL;
+}
+
+const char *
+smime_p11_key_uri(const EVP_PKEY *key)
+{
+	struct p11_key *k = p11_evp_handle(key);
+
+	return k != NULL ? p11_key_text(k) : NULL;
 }
 
 bool

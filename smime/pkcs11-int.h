@@ -34,6 +34,9 @@ struct p11_key;
 smime_status p11_key_new(const char *uri, enum p11_class cls,
     struct p11_key **out, struct smime_err *err);
 
+/* The URI as given (with its query), to be stored as key.uri. */
+const char *p11_key_text(const struct p11_key *k);
+
 /* Take another reference. */
 void p11_key_ref(struct p11_key *k);
 

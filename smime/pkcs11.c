@@ -52,6 +52,7 @@ struct p11_key {
 	int			  k_refs;
 	enum p11_class		  k_class;
 	P11KitUri		 *k_uri;
+	char			 *k_text;	/* the URI as given */
 	char			 *k_display;	/* URI without query */
 	char			 *k_pinfile;	/* NULL: environment */
 	char			 *k_modpath;
@@ -330,7 +331,8 @@ p11_key_new(const char *uri, enum p11_class cls, struct p11_key **out,
 	    SMIME_OK)
 		goto out;
 	ret = SMIME_NORESOURCE;
-	if ((k->k_display = strndup(uri, strcspn(uri, "?"))) == NULL)
+	if ((k->k_display = strndup(uri, strcspn(uri, "?"))) == NULL ||
+	    (k->k_text = strdup(uri)) == NULL)
 		goto oom;
 	if ((s = p11_kit_uri_get_module_path(k->k_uri)) != NULL &&
 	    (k->k_modpath = strdup(s)) == NULL)
@@ -393,6 +395,7 @@ p11_key_unref(struct p11_key *k)
 	if (k->k_uri != NULL)
 		p11_kit_uri_free(k->k_uri);
 	free(k->k_display);
+	free(k->k_text);
 	free(k->k_pinfile);
 	free(k->k_modpath);
 	free(k->k_modname);
@@ -404,6 +407,12 @@ const char *
 p11_key_display(const struct p11_key *k)
 {
 	return k->k_display;
+}
+
+const char *
+p11_key_text(const struct p11_key *k)
+{
+	return k->k_text;
 }
 
 smime_status

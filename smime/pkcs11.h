@@ -81,6 +81,12 @@ smime_status smime_p11_keygen(const char *uri, const char *type,
 bool smime_p11_is_token_key(const EVP_PKEY *key);
 
 /*
+ * Borrow the URI a token key was made from (as given, with its query:
+ * what smime-enroll stores as key.uri); NULL for other keys.
+ */
+const char *smime_p11_key_uri(const EVP_PKEY *key);
+
+/*
  * After an OpenSSL operation with a token key failed in this thread:
  * when the token was the cause, put its one-line reason into err, forget
  * it and return true (the caller reports SMIME_TEMPFAIL); false when the

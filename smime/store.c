@@ -22,14 +22,21 @@
 #include <openssl/pem.h>
 
 #include "smime/credential.h"
+#include "smime/pkcs11.h"
 #include "smime/store.h"
 
-/* The files an install replaces, in the order they are renamed. */
-enum smime_store_file { SF_KEY, SF_CHAIN, SF_CERT, SF_COUNT };
+/*
+ * The files an install replaces, in the order they are renamed.  The key
+ * is key.pem (PEM) or, for a key on a PKCS#11 token, key.uri (its RFC
+ * 7512 URI, smime/pkcs11.h); an identity has one of the two.
+ */
+enum smime_store_file { SF_KEY, SF_KEYURI, SF_CHAIN, SF_CERT, SF_COUNT };
 
 static const char *const smime_store_names[SF_COUNT] = {
-	"key.pem", "chain.pem", "cert.pem"
+	"key.pem", "key.uri", "chain.pem", "cert.pem"
 };
+
+#define SF_IS_KEY(f)	((f) == SF_KEY || (f) == SF_KEYURI)
 
 /* An open identity directory and how to create things in it. */
 struct store_dir {
@@ -166,8 +173,12 @@ store_pem(EVP_PKEY *key, X509 *cert, STACK_OF(X509) *chain,
 
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
 		goto fail;
-	if (key != NULL && !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0,
-	    NULL, NULL))
+	if (key != NULL && smime_p11_is_token_key(key)) {
+		/* No key material: where the key lives (key.uri). */
+		if (BIO_printf(bio, "%s\n", smime_p11_key_uri(key)) <= 0)
+			goto fail;
+	} else if (key != NULL && !PEM_write_bio_PrivateKey(bio, key, NULL,
+	    NULL, 0, NULL, NULL))
 		goto fail;
 	if (cert != NULL && !PEM_write_bio_X509(bio, cert))
 		goto fail;
@@ -254,8 +265,8 @@ smime_store_load_key(const char *store, const char *address, EVP_PKEY **out,
 		    strerror(ENOENT));
 		goto out;
 	}
-	ret = smime_credential_load_key_at(&sd.sd_pol, sd.sd_dir, sd.sd_where,
-	    "key.pem", out, &gone, err);
+	ret = smime_credential_load_store_key(&sd.sd_pol, sd.sd_dir,
+	    sd.sd_where, NULL, out, &gone, err);
 out:
 	if (missing != NULL)
 		*missing = gone;
@@ -315,6 +326,7 @@ smime_store_save_key(const char *store, const char *address, EVP_PKEY *key,
 	struct store_dir sd;
 	BIO *bio = NULL;
 	bool had;
+	int f, mine;
 	smime_status ret = SMIME_TEMPFAIL;
 
 	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
@@ -323,16 +335,26 @@ smime_store_save_key(const char *store, const char *address, EVP_PKEY *key,
 		goto out;
 	}
 	ret = SMIME_TEMPFAIL;
-	if (!force && smime_fs_kind(sd.sd_dir, "key.pem", NULL) != 0) {
-		ret = SMIME_POLICY;
-		smime_err_set(err, "%s/key.pem exists; use --force to replace "
-		    "it", sd.sd_where);
-		goto out;
+	for (f = SF_KEY; f <= SF_KEYURI; f++) {
+		if (!force && smime_fs_kind(sd.sd_dir, smime_store_names[f],
+		    NULL) != 0) {
+			ret = SMIME_POLICY;
+			smime_err_set(err, "%s/%s exists; use --force to "
+			    "replace it", sd.sd_where, smime_store_names[f]);
+			goto out;
+		}
 	}
-	if ((bio = store_pem(key, NULL, NULL, err)) == NULL ||
-	    store_keep_prev(&sd, "key.pem", true, &had, err) != SMIME_OK ||
-	    store_write_bio(&sd, "key.pem", bio, true, err) != SMIME_OK ||
-	    smime_fs_sync(sd.sd_dir, sd.sd_where, err) != SMIME_OK)
+	/* The new key is one of key.pem / key.uri; the other one goes. */
+	mine = smime_p11_is_token_key(key) ? SF_KEYURI : SF_KEY;
+	if ((bio = store_pem(key, NULL, NULL, err)) == NULL)
+		goto out;
+	for (f = SF_KEY; f <= SF_KEYURI; f++)
+		if (store_keep_prev(&sd, smime_store_names[f], true, &had,
+		    err) != SMIME_OK || (f != mine && smime_fs_remove(sd.sd_dir,
+		    sd.sd_where, smime_store_names[f], err) != SMIME_OK))
+			goto out;
+	if (store_write_bio(&sd, smime_store_names[mine], bio, true, err) !=
+	    SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where, err) != SMIME_OK)
 		goto out;
 	ret = SMIME_OK;
 out:
@@ -347,7 +369,7 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
     struct smime_err *err)
 {
 	struct store_dir sd;
-	BIO *pem[SF_COUNT] = { NULL, NULL, NULL };
+	BIO *pem[SF_COUNT] = { NULL };
 	bool had[SF_COUNT] = { false }, done[SF_COUNT] = { false };
 	int f;
 	smime_status ret = SMIME_TEMPFAIL;
@@ -356,25 +378,26 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
 	    SMIME_OK)
 		goto out;
 	/* Everything is encoded before anything is replaced. */
-	if ((newkey != NULL && (pem[SF_KEY] = store_pem(newkey, NULL, NULL,
-	    err)) == NULL) || (chain != NULL && sk_X509_num(chain) > 0 &&
+	if ((newkey != NULL && (pem[smime_p11_is_token_key(newkey) ?
+	    SF_KEYURI : SF_KEY] = store_pem(newkey, NULL, NULL, err)) ==
+	    NULL) || (chain != NULL && sk_X509_num(chain) > 0 &&
 	    (pem[SF_CHAIN] = store_pem(NULL, NULL, chain, err)) == NULL) ||
 	    (pem[SF_CERT] = store_pem(NULL, cert, NULL, err)) == NULL)
 		goto out;
 	for (f = 0; f < SF_COUNT; f++) {
-		if (f == SF_KEY && newkey == NULL)
+		if (SF_IS_KEY(f) && newkey == NULL)
 			continue;
-		if (store_keep_prev(&sd, smime_store_names[f], f == SF_KEY,
+		if (store_keep_prev(&sd, smime_store_names[f], SF_IS_KEY(f),
 		    &had[f], err) != SMIME_OK)
 			goto out;
 		done[f] = true;
 		if (pem[f] != NULL) {
 			if (store_write_bio(&sd, smime_store_names[f], pem[f],
-			    f == SF_KEY, err) != SMIME_OK)
+			    SF_IS_KEY(f), err) != SMIME_OK)
 				goto out;
 		} else if (smime_fs_remove(sd.sd_dir, sd.sd_where,
 		    smime_store_names[f], err) != SMIME_OK)
-			goto out;	/* no chain this time: no old one */
+			goto out;	/* no chain (or other key kind) */
 	}
 	/* The marker was about the certificate just replaced. */
 	if (smime_fs_remove(sd.sd_dir, sd.sd_where, "revoked", err) !=
@@ -385,7 +408,7 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
 out:
 	for (f = 0; f < SF_COUNT; f++) {
 		if (ret != SMIME_OK && done[f])
-			store_restore(&sd, smime_store_names[f], f == SF_KEY,
+			store_restore(&sd, smime_store_names[f], SF_IS_KEY(f),
 			    had[f]);
 		BIO_free(pem[f]);
 	}
@@ -401,17 +424,25 @@ smime_store_rollback(const char *store, const char *address,
 	char prev[NAME_MAX + 1];
 	struct stat st;
 	int f, n = 0, kind;
-	bool gone = false;
+	bool gone = false, keyprev;
 	smime_status ret = SMIME_TEMPFAIL;
 
 	if ((ret = store_open(store, address, NULL, false, &sd, &gone, err)) !=
 	    SMIME_OK)
 		goto out;
 	ret = SMIME_TEMPFAIL;
+	/* The previous key is key.pem.prev or key.uri.prev: not both keys. */
+	keyprev = !gone && (smime_fs_kind(sd.sd_dir, "key.pem.prev", NULL) !=
+	    0 || smime_fs_kind(sd.sd_dir, "key.uri.prev", NULL) != 0);
 	for (f = 0; !gone && f < SF_COUNT; f++) {
 		snprintf(prev, sizeof(prev), "%s.prev", smime_store_names[f]);
-		if ((kind = smime_fs_kind(sd.sd_dir, prev, &st)) == 0)
+		if ((kind = smime_fs_kind(sd.sd_dir, prev, &st)) == 0) {
+			if (SF_IS_KEY(f) && keyprev && smime_fs_remove(
+			    sd.sd_dir, sd.sd_where, smime_store_names[f], err)
+			    != SMIME_OK)
+				goto out;
 			continue;
+		}
 		if (kind != 'f' || st.st_nlink != 1) {
 			ret = SMIME_POLICY;
 			smime_err_set(err, "%s/%s: not a regular file with one "
@@ -622,8 +653,19 @@ static void
 store_scan_entry(struct store_dir *sd, struct smime_store_entry *e)
 {
 	STACK_OF(X509) *certs = NULL;
+	char *buf = NULL;
+	size_t len = 0;
 
 	e->se_has_key = smime_fs_kind(sd->sd_dir, "key.pem", NULL) == 'f';
+	if (store_read(sd, "key.uri", true, &buf, &len, NULL) == SMIME_OK &&
+	    buf != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		e->se_has_key = true;
+		if ((e->se_key_uri = malloc(len + 1)) != NULL)
+			smime_p11_uri_display(buf, e->se_key_uri, len + 1);
+		OPENSSL_clear_free(buf, len + 1);
+		buf = NULL;
+	}
 	e->se_revoked = smime_fs_kind(sd->sd_dir, "revoked", NULL) != 0;
 	if (smime_credential_load_certs_at(&sd->sd_pol, sd->sd_dir,
 	    sd->sd_where, "cert.pem", &certs, NULL, NULL) == SMIME_OK)
@@ -722,6 +764,7 @@ smime_store_entries_free(struct smime_store_entry *entries, size_t n)
 		return;
 	for (i = 0; i < n; i++) {
 		free(entries[i].se_address);
+		free(entries[i].se_key_uri);
 		X509_free(entries[i].se_cert);
 	}
 	free(entries);

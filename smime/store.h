@@ -1,6 +1,8 @@
 /*
  * store.h - the signing-key store that smime-enroll writes and
- * smime-milter reads: STORE/ADDRESS/{key.pem,cert.pem,chain.pem}, plus
+ * smime-milter reads: STORE/ADDRESS/{key.pem,cert.pem,chain.pem}, (or
+ * key.uri instead of key.pem: the RFC 7512 URI of a key on a PKCS#11
+ * token, smime/pkcs11.h; no key material on disk), plus
  * cert.pem.prev, chain.pem.prev and key.pem.prev for rollback, senders
  * and an optional "revoked" marker.  Run as root, the tree belongs to
  * root with the milter's group, directories 0750, keys 0640, other files
@@ -40,7 +42,8 @@ struct smime_store_owner {
 struct smime_store_entry {
 	char	*se_address;	/* directory name */
 	X509	*se_cert;	/* NULL when cert.pem is missing or bad */
-	bool	 se_has_key;
+	bool	 se_has_key;	/* key.pem or key.uri */
+	char	*se_key_uri;	/* key.uri's URI without query, or NULL */
 	bool	 se_revoked;
 };
 
@@ -49,8 +52,10 @@ bool smime_store_path(const char *store, const char *address,
     const char *name, char *buf, size_t buflen);
 
 /*
- * Load STORE/ADDRESS/key.pem into *out (caller frees).  Returns SMIME_OK,
- * SMIME_BADKEY (missing or unreadable; *missing tells which, may be NULL).
+ * Load STORE/ADDRESS/key.pem into *out (caller frees), or the token key
+ * key.uri names (the token is opened now).  Returns SMIME_OK,
+ * SMIME_BADKEY (missing or unreadable; *missing tells which, may be NULL)
+ * or, for a token key, smime_p11_load_key()'s status.
  */
 smime_status smime_store_load_key(const char *store, const char *address,
     EVP_PKEY **out, bool *missing, struct smime_err *err);
@@ -65,8 +70,9 @@ smime_status smime_store_load_cert(const char *store, const char *address,
 
 /*
  * Save a freshly generated key as key.pem (0600), creating directories
- * (0700).  An existing key is kept unless force, in which case it becomes
- * key.pem.prev.  Returns SMIME_OK, SMIME_POLICY (exists) or SMIME_TEMPFAIL.
+ * (0700); a token key as key.uri (its URI, same mode).  An existing key
+ * (either file) is kept unless force, in which case it becomes
+ * key.pem.prev / key.uri.prev.  Returns SMIME_OK, SMIME_POLICY (exists) or SMIME_TEMPFAIL.
  */
 smime_status smime_store_save_key(const char *store, const char *address,
     EVP_PKEY *key, bool force, const struct smime_store_owner *owner,

@@ -124,7 +124,9 @@ migrate_file(struct migrate *mg, int dirfd, const char *dirpath,
 	bool ok = false;
 
 	snprintf(path, sizeof(path), "%s/%s", dirpath, name);
-	mode = strncmp(name, "key.pem", 7) != 0 ? 0644 :
+	/* key.pem and key.uri (a token key's URI) stay private. */
+	mode = strncmp(name, "key.pem", 7) != 0 &&
+	    strncmp(name, "key.uri", 7) != 0 ? 0644 :
 	    mg->mg_owner->so_gid != 0 ? 0640 : 0600;
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC | O_NOCTTY)) == -1 || fstat(fd, &st) == -1) {
