@@ -469,3 +469,33 @@ smime_p11_take_error(struct smime_err *err)
 	ERR_clear_error();
 	return true;
 }
+
+smime_status
+smime_p11_store_cert(const char *uri, X509 *cert, struct smime_err *err)
+{
+	struct p11_key *k = NULL;
+	unsigned char *der = NULL, *subj = NULL, *iss = NULL, *ser = NULL;
+	int derlen, subjlen, isslen, serlen;
+	smime_status ret;
+
+	if ((ret = p11_key_new(uri, P11_CERTIFICATE, &k, err)) != SMIME_OK)
+		goto out;
+	ret = SMIME_NORESOURCE;
+	if ((derlen = i2d_X509(cert, &der)) <= 0 ||
+	    (subjlen = i2d_X509_NAME(X509_get_subject_name(cert), &subj)) <= 0 ||
+	    (isslen = i2d_X509_NAME(X509_get_issuer_name(cert), &iss)) <= 0 ||
+	    (serlen = i2d_ASN1_INTEGER(X509_get0_serialNumber(cert), &ser)) <=
+	    0) {
+		smime_err_openssl(err, "cannot encode the certificate");
+		goto out;
+	}
+	ret = p11_key_put_cert(k, der, (size_t)derlen, subj, (size_t)subjlen,
+	    iss, (size_t)isslen, ser, (size_t)serlen, err);
+out:
+	OPENSSL_free(der);
+	OPENSSL_free(subj);
+	OPENSSL_free(iss);
+	OPENSSL_free(ser);
+	p11_key_unref(k);
+	return ret;
+}

@@ -80,4 +80,15 @@ smime_status p11_key_sign(struct p11_key *k, enum p11_mech m,
 smime_status p11_key_generate(struct p11_key *k, unsigned long bits,
     const unsigned char *ec_oid, size_t ec_oidlen, struct smime_err *err);
 
+/*
+ * Create a certificate object on k's token (a handle for a certificate
+ * URI; its label and id from the URI) from the DER of the certificate,
+ * its subject, issuer and serial number.  Refuses (SMIME_BADKEY) when a
+ * certificate already matches the URI.
+ */
+smime_status p11_key_put_cert(struct p11_key *k, const unsigned char *der,
+    size_t derlen, const unsigned char *subj, size_t subjlen,
+    const unsigned char *iss, size_t isslen, const unsigned char *serial,
+    size_t seriallen, struct smime_err *err);
+
 #endif /* SMIME_PKCS11_INT_H */

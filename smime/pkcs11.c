@@ -1138,3 +1138,52 @@ out:
 	pthread_mutex_unlock(&p11_lock);
 	return ret;
 }
+
+smime_status
+p11_key_put_cert(struct p11_key *k, const unsigned char *der, size_t derlen,
+    const unsigned char *subj, size_t subjlen, const unsigned char *iss,
+    size_t isslen, const unsigned char *serial, size_t seriallen,
+    struct smime_err *err)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_CERTIFICATE_TYPE ct = CKC_X_509;
+	CK_BBOOL yes = CK_TRUE;
+	CK_ATTRIBUTE t[9], *a;
+	CK_OBJECT_HANDLE obj;
+	CK_ULONG n = 0;
+	struct smime_err e2;
+	CK_RV rv;
+	smime_status ret;
+
+	t[n++] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_CERTIFICATE_TYPE, &ct, sizeof(ct) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
+	t[n++] = (CK_ATTRIBUTE){ CKA_VALUE, (void *)der, derlen };
+	t[n++] = (CK_ATTRIBUTE){ CKA_SUBJECT, (void *)subj, subjlen };
+	t[n++] = (CK_ATTRIBUTE){ CKA_ISSUER, (void *)iss, isslen };
+	t[n++] = (CK_ATTRIBUTE){ CKA_SERIAL_NUMBER, (void *)serial, seriallen };
+	if ((a = p11_kit_uri_get_attribute(k->k_uri, CKA_LABEL)) != NULL)
+		t[n++] = *a;
+	if ((a = p11_kit_uri_get_attribute(k->k_uri, CKA_ID)) != NULL)
+		t[n++] = *a;
+	pthread_mutex_lock(&p11_lock);
+	if ((ret = p11_open(k, false, &e2)) == SMIME_OK) {
+		ret = SMIME_BADKEY;
+		smime_err_set(err, "PKCS#11 certificate %s exists on the token "
+		    "already", k->k_display);
+		goto out;
+	}
+	if ((ret = p11_open(k, true, err)) != SMIME_OK)
+		goto out;
+	rv = k->k_mod->C_CreateObject(k->k_sess, t, n, &obj);
+	p11_close(k);
+	if (rv != CKR_OK) {
+		p11_err_rv(err, k, "C_CreateObject", rv);
+		ret = p11_rv_lost(rv) ? SMIME_TEMPFAIL : SMIME_BADKEY;
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	pthread_mutex_unlock(&p11_lock);
+	return ret;
+}

@@ -77,6 +77,15 @@ smime_status smime_p11_load_cert(const char *uri, X509 **out,
 smime_status smime_p11_keygen(const char *uri, const char *type,
     EVP_PKEY **out, struct smime_err *err);
 
+/*
+ * Write cert as a certificate object (CKO_CERTIFICATE, X.509) to the
+ * token of the certificate URI uri, labelled with its object and id.
+ * Refuses (SMIME_BADKEY) when one already matches the URI.  Returns as
+ * smime_p11_load_cert().
+ */
+smime_status smime_p11_store_cert(const char *uri, X509 *cert,
+    struct smime_err *err);
+
 /* True when key is a token key made by this module. */
 bool smime_p11_is_token_key(const EVP_PKEY *key);
 

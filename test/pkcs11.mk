@@ -1,5 +1,8 @@
 # test/pkcs11: identity keys on a PKCS#11 token (SoftHSM2; skipped with
 # exit 77 only when softhsm2 is not installed).
+check_PROGRAMS += test/pkcs11/p11cert
+test_pkcs11_p11cert_SOURCES = test/pkcs11/p11cert.c
+test_pkcs11_p11cert_LDADD = smime/libsmime.a $(OPENSSL_LIBS) $(PTHREAD_LIBS)
 PKCS11_TESTS = test/pkcs11/daemon.sh test/pkcs11/enroll.sh
 TESTS += $(PKCS11_TESTS)
 EXTRA_DIST += test/pkcs11/common.sh $(PKCS11_TESTS)

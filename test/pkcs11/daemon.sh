@@ -3,8 +3,9 @@
 # milter protocol:
 #  - taro's RSA key and hanako's EC key are on the token; the config names
 #    them with RFC 7512 URIs (taro with module-path, hanako found through
-#    p11-kit's module configuration); signed mail verifies with openssl and
-#    gpgsm, also with 8 messages in parallel (libmilter threads);
+#    p11-kit's module configuration); hanako's certificate is read from the
+#    token as well; signed mail verifies with openssl and gpgsm, also with
+#    8 messages in parallel (libmilter threads) and after a reload;
 #  - wrong PIN: the message temp-fails with one log line naming
 #    CKR_PIN_INCORRECT, the next one does not offer the refused PIN again,
 #    and after the PIN file is fixed the daemon signs without a restart;
@@ -19,7 +20,10 @@ p11_import taro taro 01
 p11_import hanako hanako 02
 taro_uri="pkcs11:token=party;object=taro;type=private?pin-source=file:$pinfile&module-path=$softhsm"
 hanako_uri="pkcs11:token=party;object=hanako;type=private?pin-source=file:$pinfile"
-hanako_cert=$pki/hanako.crt
+# hanako's certificate comes from the token too.
+hanako_cert="pkcs11:token=party;object=hanako-cert;type=cert"
+"$top_builddir/test/pkcs11/p11cert" "$hanako_cert?pin-source=file:$pinfile" \
+    "$pki/hanako.crt" || { echo "FAIL: p11cert"; exit 1; }
 
 p11_conf() {
 	cat > "$conf" <<EOC
@@ -88,7 +92,10 @@ p11_conf
 "$milter" -n -c "$conf" > "$tmp/n.out" 2>&1 || { bad "-n rejects the URIs"; cat "$tmp/n.out"; }
 start_milter
 sign_ok taro T1
-sign_ok hanako T2
+sign_ok hanako T2 && echo "ok: hanako's certificate read from the token"
+kill -HUP "$mpid"
+sleep 1
+sign_ok taro T3 && echo "ok: signs after a reload (new token handles)"
 pids=
 for i in 1 2 3 4 5 6 7 8; do
 	u=taro; [ $((i % 2)) -eq 0 ] && u=hanako
