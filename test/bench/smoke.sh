@@ -1,0 +1,32 @@
+#!/bin/sh
+# smoke.sh - `make bench` still works: the benchmark once with tiny sizes
+# (1 MB as the large message, 0.05 s per scenario, one round) against the
+# daemon of this build.  It must exit 0 (every milter result checked,
+# every signed sample verified by openssl cms -verify) and print its ratio
+# and memory sections.  Speed is never checked here.
+: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
+milter=$top_builddir/milter/smime-milter
+bench=$top_builddir/test/bench/bench
+if [ ! -x "$milter" ] || [ ! -x "$bench" ]; then
+	echo "SKIP: $milter or $bench not built"
+	exit 77
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/benchsmoke.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+sh "$top_srcdir/test/pki/make-test-pki.sh" "$tmp/pki" > "$tmp/pki.log" 2>&1 ||
+	{ cat "$tmp/pki.log"; echo "FAIL: test PKI"; exit 1; }
+fail=0
+"$bench" -M "$milter" -P "$tmp/pki" -O "$OPENSSL" -d "$tmp" -s 0.05 -r 1 \
+    -b 1 -q -j "$tmp/results.json" > "$tmp/out" 2> "$tmp/err" ||
+	{ echo "FAIL: bench exited $?"; fail=1; }
+for want in '^ratios' 'CPU: sign big / openssl dgst' 'CMS_sign 4KB P-256' \
+    'verify 4KB opaque' '^peak RSS' 'samples of the signed output verified'; do
+	grep -q "$want" "$tmp/out" || { echo "FAIL: no '$want' in the output"; fail=1; }
+done
+grep -q '"peak_rss_kib"' "$tmp/results.json" 2>/dev/null ||
+	{ echo "FAIL: no JSON results"; fail=1; }
+if [ $fail -ne 0 ]; then
+	cat "$tmp/out" "$tmp/err"
+	exit 1
+fi
+echo "PASS: make bench runs (tiny sizes)"
