@@ -276,27 +276,32 @@ smf_tm_feed_field(struct smf_tm *tm, struct smf_msg *msg, char *name,
 
 /*
  * Feed buf to the message with line ends made CRLF, as an MTA hands a body
- * to a milter; *last_cr carries a CR seen at the end of the previous chunk.
+ * to a milter: an LF not preceded by CR gets one.  *last_cr carries a CR
+ * seen at the end of the previous chunk.  Runs between LFs are copied
+ * whole (memchr()); out has room for 2 * len bytes.
  */
 static void
 smf_tm_feed_crlf(struct smf_msg *msg, const char *buf, size_t len,
-    bool *last_cr)
+    bool *last_cr, char *out)
 {
-	char out[2 * 4096];
-	size_t i, o = 0;
+	const char *p = buf, *end = buf + len, *lf;
+	size_t o = 0, k;
 
-	for (i = 0; i < len; i++) {
-		if (o + 2 > sizeof(out)) {
-			smf_msg_body(msg, out, o);
-			o = 0;
-		}
-		if (buf[i] == '\n' && !*last_cr)
+	if (len == 0)
+		return;
+	while ((lf = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		k = (size_t)(lf - p);
+		memcpy(out + o, p, k);
+		o += k;
+		if (lf == buf ? !*last_cr : lf[-1] != '\r')
 			out[o++] = '\r';
-		out[o++] = buf[i];
-		*last_cr = buf[i] == '\r';
+		out[o++] = '\n';
+		p = lf + 1;
 	}
-	if (o > 0)
-		smf_msg_body(msg, out, o);
+	memcpy(out + o, p, (size_t)(end - p));
+	o += (size_t)(end - p);
+	*last_cr = end[-1] == '\r';
+	smf_msg_body(msg, out, o);
 }
 
 /*
@@ -307,58 +312,85 @@ static int
 smf_tm_read_body(struct smf_tm *tm, struct smf_msg *msg,
     struct smime_spool *orig)
 {
-	char buf[4096];
+	char *buf, *out;
 	bool last_cr = false;
 	size_t n;
+	int ret = -1;
 
+	buf = malloc(SMF_TM_CHUNK);
+	out = malloc(2 * SMF_TM_CHUNK);
+	if (buf == NULL || out == NULL)
+		goto out;
 	if (tm->tm_pending != NULL) {
-		smf_tm_feed_crlf(msg, tm->tm_pending, tm->tm_npending, &last_cr);
+		/* One header-sized line: fed in pieces that fit out. */
+		for (n = 0; n < tm->tm_npending; n += SMF_TM_CHUNK)
+			smf_tm_feed_crlf(msg, tm->tm_pending + n,
+			    tm->tm_npending - n < SMF_TM_CHUNK ?
+			    tm->tm_npending - n : SMF_TM_CHUNK, &last_cr, out);
 		if (smime_spool_write(orig, tm->tm_pending, tm->tm_npending,
 		    NULL) != SMIME_OK)
-			return -1;
+			goto out;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), tm->tm_in)) > 0) {
-		smf_tm_feed_crlf(msg, buf, n, &last_cr);
+	while ((n = fread(buf, 1, SMF_TM_CHUNK, tm->tm_in)) > 0) {
+		smf_tm_feed_crlf(msg, buf, n, &last_cr, out);
 		if (smime_spool_write(orig, buf, n, NULL) != SMIME_OK)
-			return -1;
+			goto out;
 	}
-	return ferror(tm->tm_in) ? -1 : 0;
+	ret = ferror(tm->tm_in) ? -1 : 0;
+out:
+	free(buf);
+	free(out);
+	return ret;
 }
 
-/* Copy a spool to out; with to_lf, CRLF line ends become LF. */
+/*
+ * Copy a spool to out a block at a time; with to_lf, CRLF line ends
+ * become LF (the CRs are squeezed out of the block in place, memchr()
+ * finding them, and the block written with one fwrite()).
+ */
 static int
 smf_tm_write_spool(struct smime_spool *spool, FILE *out, bool to_lf)
 {
-	unsigned char buf[SMF_TM_CHUNK];
+	unsigned char *buf, *cr, *o, *p, *end, next;
 	uint64_t off = 0;
-	size_t got, i;
+	size_t got, g2;
+	int ret = -1;
 
+	if ((buf = malloc(SMF_TM_CHUNK)) == NULL)
+		return -1;
 	for (;;) {
-		if (smime_spool_read_at(spool, off, buf, sizeof(buf), &got,
+		if (smime_spool_read_at(spool, off, buf, SMF_TM_CHUNK, &got,
 		    NULL) != SMIME_OK)
-			return -1;
+			goto out;
 		if (got == 0)
-			return 0;
+			break;
 		off += got;
-		for (i = 0; i < got; i++) {
-			/* A CR split from its LF by the chunk edge is rare
-			 * enough to peek for. */
-			if (to_lf && buf[i] == '\r') {
-				unsigned char next;
-				size_t g2 = 0;
-
-				if (i + 1 < got)
-					next = buf[i + 1];
-				else if (smime_spool_read_at(spool, off, &next,
-				    1, &g2, NULL) != SMIME_OK || g2 == 0)
-					next = 0;
-				if (next == '\n')
-					continue;
-			}
-			if (putc(buf[i], out) == EOF)
-				return -1;
+		end = buf + got;
+		o = p = buf;
+		while (to_lf && (cr = memchr(p, '\r', (size_t)(end - p))) !=
+		    NULL) {
+			/* A CR split from its LF by the block edge: peek. */
+			if (cr + 1 < end)
+				next = cr[1];
+			else if (smime_spool_read_at(spool, off, &next, 1, &g2,
+			    NULL) != SMIME_OK || g2 == 0)
+				next = 0;
+			memmove(o, p, (size_t)(cr - p));
+			o += cr - p;
+			if (next != '\n')
+				*o++ = '\r';
+			p = cr + 1;
 		}
+		memmove(o, p, (size_t)(end - p));
+		o += end - p;
+		if (o > buf && fwrite(buf, 1, (size_t)(o - buf), out) !=
+		    (size_t)(o - buf))
+			goto out;
 	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
 }
 
 static int
