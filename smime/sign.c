@@ -3,7 +3,8 @@
  *
  * The new body is built in one spool: a short preamble, the signed entity
  * (signent.c), then the signature part.  The signature is computed by
- * streaming the entity's byte range of that same spool through CMS_final,
+ * streaming the entity's byte range of that same spool through the CMS
+ * digest BIOs (sign_digest_range(): CMS_final() in 64 KiB blocks),
  * so no step holds the whole message in memory.
  */
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "smime/signent.h"
 
 #define SIGN_DEFAULT_MEMORY	(1024 * 1024)
+#define SIGN_BLOCK		(64 * 1024)	/* bytes digested per write */
 #define SIGN_PREAMBLE		"This is an S/MIME signed message.\r\n"
 
 bool
@@ -144,6 +146,67 @@ sign_check_cert(const struct smime_identity *id, struct smime_err *err)
 }
 
 /*
+ * Digest [off, off + len) of spool into cms and compute the signature
+ * with id's key: what CMS_final() does (CMS_dataInit(), copy,
+ * CMS_dataFinal()), but with one BIO_write() per 64 KiB block where
+ * CMS_final() moves 1 KiB at a time (SMIME_crlf_copy()), each a read of
+ * the spool.  The bytes digested are the same (binary: no conversion).
+ */
+static smime_status
+sign_digest_range(const struct smime_identity *id, CMS_ContentInfo *cms,
+    struct smime_spool *spool, uint64_t off, uint64_t len,
+    struct smime_err *err)
+{
+	unsigned char *buf = NULL;
+	size_t got, want, size;
+	uint64_t end = off + len;
+	BIO *cmsbio = NULL;
+	smime_status ret = SMIME_INTERNAL;
+
+	size = len < SIGN_BLOCK ? (size_t)len + 1 : SIGN_BLOCK;
+	if ((buf = malloc(size)) == NULL) {
+		smime_err_set(err, "out of memory");
+		ret = SMIME_NORESOURCE;
+		goto out;
+	}
+	if ((cmsbio = CMS_dataInit(cms, NULL)) == NULL) {
+		smime_err_openssl(err, "CMS_dataInit");
+		goto out;
+	}
+	for (; off < end; off += got) {
+		want = end - off < size ? (size_t)(end - off) : size;
+		if ((ret = smime_spool_read_at(spool, off, buf, want, &got,
+		    err)) != SMIME_OK)
+			goto out;
+		ret = SMIME_INTERNAL;
+		if (got == 0) {
+			smime_err_set(err, "spool read failed while signing");
+			ret = SMIME_TEMPFAIL;
+			goto out;
+		}
+		if (BIO_write(cmsbio, buf, (int)got) != (int)got) {
+			smime_err_openssl(err, "digesting the signed entity");
+			goto out;
+		}
+	}
+	(void)BIO_flush(cmsbio);
+	if (CMS_dataFinal(cms, cmsbio) != 1) {
+		if (smime_p11_is_token_key(id->id_key) &&
+		    smime_p11_take_error(err)) {
+			ret = SMIME_TEMPFAIL;	/* token absent, PIN, lost */
+			goto out;
+		}
+		smime_err_openssl(err, "CMS_final");
+		goto out;
+	}
+	ret = SMIME_OK;
+out:
+	BIO_free_all(cmsbio);
+	free(buf);
+	return ret;
+}
+
+/*
  * Sign [off, off + len) of spool; *der receives the DER SignedData in a
  * memory BIO the caller frees.  signingTime, SMIMECapabilities and ESS
  * signing-certificate-v2 (CMS_CADES) are signed attributes.
@@ -159,7 +222,7 @@ sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	CMS_SignerInfo *si;
 	EVP_PKEY_CTX *pctx;
 	const EVP_MD *md;
-	BIO *data = NULL, *out = NULL;
+	BIO *out = NULL;
 	bool pss = opts->so_rsa_pss && EVP_PKEY_is_a(id->id_key, "RSA");
 	int i;
 	smime_status ret = SMIME_INTERNAL;
@@ -194,26 +257,15 @@ sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
 			smime_err_openssl(err, "CMS_add1_cert");
 			goto out;
 		}
-	if ((data = smime_spool_new_read_bio(spool, off, len)) == NULL ||
-	    (out = BIO_new(BIO_s_mem())) == NULL) {
+	if ((out = BIO_new(BIO_s_mem())) == NULL) {
 		smime_err_set(err, "out of memory");
 		ret = SMIME_NORESOURCE;
 		goto out;
 	}
-	if (CMS_final(cms, data, NULL, flags) != 1) {
-		if (smime_p11_is_token_key(id->id_key) &&
-		    smime_p11_take_error(err)) {
-			ret = SMIME_TEMPFAIL;	/* token absent, PIN, lost */
-			goto out;
-		}
-		smime_err_openssl(err, "CMS_final");
+	if ((ret = sign_digest_range(id, cms, spool, off, len, err)) !=
+	    SMIME_OK)
 		goto out;
-	}
-	if (!BIO_eof(data)) {
-		smime_err_set(err, "spool read failed while signing");
-		ret = SMIME_TEMPFAIL;
-		goto out;
-	}
+	ret = SMIME_INTERNAL;
 	if (i2d_CMS_bio(out, cms) != 1) {
 		smime_err_openssl(err, "i2d_CMS_bio");
 		goto out;
@@ -222,7 +274,6 @@ sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	out = NULL;
 	ret = SMIME_OK;
 out:
-	BIO_free(data);
 	BIO_free(out);
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
