@@ -431,6 +431,27 @@ p11_key_expect(struct p11_key *k, const struct p11_pub *pub)
 	return SMIME_OK;
 }
 
+/* True when sets a and b hold a module of the same file. */
+static bool
+p11_modset_shares(const struct p11_modset *a, const struct p11_modset *b)
+{
+	char *fa, *fb;
+	bool same = false;
+	size_t i, j;
+
+	for (i = 0; !same && a->ms_mods[i] != NULL; i++) {
+		if ((fa = p11_kit_module_get_filename(a->ms_mods[i])) == NULL)
+			continue;
+		for (j = 0; !same && b->ms_mods[j] != NULL; j++) {
+			fb = p11_kit_module_get_filename(b->ms_mods[j]);
+			same = fb != NULL && strcmp(fa, fb) == 0;
+			free(fb);
+		}
+		free(fa);
+	}
+	return same;
+}
+
 /*
  * The module set k names (under p11_lock), loaded and initialised;
  * re-initialised when stale (at most once a second) or after fork.
@@ -511,9 +532,11 @@ p11_modset_get(struct p11_key *k, struct p11_modset **out,
 		 * p11-kit shares one instance of a module among every set
 		 * that loads it (by path and by configuration): only when
 		 * all of them finalise does the module really restart.
+		 * Sets of other modules are left alone.
 		 */
 		for (other = p11_sets; other != NULL; other = other->ms_next) {
-			if (!other->ms_init || other->ms_pid != getpid())
+			if (!other->ms_init || other->ms_pid != getpid() ||
+			    (other != ms && !p11_modset_shares(ms, other)))
 				continue;
 			for (i = 0; other->ms_mods[i] != NULL; i++)
 				(void)p11_kit_module_finalize(
@@ -539,7 +562,7 @@ static CK_RV
 p11_find_token(struct p11_key *k, struct p11_modset *ms,
     CK_FUNCTION_LIST **mod, CK_SLOT_ID *slot, CK_TOKEN_INFO *ti)
 {
-	CK_SLOT_ID slots[64];
+	CK_SLOT_ID *slots = NULL;
 	CK_ULONG nslots, i;
 	CK_SLOT_INFO si;
 	CK_INFO info;
@@ -552,8 +575,12 @@ p11_find_token(struct p11_key *k, struct p11_modset *ms,
 		if (f->C_GetInfo(&info) != CKR_OK ||
 		    !p11_kit_uri_match_module_info(k->k_uri, &info))
 			continue;
-		nslots = sizeof(slots) / sizeof(slots[0]);
-		if (f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK)
+		free(slots);
+		slots = NULL;
+		if (f->C_GetSlotList(CK_TRUE, NULL, &nslots) != CKR_OK ||
+		    nslots == 0 || nslots > 4096 ||
+		    (slots = calloc(nslots, sizeof(*slots))) == NULL ||
+		    f->C_GetSlotList(CK_TRUE, slots, &nslots) != CKR_OK)
 			continue;
 		for (i = 0; i < nslots; i++) {
 			if (want != (CK_SLOT_ID)-1 && slots[i] != want)
@@ -566,9 +593,11 @@ p11_find_token(struct p11_key *k, struct p11_modset *ms,
 				continue;
 			*mod = f;
 			*slot = slots[i];
+			free(slots);
 			return CKR_OK;
 		}
 	}
+	free(slots);
 	return CKR_TOKEN_NOT_PRESENT;
 }
 

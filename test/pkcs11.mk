@@ -1,5 +1,12 @@
 # test/pkcs11: identity keys on a PKCS#11 token (SoftHSM2; skipped with
 # exit 77 only when softhsm2 is not installed).
+if HAVE_CHECK
+check_PROGRAMS += test/unit/test_pkcs11
+TESTS += test/unit/test_pkcs11
+test_unit_test_pkcs11_SOURCES = test/unit/test_pkcs11.c
+test_unit_test_pkcs11_CFLAGS = $(CHECK_TEST_CFLAGS)
+test_unit_test_pkcs11_LDADD = $(CHECK_TEST_LIBS)
+endif
 check_PROGRAMS += test/pkcs11/p11cert
 test_pkcs11_p11cert_SOURCES = test/pkcs11/p11cert.c
 test_pkcs11_p11cert_LDADD = smime/libsmime.a $(OPENSSL_LIBS) $(PTHREAD_LIBS)

@@ -33,6 +33,7 @@ mode = "sv";
 on_error = "tempfail";
 log_level = "debug";
 sign = {
+	${pss:-}
 	identities = (
 		{ address = "taro@example.jp"; cert = "$pki/taro.crt";
 		  key = "$taro_uri"; chain = "$pki/chain.pem";
@@ -139,7 +140,23 @@ sign_tempfail taro W5 'mode 0600'
 stop_milter
 chmod 600 "$pinfile"
 
-# 4. a PIN in the URI text is refused at configuration time
+# 4. RSASSA-PSS through the token's raw RSA mechanism (openssl verifies;
+# gpgsm 2.2 does not know PSS)
+pss="rsa_pss = true;"
+p11_conf
+start_milter
+msg taro PSS1
+mc -A taro -C 192.0.2.1 -q PSS1 "$tmp/PSS1.eml" > "$tmp/PSS1.out" || bad "PSS1: not signed"
+if verifies "$tmp/PSS1.out" &&
+    "$OPENSSL" cms -cmsout -print -in "$tmp/PSS1.out" 2>/dev/null | grep -q rsassaPss; then
+	echo "ok: PSS1: RSASSA-PSS signature made on the token verifies"
+else
+	bad "PSS1: no verifying RSASSA-PSS signature"
+fi
+stop_milter
+pss=
+
+# 5. a PIN in the URI text is refused at configuration time
 taro_uri="pkcs11:token=party;object=taro;type=private?pin-value=$userpin"
 p11_conf
 if "$milter" -n -c "$conf" > "$tmp/n2.out" 2>&1; then
@@ -150,7 +167,7 @@ else
 	bad "pin-value: no reason given"; cat "$tmp/n2.out"
 fi
 
-# 5. nothing secret in the log
+# 6. nothing secret in the log
 check_sanitizers
 grep -qF "$userpin" "$tmp/daemon.err" && bad "the PIN is in the log"
 grep -q 'PRIVATE KEY' "$tmp/daemon.err" && bad "key armour in the log"
