@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/certpolicy.h"
 #include "smime/credential.h"
 #include "smime/identity.h"
 #include "smime/identity-int.h"
@@ -267,31 +268,17 @@ smime_check_validity(const char *origin, X509 *cert, smime_warn_fn *warn,
 		warn(warnarg, msg);
 }
 
-/* KeyUsage and ExtendedKeyUsage, when present, must allow S/MIME signing. */
+/* The certificate may sign mail (smime/certpolicy.h); origin prefixes. */
 static smime_status
 smime_check_usage(const char *origin, X509 *cert, struct smime_err *err)
 {
-	uint32_t flags = X509_get_extension_flags(cert);
+	struct smime_err why;
+	smime_status ret;
 
-	if (flags & EXFLAG_INVALID) {
-		smime_err_set(err, "%s: certificate has malformed extensions",
-		    origin);
-		return SMIME_SYNTAX;
-	}
-	if ((flags & EXFLAG_KUSAGE) &&
-	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
-		smime_err_set(err, "%s: certificate KeyUsage lacks "
-		    "digitalSignature; it cannot sign mail", origin);
-		return SMIME_POLICY;
-	}
-	if ((flags & EXFLAG_XKUSAGE) &&
-	    !(X509_get_extended_key_usage(cert) & XKU_SMIME)) {
-		smime_err_set(err, "%s: certificate ExtendedKeyUsage lacks "
-		    "emailProtection; clients will reject its signatures",
-		    origin);
-		return SMIME_POLICY;
-	}
-	return SMIME_OK;
+	smime_err_clear(&why);
+	if ((ret = smime_certpolicy_may_sign(cert, &why)) != SMIME_OK)
+		smime_err_set(err, "%s: %s", origin, smime_err_get0(&why));
+	return ret;
 }
 
 /* Copy address with the domain lower-cased; NULL on allocation failure. */

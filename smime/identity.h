@@ -38,10 +38,11 @@ void smime_idstore_free(struct smime_idstore *store);
 
 /*
  * Load one identity from PEM files and add it.  origin prefixes every
- * message ("/etc/smime-milter.conf:12").  Checks: files readable, key
- * not group/world-readable (SMIME_BADKEY), key matches cert, cert carries
- * address (SAN rfc822Name or DN emailAddress), KeyUsage digitalSignature
- * and EKU emailProtection when present; an expired or not-yet-valid cert
+ * message ("/etc/smime-milter.conf:12").  Checks: files read by the
+ * credential loader (smime/credential.h: a key file others may read is
+ * SMIME_BADKEY), key matches cert, cert carries
+ * address (SAN rfc822Name or DN emailAddress), may sign mail
+ * (smime/certpolicy.h); an expired or not-yet-valid cert
  * is a warning, not an error.  chain_path may be NULL.
  */
 smime_status smime_idstore_add_files(struct smime_idstore *store,

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/certpolicy.h"
 #include "smime/import.h"
 
 /* Longest chain we follow (leaf excluded) before giving up. */
@@ -97,7 +98,6 @@ smime_cert_check(X509 *cert, EVP_PKEY *key, const char *address,
     struct smime_err *err)
 {
 	char names[256];
-	uint32_t flags;
 	smime_status ret = SMIME_BADKEY;
 
 	if (key == NULL || !X509_check_private_key(cert, key)) {
@@ -111,19 +111,8 @@ smime_cert_check(X509 *cert, EVP_PKEY *key, const char *address,
 		    address, names);
 		goto out;
 	}
-	flags = X509_get_extension_flags(cert);
-	if (!(flags & EXFLAG_XKUSAGE) ||
-	    !(X509_get_extended_key_usage(cert) & XKU_SMIME)) {
-		smime_err_set(err, "certificate lacks extended key usage "
-		    "emailProtection");
+	if (smime_certpolicy_may_sign(cert, err) != SMIME_OK)
 		goto out;
-	}
-	if ((flags & EXFLAG_KUSAGE) &&
-	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
-		smime_err_set(err, "certificate key usage lacks "
-		    "digitalSignature");
-		goto out;
-	}
 	ret = SMIME_EXPIRED;
 	if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0) {
 		smime_err_set(err, "certificate is not valid yet");

@@ -26,8 +26,9 @@ smime_status smime_secret_read(const char *spec, char **out,
 
 /*
  * Check that cert can sign mail for address with key: key matches,
- * address in SAN rfc822Name (or DN emailAddress), EKU emailProtection
- * present, keyUsage (when present) has digitalSignature, valid now.
+ * address in SAN rfc822Name (or DN emailAddress), may sign mail
+ * (smime/certpolicy.h), valid now.  smime-enroll import and the CMP
+ * certConf callback ask this.
  * Returns SMIME_OK, SMIME_BADKEY, SMIME_POLICY or SMIME_EXPIRED.
  */
 smime_status smime_cert_check(X509 *cert, EVP_PKEY *key,

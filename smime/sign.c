@@ -17,6 +17,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "smime/certpolicy.h"
 #include "smime/hp.h"
 #include "smime/mime.h"
 #include "smime/pkcs11.h"
@@ -102,15 +103,13 @@ sign_digest(const char *name, const EVP_PKEY *key, const char **mdname,
 }
 
 /*
- * Refuse certificates a recipient would reject: outside validity, or
- * whose KeyUsage/EKU (when present) exclude S/MIME signing, or that do
- * not match the key.
+ * Refuse certificates a recipient would reject: outside validity, not
+ * allowed to sign mail (smime/certpolicy.h), or not matching the key.
  */
 static smime_status
 sign_check_cert(const struct smime_identity *id, struct smime_err *err)
 {
 	X509 *cert = id->id_cert;
-	uint32_t flags;
 
 	if (cert == NULL || id->id_key == NULL) {
 		smime_err_set(err, "identity has no certificate or key");
@@ -124,20 +123,8 @@ sign_check_cert(const struct smime_identity *id, struct smime_err *err)
 		smime_err_set(err, "signing certificate has expired");
 		return SMIME_EXPIRED;
 	}
-	flags = X509_get_extension_flags(cert);
-	if ((flags & EXFLAG_KUSAGE) != 0 &&
-	    (X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE) == 0) {
-		smime_err_set(err, "signing certificate lacks KeyUsage "
-		    "digitalSignature");
+	if (smime_certpolicy_may_sign(cert, err) != SMIME_OK)
 		return SMIME_POLICY;
-	}
-	if ((flags & EXFLAG_XKUSAGE) != 0 &&
-	    (X509_get_extended_key_usage(cert) & (XKU_SMIME | XKU_ANYEKU)) ==
-	    0) {
-		smime_err_set(err, "signing certificate lacks EKU "
-		    "emailProtection");
-		return SMIME_POLICY;
-	}
 	if (X509_check_private_key(cert, id->id_key) != 1) {
 		smime_err_openssl(err, "private key does not match certificate");
 		return SMIME_BADKEY;

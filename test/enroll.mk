@@ -12,11 +12,13 @@ TESTS += test/enroll/csr.sh test/enroll/import.sh test/enroll/cmp.sh \
 	test/enroll/privsep-revoke.sh test/enroll/privsep-links.sh \
 	test/enroll/privsep-signal.sh test/enroll/privsep-modes.sh \
 	test/enroll/privsep-secrets.sh \
-	test/enroll/https.sh test/enroll/reuse-csr.sh test/enroll/credential.sh
+	test/enroll/https.sh test/enroll/reuse-csr.sh test/enroll/credential.sh \
+	test/enroll/certpolicy.sh
 EXTRA_DIST += test/enroll/common.sh test/enroll/csr.sh test/enroll/import.sh \
 	test/enroll/cmp.sh test/enroll/reload.sh test/enroll/check.sh \
 	test/enroll/pending.sh test/enroll/retitle.sh test/enroll/privsep-common.sh \
 	test/enroll/privsep-model.sh test/enroll/privsep-revoke.sh \
 	test/enroll/privsep-links.sh test/enroll/privsep-signal.sh \
 	test/enroll/privsep-modes.sh test/enroll/privsep-secrets.sh \
-	test/enroll/https.sh test/enroll/reuse-csr.sh test/enroll/credential.sh
+	test/enroll/https.sh test/enroll/reuse-csr.sh test/enroll/credential.sh \
+	test/enroll/certpolicy.sh

@@ -5,6 +5,12 @@ TESTS += test/unit/test_sign
 test_unit_test_sign_SOURCES = test/unit/test_sign.c
 test_unit_test_sign_CFLAGS = $(CHECK_TEST_CFLAGS)
 test_unit_test_sign_LDADD = $(CHECK_TEST_LIBS)
+# the one "may this certificate sign e-mail" rule through every path
+check_PROGRAMS += test/unit/test_certpolicy
+TESTS += test/unit/test_certpolicy
+test_unit_test_certpolicy_SOURCES = test/unit/test_certpolicy.c
+test_unit_test_certpolicy_CFLAGS = $(CHECK_TEST_CFLAGS)
+test_unit_test_certpolicy_LDADD = $(CHECK_TEST_LIBS)
 endif
 check_PROGRAMS += test/unit/sign_tool
 test_unit_sign_tool_SOURCES = test/unit/sign_tool.c
