@@ -172,12 +172,12 @@ enr_enroll_profile(struct enr_ctx *ec, const char *address, EVP_PKEY *key,
 		return ENR_EX_OK;	/* no csr was made: --cn is required */
 	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL ||
 	    (req = PEM_read_bio_X509_REQ(bio, NULL, NULL, NULL)) == NULL)
-		enr_error(address, "warning: the pending request.pem is "
-		    "unreadable; ignored");
+		enr_error(address, "warning: the pending %s is unreadable; "
+		    "ignored", SMIME_STORE_REQUEST);
 	else if ((pub = X509_REQ_get0_pubkey(req)) == NULL ||
 	    EVP_PKEY_eq(pub, key) != 1)
-		enr_error(address, "warning: the pending request.pem is for "
-		    "another key; ignored");
+		enr_error(address, "warning: the pending %s is for another "
+		    "key; ignored", SMIME_STORE_REQUEST);
 	else {
 		enr_profile_from_name(ec, address, X509_REQ_get_subject_name(
 		    req), su, p);
@@ -422,8 +422,8 @@ enr_cmd_revoke(struct enr_ctx *ec, const char *address)
 		goto out;
 	/* --previous: the certificate the installed one superseded. */
 	if (ec->ec_opts.eo_previous) {
-		smime_store_path(ec->ec_store, address, "cert.pem.prev", path,
-		    sizeof(path));
+		smime_store_path(ec->ec_store, address,
+		    SMIME_STORE_CERT SMIME_STORE_PREV, path, sizeof(path));
 		if (!enr_load_pem(ec, path, &prev, NULL)) {
 			rc = ENR_EX_INVALID;
 			goto out;

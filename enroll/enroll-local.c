@@ -37,10 +37,10 @@ enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 		goto out;
 	}
 	for (i = 0; i < 2; i++) {
-		smime_store_path(ec->ec_store, address, i == 0 ? "key.pem" :
-		    "key.uri", path, sizeof(path));
+		smime_store_path(ec->ec_store, address, i == 0 ?
+		    SMIME_STORE_KEY : SMIME_STORE_KEY_URI, path, sizeof(path));
 		if (!ec->ec_opts.eo_force && smime_store_has(ec->ec_store,
-		    address, i == 0 ? "key.pem" : "key.uri")) {
+		    address, i == 0 ? SMIME_STORE_KEY : SMIME_STORE_KEY_URI)) {
 			rc = ENR_EX_EXISTS;
 			enr_error(address, "%s exists; use --force to replace "
 			    "it", path);
@@ -57,8 +57,8 @@ enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 		}
 		smime_p11_uri_display(tok, where, sizeof(where));
 	}
-	smime_store_path(ec->ec_store, address, tok != NULL ? "key.uri" :
-	    "key.pem", path, sizeof(path));
+	smime_store_path(ec->ec_store, address, tok != NULL ?
+	    SMIME_STORE_KEY_URI : SMIME_STORE_KEY, path, sizeof(path));
 	if (ec->ec_opts.eo_dry_run) {
 		if (tok != NULL)
 			printf("would generate a %s key on the token %s and "
@@ -84,7 +84,7 @@ enr_cmd_keygen(struct enr_ctx *ec, const char *address)
 		    desc, where, path);
 	else
 		printf("generated %s key %s\n", desc, path);
-	if (smime_store_has(ec->ec_store, address, "cert.pem"))
+	if (smime_store_has(ec->ec_store, address, SMIME_STORE_CERT))
 		enr_error(address, "warning: the installed certificate does "
 		    "not match the new key; import or enroll a new one "
 		    "(rollback restores the previous key)");
@@ -150,7 +150,7 @@ enr_cmd_csr(struct enr_ctx *ec, const char *address)
 	    smime_store_save_request(ec->ec_store, address, pem, (size_t)len,
 	    &ec->ec_owner, &ec->ec_err) != SMIME_OK)
 		enr_error(address, "warning: the request was not kept as "
-		    "request.pem: %s", smime_err_get0(&ec->ec_err));
+		    "%s: %s", SMIME_STORE_REQUEST, smime_err_get0(&ec->ec_err));
 	rc = ENR_EX_OK;
 out:
 	BIO_free(mem);
@@ -340,7 +340,7 @@ enr_key_where(const struct smime_store_entry *e)
 {
 	if (e->se_key_uri != NULL)
 		return e->se_key_uri;
-	return e->se_has_key ? "key.pem" : "none";
+	return e->se_has_key ? SMIME_STORE_KEY : "none";
 }
 
 int

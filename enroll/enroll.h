@@ -17,6 +17,7 @@
 #include "smime/err.h"
 #include "smime/profile.h"
 #include "smime/store.h"
+#include "smime/storelayout.h"
 
 /* Exit codes, documented in smime-enroll(8). */
 enum {

@@ -20,6 +20,7 @@
 
 #include "smime/credential.h"
 #include "smime/pkcs11.h"
+#include "smime/storelayout.h"
 
 int
 smime_credential_pass_cb(char *buf, int size, int rwflag, void *u)
@@ -451,26 +452,27 @@ smime_credential_load_store_key(const struct smime_fs_policy *pol, int dirfd,
 	*out = NULL;
 	if (missing != NULL)
 		*missing = false;
-	ret = smime_fs_read(pol, dirfd, where, "key.uri", true, &buf, &len,
-	    &gone, err);
+	ret = smime_fs_read(pol, dirfd, where, SMIME_STORE_KEY_URI, true, &buf,
+	    &len, &gone, err);
 	if (ret != SMIME_OK) {
 		ret = ret == SMIME_TEMPFAIL ? SMIME_BADKEY : ret;
 		goto out;
 	}
 	if (gone) {
 		ret = smime_credential_load_key_at(pol, dirfd, where,
-		    "key.pem", out, missing, err);
+		    SMIME_STORE_KEY, out, missing, err);
 		goto out;
 	}
 	ret = SMIME_BADKEY;
-	if (smime_fs_kind(dirfd, "key.pem", NULL) != 0) {
-		smime_err_set(err, "%s: both key.pem and key.uri; keep one",
-		    where);
+	if (smime_fs_kind(dirfd, SMIME_STORE_KEY, NULL) != 0) {
+		smime_err_set(err, "%s: both %s and %s; keep one", where,
+		    SMIME_STORE_KEY, SMIME_STORE_KEY_URI);
 		goto out;
 	}
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (!smime_p11_is_uri(buf)) {
-		smime_err_set(err, "%s/key.uri: no pkcs11: URI", where);
+		smime_err_set(err, "%s/%s: no pkcs11: URI", where,
+		    SMIME_STORE_KEY_URI);
 		goto out;
 	}
 	ret = smime_p11_load_key(buf, cert, out, err);

@@ -1,9 +1,10 @@
 /*
- * idstore_dir.c - load the identity store that smime-enroll maintains:
+ * idstore_dir.c - load the identity store that smime-enroll maintains
+ * (file names and modes: storelayout.h):
  *
  *   STORE/ADDRESS/cert.pem    certificate (PEM); without it the entry is
  *                             an enrollment still waiting for its cert
- *   STORE/ADDRESS/key.pem     private key, mode 0600
+ *   STORE/ADDRESS/key.pem     private key, mode 0600 (0640: group)
  *   STORE/ADDRESS/key.uri     or: the pkcs11: URI of a key on a token
  *   STORE/ADDRESS/chain.pem   intermediates (optional)
  *   STORE/ADDRESS/senders     SMTP AUTH logins, one per line (optional)
@@ -29,6 +30,7 @@
 
 #include "smime/credential.h"
 #include "smime/identity-int.h"
+#include "smime/storelayout.h"
 
 #define SENDERS_MAX	10000	/* lines read from one senders file */
 
@@ -159,33 +161,35 @@ smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
 	bool missing = false;
 	smime_status ret;
 
-	snprintf(certp, sizeof(certp), "%.4000s/cert.pem", entry);
-	snprintf(keyp, sizeof(keyp), "%.4000s/key.pem", entry);
-	if ((ret = smime_credential_load_certs_at(pol, fd, entry, "cert.pem",
-	    &certs, &missing, err)) != SMIME_OK)
+	snprintf(certp, sizeof(certp), "%.4000s/%s", entry, SMIME_STORE_CERT);
+	snprintf(keyp, sizeof(keyp), "%.4000s/%s", entry, SMIME_STORE_KEY);
+	if ((ret = smime_credential_load_certs_at(pol, fd, entry,
+	    SMIME_STORE_CERT, &certs, &missing, err)) != SMIME_OK)
 		goto out;
 	if (certs == NULL) {
 		/* Pending: its key must still be safe. */
-		ret = smime_fs_read(pol, fd, entry, "key.pem", true, &text,
-		    &textlen, &missing, err);
+		ret = smime_fs_read(pol, fd, entry, SMIME_STORE_KEY, true,
+		    &text, &textlen, &missing, err);
 		if (ret != SMIME_OK)
 			goto out;
 		if (warn != NULL) {
-			snprintf(msg, sizeof(msg), "%.900s: no cert.pem "
-			    "(enrollment pending?); skipped", entry);
+			snprintf(msg, sizeof(msg), "%.900s: no %s "
+			    "(enrollment pending?); skipped", entry,
+			    SMIME_STORE_CERT);
 			warn(warnarg, msg);
 		}
 		goto out;
 	}
 	cert = sk_X509_shift(certs);
-	if (smime_fs_kind(fd, "key.uri", NULL) != 0)
-		snprintf(keyp, sizeof(keyp), "%.4000s/key.uri", entry);
+	if (smime_fs_kind(fd, SMIME_STORE_KEY_URI, NULL) != 0)
+		snprintf(keyp, sizeof(keyp), "%.4000s/%s", entry,
+		    SMIME_STORE_KEY_URI);
 	if ((ret = smime_credential_load_store_key(pol, fd, entry, cert,
 	    &key, NULL, err)) != SMIME_OK ||
-	    (ret = smime_credential_load_certs_at(pol, fd, entry, "chain.pem",
-	    &chain, &missing, err)) != SMIME_OK ||
-	    (ret = smime_fs_read(pol, fd, entry, "senders", false, &text,
-	    &textlen, &missing, err)) != SMIME_OK)
+	    (ret = smime_credential_load_certs_at(pol, fd, entry,
+	    SMIME_STORE_CHAIN, &chain, &missing, err)) != SMIME_OK ||
+	    (ret = smime_fs_read(pol, fd, entry, SMIME_STORE_SENDERS, false,
+	    &text, &textlen, &missing, err)) != SMIME_OK)
 		goto out;
 	if ((ret = smime_store_address(entry, name, certp, cert, &address,
 	    err)) != SMIME_OK)
@@ -199,7 +203,7 @@ smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
 		}
 		goto out;
 	}
-	snprintf(msg, sizeof(msg), "%.900s/senders", entry);
+	snprintf(msg, sizeof(msg), "%.900s/%s", entry, SMIME_STORE_SENDERS);
 	if ((ret = smime_parse_senders(msg, text, &ss, err)) != SMIME_OK)
 		goto out;
 	ret = smime_identity_build(entry, address, certp, cert, keyp, key,
@@ -210,7 +214,7 @@ smime_store_entry(struct smime_idstore *store, int fd, const char *entry,
 	if (ret != SMIME_OK)
 		goto out;
 	/* Anything called "revoked", even a link, stops signing. */
-	id->id_revoked = smime_fs_kind(fd, "revoked", NULL) != 0;
+	id->id_revoked = smime_fs_kind(fd, SMIME_STORE_REVOKED, NULL) != 0;
 	if ((ret = smime_idstore_add0(store, id, err)) == SMIME_OK)
 		id = NULL;
 out:

@@ -1,9 +1,11 @@
 /*
- * store.c - atomic installation of keys and certificates into the
- * signing store, rollback, senders, the revoked marker, listing and the
- * migration of old stores.  Every file operation goes through safefs.c:
- * the store is opened once and walked with directory descriptors, no
- * link is ever followed (smime-enroll runs as root; see store.h).
+ * store.c - the store's admin operations: installing keys and
+ * certificates atomically, rollback, senders, the revoked marker, the
+ * pending request, listing (see store.h).  Where things are on disk and
+ * how a file is read or replaced is storelayout.c; every file operation
+ * goes through it and safefs.c: the store is opened once and walked with
+ * directory descriptors, no link is ever followed (smime-enroll runs as
+ * root).  Migrating old stores: store_migrate.c.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,6 +26,7 @@
 #include "smime/credential.h"
 #include "smime/pkcs11.h"
 #include "smime/store.h"
+#include "smime/storelayout.h"
 
 /*
  * The files an install replaces, in the order they are renamed.  The key
@@ -33,135 +36,11 @@
 enum smime_store_file { SF_KEY, SF_KEYURI, SF_CHAIN, SF_CERT, SF_COUNT };
 
 static const char *const smime_store_names[SF_COUNT] = {
-	"key.pem", "key.uri", "chain.pem", "cert.pem"
+	SMIME_STORE_KEY, SMIME_STORE_KEY_URI, SMIME_STORE_CHAIN,
+	SMIME_STORE_CERT
 };
 
 #define SF_IS_KEY(f)	((f) == SF_KEY || (f) == SF_KEYURI)
-
-/* An open identity directory and how to create things in it. */
-struct store_dir {
-	struct smime_fs_policy	sd_pol;
-	int			sd_root;	/* the store */
-	int			sd_dir;		/* STORE/ADDRESS, or -1 */
-	char			sd_where[PATH_MAX];	/* for messages */
-	bool			sd_chown;
-	uid_t			sd_uid;
-	gid_t			sd_gid;
-	mode_t			sd_dmode, sd_kmode, sd_fmode;
-};
-
-void
-smime_store_policy(const struct smime_store_owner *owner,
-    struct smime_fs_policy *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->fp_strict = owner == NULL || owner->so_strict;
-	if (owner != NULL && owner->so_has_user) {
-		p->fp_has_user = true;
-		p->fp_user = owner->so_user_uid;
-	}
-}
-
-bool
-smime_store_path(const char *store, const char *address, const char *name,
-    char *buf, size_t buflen)
-{
-	int n;
-
-	if (name == NULL)
-		n = snprintf(buf, buflen, "%s/%s", store, address);
-	else
-		n = snprintf(buf, buflen, "%s/%s/%s", store, address, name);
-	return n >= 0 && (size_t)n < buflen;
-}
-
-static void
-store_close(struct store_dir *sd)
-{
-	if (sd->sd_dir != -1)
-		close(sd->sd_dir);
-	if (sd->sd_root != -1)
-		close(sd->sd_root);
-	sd->sd_dir = sd->sd_root = -1;
-}
-
-/*
- * Open STORE (and STORE/ADDRESS unless address is NULL), creating them
- * when create.  A missing store or entry without create is SMIME_OK with
- * sd_dir (or sd_root) -1 and *missing true (missing may be NULL).
- */
-static smime_status
-store_open(const char *store, const char *address,
-    const struct smime_store_owner *owner, bool create, struct store_dir *sd,
-    bool *missing, struct smime_err *err)
-{
-	struct stat st;
-	bool gone = false;
-	smime_status ret;
-
-	memset(sd, 0, sizeof(*sd));
-	sd->sd_root = sd->sd_dir = -1;
-	if (missing != NULL)
-		*missing = false;
-	smime_store_policy(owner, &sd->sd_pol);
-	sd->sd_chown = owner != NULL && owner->so_set;
-	sd->sd_uid = sd->sd_chown ? owner->so_uid : geteuid();
-	sd->sd_gid = sd->sd_chown ? owner->so_gid : getegid();
-	/* As root the milter reads through its group; else we are it. */
-	sd->sd_dmode = sd->sd_chown && sd->sd_gid != 0 ? 0750 : 0700;
-	sd->sd_kmode = sd->sd_chown && sd->sd_gid != 0 ? 0640 : 0600;
-	sd->sd_fmode = 0644;
-	snprintf(sd->sd_where, sizeof(sd->sd_where), "%s", store);
-	ret = smime_fs_open_dir(&sd->sd_pol, store, create, sd->sd_dmode,
-	    sd->sd_chown, sd->sd_uid, sd->sd_gid, &sd->sd_root, &gone, err);
-	if (ret != SMIME_OK || sd->sd_root == -1)
-		goto out;
-	/* No user configured: the store root's group is the milter's. */
-	if (sd->sd_chown && !owner->so_has_group &&
-	    fstat(sd->sd_root, &st) == 0)
-		sd->sd_gid = st.st_gid;
-	/* Group access only for a milter's group, never for root's. */
-	sd->sd_dmode = sd->sd_chown && sd->sd_gid != 0 ? 0750 : 0700;
-	sd->sd_kmode = sd->sd_chown && sd->sd_gid != 0 ? 0640 : 0600;
-	if (address == NULL)
-		goto out;
-	if (!smime_store_path(store, address, NULL, sd->sd_where,
-	    sizeof(sd->sd_where))) {
-		ret = SMIME_SYNTAX;
-		smime_err_set(err, "%s/%s: path too long", store, address);
-		goto out;
-	}
-	ret = smime_fs_open_subdir(&sd->sd_pol, sd->sd_root, store, address,
-	    create, sd->sd_dmode, sd->sd_chown, sd->sd_uid, sd->sd_gid,
-	    &sd->sd_dir, &gone, err);
-out:
-	if (missing != NULL)
-		*missing = gone;
-	if (ret != SMIME_OK)
-		store_close(sd);
-	return ret;
-}
-
-/* Read name of the identity directory (missing: *buf NULL). */
-static smime_status
-store_read(struct store_dir *sd, const char *name, bool secret, char **buf,
-    size_t *len, struct smime_err *err)
-{
-	bool missing;
-
-	return smime_fs_read(&sd->sd_pol, sd->sd_dir, sd->sd_where, name,
-	    secret, buf, len, &missing, err);
-}
-
-/* Replace name with data, with the mode for its kind. */
-static smime_status
-store_write(struct store_dir *sd, const char *name, const void *data,
-    size_t len, bool secret, struct smime_err *err)
-{
-	return smime_fs_write(sd->sd_dir, sd->sd_where, name, data, len,
-	    secret ? sd->sd_kmode : sd->sd_fmode, sd->sd_chown, sd->sd_uid,
-	    sd->sd_gid, err);
-}
 
 /* PEM of key (when not NULL) or cert and chain, in a new memory BIO. */
 static BIO *
@@ -194,75 +73,31 @@ fail:
 
 /* Write the PEM in bio as name. */
 static smime_status
-store_write_bio(struct store_dir *sd, const char *name, BIO *bio, bool secret,
-    struct smime_err *err)
+store_write_bio(struct smime_storedir *sd, const char *name, BIO *bio,
+    bool secret, struct smime_err *err)
 {
 	char *data = NULL;
 	long len = BIO_get_mem_data(bio, &data);
 
-	return store_write(sd, name, data, len > 0 ? (size_t)len : 0, secret,
-	    err);
-}
-
-/*
- * Copy name to name.prev (a new file, never a link: a store file has
- * exactly one).  *had tells whether name existed.
- */
-static smime_status
-store_keep_prev(struct store_dir *sd, const char *name, bool secret,
-    bool *had, struct smime_err *err)
-{
-	char prev[NAME_MAX + 1], *buf = NULL;
-	size_t len = 0;
-	smime_status ret;
-
-	*had = false;
-	snprintf(prev, sizeof(prev), "%s.prev", name);
-	if ((ret = store_read(sd, name, secret, &buf, &len, err)) != SMIME_OK ||
-	    buf == NULL)
-		goto out;
-	*had = true;
-	ret = store_write(sd, prev, buf, len, secret, err);
-out:
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, len + 1);
-	return ret;
-}
-
-/* Put name.prev back as name (or remove name when there was none). */
-static void
-store_restore(struct store_dir *sd, const char *name, bool secret, bool had)
-{
-	char prev[NAME_MAX + 1], *buf = NULL;
-	size_t len = 0;
-
-	if (!had) {
-		(void)smime_fs_remove(sd->sd_dir, sd->sd_where, name, NULL);
-		return;
-	}
-	snprintf(prev, sizeof(prev), "%s.prev", name);
-	if (store_read(sd, prev, secret, &buf, &len, NULL) == SMIME_OK &&
-	    buf != NULL)
-		(void)store_write(sd, name, buf, len, secret, NULL);
-	if (buf != NULL)
-		OPENSSL_clear_free(buf, len + 1);
+	return smime_storedir_write(sd, name, data, len > 0 ? (size_t)len : 0,
+	    secret, err);
 }
 
 smime_status
 smime_store_load_key(const char *store, const char *address, EVP_PKEY **out,
     bool *missing, struct smime_err *err)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	bool gone = false;
 	smime_status ret = SMIME_BADKEY;
 
 	*out = NULL;
-	if (store_open(store, address, NULL, false, &sd, &gone, err) !=
+	if (smime_storedir_open(store, address, NULL, false, &sd, &gone, err) !=
 	    SMIME_OK)
 		goto out;
 	if (gone) {
-		smime_err_set(err, "%s/%s/key.pem: %s", store, address,
-		    strerror(ENOENT));
+		smime_err_set(err, "%s/%s/%s: %s", store, address,
+		    SMIME_STORE_KEY, strerror(ENOENT));
 		goto out;
 	}
 	ret = smime_credential_load_store_key(&sd.sd_pol, sd.sd_dir,
@@ -270,7 +105,7 @@ smime_store_load_key(const char *store, const char *address, EVP_PKEY **out,
 out:
 	if (missing != NULL)
 		*missing = gone;
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -279,35 +114,35 @@ smime_store_load_cert(const char *store, const char *address, X509 **cert,
     STACK_OF(X509) **chain, struct smime_err *err)
 {
 	STACK_OF(X509) *certs = NULL;
-	struct store_dir sd;
+	struct smime_storedir sd;
 	bool gone = false;
 	smime_status ret = SMIME_SYNTAX;
 
 	*cert = NULL;
 	if (chain != NULL)
 		*chain = NULL;
-	if (store_open(store, address, NULL, false, &sd, &gone, err) !=
+	if (smime_storedir_open(store, address, NULL, false, &sd, &gone, err) !=
 	    SMIME_OK)
 		goto out;
 	if (gone) {
-		smime_err_set(err, "%s/%s/cert.pem: %s", store, address,
-		    strerror(ENOENT));
+		smime_err_set(err, "%s/%s/%s: %s", store, address,
+		    SMIME_STORE_CERT, strerror(ENOENT));
 		goto out;
 	}
 	/* The first certificate of cert.pem is the identity's. */
 	if ((ret = smime_credential_load_certs_at(&sd.sd_pol, sd.sd_dir,
-	    sd.sd_where, "cert.pem", &certs, NULL, err)) != SMIME_OK)
+	    sd.sd_where, SMIME_STORE_CERT, &certs, NULL, err)) != SMIME_OK)
 		goto out;
 	*cert = sk_X509_shift(certs);
 	if (chain == NULL)
 		goto out;
 	if ((ret = smime_credential_load_certs_at(&sd.sd_pol, sd.sd_dir,
-	    sd.sd_where, "chain.pem", chain, &gone, err)) == SMIME_OK &&
+	    sd.sd_where, SMIME_STORE_CHAIN, chain, &gone, err)) == SMIME_OK &&
 	    *chain == NULL && (*chain = sk_X509_new_null()) == NULL)
 		ret = SMIME_NORESOURCE;
 out:
 	sk_X509_pop_free(certs, X509_free);
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	if (ret != SMIME_OK) {
 		X509_free(*cert);
 		*cert = NULL;
@@ -323,14 +158,14 @@ smime_status
 smime_store_save_key(const char *store, const char *address, EVP_PKEY *key,
     bool force, const struct smime_store_owner *owner, struct smime_err *err)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	BIO *bio = NULL;
 	bool had;
 	int f, mine;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
-	    SMIME_OK) {
+	if ((ret = smime_storedir_open(store, address, owner, true, &sd, NULL,
+	    err)) != SMIME_OK) {
 		ret = ret == SMIME_POLICY ? SMIME_TEMPFAIL : ret;
 		goto out;
 	}
@@ -349,9 +184,10 @@ smime_store_save_key(const char *store, const char *address, EVP_PKEY *key,
 	if ((bio = store_pem(key, NULL, NULL, err)) == NULL)
 		goto out;
 	for (f = SF_KEY; f <= SF_KEYURI; f++)
-		if (store_keep_prev(&sd, smime_store_names[f], true, &had,
-		    err) != SMIME_OK || (f != mine && smime_fs_remove(sd.sd_dir,
-		    sd.sd_where, smime_store_names[f], err) != SMIME_OK))
+		if (smime_storedir_keep_prev(&sd, smime_store_names[f], true,
+		    &had, err) != SMIME_OK || (f != mine &&
+		    smime_fs_remove(sd.sd_dir, sd.sd_where,
+		    smime_store_names[f], err) != SMIME_OK))
 			goto out;
 	if (store_write_bio(&sd, smime_store_names[mine], bio, true, err) !=
 	    SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where, err) != SMIME_OK)
@@ -359,7 +195,7 @@ smime_store_save_key(const char *store, const char *address, EVP_PKEY *key,
 	ret = SMIME_OK;
 out:
 	BIO_free(bio);
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -368,13 +204,13 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
     X509 *cert, STACK_OF(X509) *chain, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	BIO *pem[SF_COUNT] = { NULL };
 	bool had[SF_COUNT] = { false }, done[SF_COUNT] = { false };
 	int f;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	if (store_open(store, address, owner, true, &sd, NULL, err) !=
+	if (smime_storedir_open(store, address, owner, true, &sd, NULL, err) !=
 	    SMIME_OK)
 		goto out;
 	/* Everything is encoded before anything is replaced. */
@@ -387,8 +223,8 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
 	for (f = 0; f < SF_COUNT; f++) {
 		if (SF_IS_KEY(f) && newkey == NULL)
 			continue;
-		if (store_keep_prev(&sd, smime_store_names[f], SF_IS_KEY(f),
-		    &had[f], err) != SMIME_OK)
+		if (smime_storedir_keep_prev(&sd, smime_store_names[f],
+		    SF_IS_KEY(f), &had[f], err) != SMIME_OK)
 			goto out;
 		done[f] = true;
 		if (pem[f] != NULL) {
@@ -400,7 +236,7 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
 			goto out;	/* no chain (or other key kind) */
 	}
 	/* The marker was about the certificate just replaced. */
-	if (smime_fs_remove(sd.sd_dir, sd.sd_where, "revoked", err) !=
+	if (smime_fs_remove(sd.sd_dir, sd.sd_where, SMIME_STORE_REVOKED, err) !=
 	    SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where, err) !=
 	    SMIME_OK)
 		goto out;
@@ -408,11 +244,11 @@ smime_store_install(const char *store, const char *address, EVP_PKEY *newkey,
 out:
 	for (f = 0; f < SF_COUNT; f++) {
 		if (ret != SMIME_OK && done[f])
-			store_restore(&sd, smime_store_names[f], SF_IS_KEY(f),
-			    had[f]);
+			smime_storedir_restore(&sd, smime_store_names[f],
+			    SF_IS_KEY(f), had[f]);
 		BIO_free(pem[f]);
 	}
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -420,22 +256,24 @@ smime_status
 smime_store_rollback(const char *store, const char *address,
     struct smime_err *err)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	char prev[NAME_MAX + 1];
 	struct stat st;
 	int f, n = 0, kind;
 	bool gone = false, keyprev;
 	smime_status ret = SMIME_TEMPFAIL;
 
-	if ((ret = store_open(store, address, NULL, false, &sd, &gone, err)) !=
-	    SMIME_OK)
+	if ((ret = smime_storedir_open(store, address, NULL, false, &sd, &gone,
+	    err)) != SMIME_OK)
 		goto out;
 	ret = SMIME_TEMPFAIL;
 	/* The previous key is key.pem.prev or key.uri.prev: not both keys. */
-	keyprev = !gone && (smime_fs_kind(sd.sd_dir, "key.pem.prev", NULL) !=
-	    0 || smime_fs_kind(sd.sd_dir, "key.uri.prev", NULL) != 0);
+	keyprev = !gone && (smime_fs_kind(sd.sd_dir,
+	    SMIME_STORE_KEY SMIME_STORE_PREV, NULL) != 0 ||
+	    smime_fs_kind(sd.sd_dir, SMIME_STORE_KEY_URI SMIME_STORE_PREV,
+	    NULL) != 0);
 	for (f = 0; !gone && f < SF_COUNT; f++) {
-		snprintf(prev, sizeof(prev), "%s.prev", smime_store_names[f]);
+		smime_store_prev_name(smime_store_names[f], prev, sizeof(prev));
 		if ((kind = smime_fs_kind(sd.sd_dir, prev, &st)) == 0) {
 			if (SF_IS_KEY(f) && keyprev && smime_fs_remove(
 			    sd.sd_dir, sd.sd_where, smime_store_names[f], err)
@@ -467,7 +305,7 @@ smime_store_rollback(const char *store, const char *address,
 		goto out;
 	ret = SMIME_OK;
 out:
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -476,7 +314,7 @@ smime_store_set_senders(const char *store, const char *address,
     char *const *logins, size_t nlogins,
     const struct smime_store_owner *owner, struct smime_err *err)
 {
-	struct store_dir sd = { .sd_root = -1, .sd_dir = -1 };
+	struct smime_storedir sd = { .sd_root = -1, .sd_dir = -1 };
 	const unsigned char *c;
 	char *text = NULL;
 	size_t i, len, used;
@@ -505,17 +343,17 @@ smime_store_set_senders(const char *store, const char *address,
 	for (i = 0; i < nlogins; i++)
 		used += (size_t)snprintf(text + used, len - used, "%s\n",
 		    logins[i]);
-	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
-	    SMIME_OK || (ret = store_write(&sd, "senders", text, used, false,
-	    err)) != SMIME_OK || (ret = smime_fs_sync(sd.sd_dir, sd.sd_where,
-	    err)) != SMIME_OK) {
+	if ((ret = smime_storedir_open(store, address, owner, true, &sd, NULL,
+	    err)) != SMIME_OK || (ret = smime_storedir_write(&sd,
+	    SMIME_STORE_SENDERS, text, used, false, err)) != SMIME_OK ||
+	    (ret = smime_fs_sync(sd.sd_dir, sd.sd_where, err)) != SMIME_OK) {
 		ret = ret == SMIME_SYNTAX ? SMIME_TEMPFAIL : ret;
 		goto out;
 	}
 	ret = SMIME_OK;
 out:
 	free(text);
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -528,17 +366,17 @@ store_get_text(const char *store, const char *address,
     const struct smime_store_owner *owner, const char *name, char **text,
     struct smime_err *err)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	char *buf = NULL;
 	size_t len = 0;
 	bool gone = false;
 	smime_status ret;
 
 	*text = NULL;
-	if ((ret = store_open(store, address, owner, false, &sd, &gone,
+	if ((ret = smime_storedir_open(store, address, owner, false, &sd, &gone,
 	    err)) != SMIME_OK || gone)
 		goto out;
-	if ((ret = store_read(&sd, name, false, &buf, &len, err)) !=
+	if ((ret = smime_storedir_read(&sd, name, false, &buf, &len, err)) !=
 	    SMIME_OK || buf == NULL)
 		goto out;
 	if ((*text = strdup(buf)) == NULL) {
@@ -548,7 +386,7 @@ store_get_text(const char *store, const char *address,
 out:
 	if (buf != NULL)
 		OPENSSL_clear_free(buf, len + 1);
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -557,7 +395,8 @@ smime_store_get_senders(const char *store, const char *address,
     const struct smime_store_owner *owner, char **text,
     struct smime_err *err)
 {
-	return store_get_text(store, address, owner, "senders", text, err);
+	return store_get_text(store, address, owner, SMIME_STORE_SENDERS, text,
+	    err);
 }
 
 smime_status
@@ -565,7 +404,7 @@ smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	char text[256], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -576,17 +415,17 @@ smime_store_mark_revoked(const char *store, const char *address,
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(text, sizeof(text), "reason=%.100s\ndate=%s\n", reason,
 	    stamp);
-	if (store_open(store, address, owner, true, &sd, NULL, err) !=
+	if (smime_storedir_open(store, address, owner, true, &sd, NULL, err) !=
 	    SMIME_OK)
 		goto out;
 	/* A new file renamed over the name: a planted link is replaced. */
-	if (store_write(&sd, "revoked", text, (size_t)n, false, err) !=
-	    SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where, err) !=
-	    SMIME_OK)
+	if (smime_storedir_write(&sd, SMIME_STORE_REVOKED, text, (size_t)n,
+	    false, err) != SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where,
+	    err) != SMIME_OK)
 		goto out;
 	ret = SMIME_OK;
 out:
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -595,15 +434,15 @@ smime_store_save_request(const char *store, const char *address,
     const char *pem, size_t len, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	struct store_dir sd = { .sd_root = -1, .sd_dir = -1 };
+	struct smime_storedir sd = { .sd_root = -1, .sd_dir = -1 };
 	smime_status ret;
 
-	if ((ret = store_open(store, address, owner, true, &sd, NULL, err)) !=
-	    SMIME_OK || (ret = store_write(&sd, "request.pem", pem, len, false,
-	    err)) != SMIME_OK || (ret = smime_fs_sync(sd.sd_dir, sd.sd_where,
-	    err)) != SMIME_OK)
+	if ((ret = smime_storedir_open(store, address, owner, true, &sd, NULL,
+	    err)) != SMIME_OK || (ret = smime_storedir_write(&sd,
+	    SMIME_STORE_REQUEST, pem, len, false, err)) != SMIME_OK ||
+	    (ret = smime_fs_sync(sd.sd_dir, sd.sd_where, err)) != SMIME_OK)
 		ret = ret == SMIME_SYNTAX ? SMIME_TEMPFAIL : ret;
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return ret;
 }
 
@@ -612,32 +451,34 @@ smime_store_get_request(const char *store, const char *address,
     const struct smime_store_owner *owner, char **pem,
     struct smime_err *err)
 {
-	return store_get_text(store, address, owner, "request.pem", pem, err);
+	return store_get_text(store, address, owner, SMIME_STORE_REQUEST, pem,
+	    err);
 }
 
 bool
 smime_store_has(const char *store, const char *address, const char *name)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	bool gone = true, has = false;
 
-	if (store_open(store, address, NULL, false, &sd, &gone, NULL) ==
-	    SMIME_OK && !gone)
+	if (smime_storedir_open(store, address, NULL, false, &sd, &gone,
+	    NULL) == SMIME_OK && !gone)
 		has = smime_fs_kind(sd.sd_dir, name, NULL) != 0;
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	return has;
 }
 
 bool
 smime_store_is_revoked(const char *store, const char *address)
 {
-	struct store_dir sd;
+	struct smime_storedir sd;
 	bool gone = true, revoked = false;
 
-	if (store_open(store, address, NULL, false, &sd, &gone, NULL) ==
-	    SMIME_OK && !gone)
-		revoked = smime_fs_kind(sd.sd_dir, "revoked", NULL) != 0;
-	store_close(&sd);
+	if (smime_storedir_open(store, address, NULL, false, &sd, &gone,
+	    NULL) == SMIME_OK && !gone)
+		revoked = smime_fs_kind(sd.sd_dir, SMIME_STORE_REVOKED,
+		    NULL) != 0;
+	smime_storedir_close(&sd);
 	return revoked;
 }
 
@@ -650,15 +491,15 @@ smime_store_entry_cmp(const void *a, const void *b)
 
 /* Fill e from the open identity directory sd. */
 static void
-store_scan_entry(struct store_dir *sd, struct smime_store_entry *e)
+store_scan_entry(struct smime_storedir *sd, struct smime_store_entry *e)
 {
 	STACK_OF(X509) *certs = NULL;
 	char *buf = NULL;
 	size_t len = 0;
 
-	e->se_has_key = smime_fs_kind(sd->sd_dir, "key.pem", NULL) == 'f';
-	if (store_read(sd, "key.uri", true, &buf, &len, NULL) == SMIME_OK &&
-	    buf != NULL) {
+	e->se_has_key = smime_fs_kind(sd->sd_dir, SMIME_STORE_KEY, NULL) == 'f';
+	if (smime_storedir_read(sd, SMIME_STORE_KEY_URI, true, &buf, &len,
+	    NULL) == SMIME_OK && buf != NULL) {
 		buf[strcspn(buf, "\r\n")] = '\0';
 		e->se_has_key = true;
 		if ((e->se_key_uri = malloc(len + 1)) != NULL)
@@ -666,9 +507,10 @@ store_scan_entry(struct store_dir *sd, struct smime_store_entry *e)
 		OPENSSL_clear_free(buf, len + 1);
 		buf = NULL;
 	}
-	e->se_revoked = smime_fs_kind(sd->sd_dir, "revoked", NULL) != 0;
+	e->se_revoked =
+	    smime_fs_kind(sd->sd_dir, SMIME_STORE_REVOKED, NULL) != 0;
 	if (smime_credential_load_certs_at(&sd->sd_pol, sd->sd_dir,
-	    sd->sd_where, "cert.pem", &certs, NULL, NULL) == SMIME_OK)
+	    sd->sd_where, SMIME_STORE_CERT, &certs, NULL, NULL) == SMIME_OK)
 		e->se_cert = sk_X509_shift(certs);
 	sk_X509_pop_free(certs, X509_free);
 }
@@ -679,7 +521,7 @@ smime_store_scan(const char *store, struct smime_store_entry **out,
 {
 	struct smime_store_entry *list = NULL, *grown, *e;
 	size_t count = 0, cap = 0;
-	struct store_dir sd;
+	struct smime_storedir sd;
 	struct dirent *de;
 	struct stat st;
 	DIR *dir = NULL;
@@ -689,8 +531,8 @@ smime_store_scan(const char *store, struct smime_store_entry **out,
 
 	*out = NULL;
 	*n = 0;
-	if ((ret = store_open(store, NULL, NULL, false, &sd, &gone, err)) !=
-	    SMIME_OK || gone)
+	if ((ret = smime_storedir_open(store, NULL, NULL, false, &sd, &gone,
+	    err)) != SMIME_OK || gone)
 		goto out;
 	ret = SMIME_TEMPFAIL;
 	if ((fd = dup(sd.sd_root)) == -1 || (dir = fdopendir(fd)) == NULL) {
@@ -748,7 +590,7 @@ smime_store_scan(const char *store, struct smime_store_entry **out,
 out:
 	if (dir != NULL)
 		closedir(dir);
-	store_close(&sd);
+	smime_storedir_close(&sd);
 	if (ret == SMIME_NORESOURCE)
 		smime_err_set(err, "out of memory");
 	smime_store_entries_free(list, count);

@@ -1,15 +1,12 @@
 /*
- * store.h - the signing-key store that smime-enroll writes and
- * smime-milter reads: STORE/ADDRESS/{key.pem,cert.pem,chain.pem}, (or
- * key.uri instead of key.pem: the RFC 7512 URI of a key on a PKCS#11
- * token, smime/pkcs11.h; no key material on disk), plus
- * cert.pem.prev, chain.pem.prev and key.pem.prev for rollback, senders
- * and an optional "revoked" marker.  Run as root, the tree belongs to
- * root with the milter's group, directories 0750, keys 0640, other files
- * 0644; otherwise to us, 0700/0600/0644.  Every operation is symlink-safe
- * (safefs.h): the store is opened once, walked with O_NOFOLLOW, files are
- * replaced by write-to-temp (O_EXCL), fsync, rename within the directory,
- * so that a reader sees either the old or the new file, never a torn one.
+ * store.h - the admin operations on the signing-key store that
+ * smime-enroll writes and smime-milter reads (store.c): install, rollback,
+ * senders, the revoked marker, the pending request, listing, migration.
+ * The layout (file names, key.pem or key.uri for a key on a PKCS#11
+ * token, modes, how a file is read and replaced) is storelayout.h.
+ * Every operation is symlink-safe (safefs.h): the store is opened once,
+ * walked with O_NOFOLLOW, files are replaced atomically, so that a
+ * reader sees either the old or the new file, never a torn one.
  */
 #ifndef SMIME_STORE_H
 #define SMIME_STORE_H

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 
 #include "smime/store.h"
+#include "smime/storelayout.h"
 
 struct migrate {
 	const struct smime_store_owner	*mg_owner;
@@ -125,9 +126,8 @@ migrate_file(struct migrate *mg, int dirfd, const char *dirpath,
 
 	snprintf(path, sizeof(path), "%s/%s", dirpath, name);
 	/* key.pem and key.uri (a token key's URI) stay private. */
-	mode = strncmp(name, "key.pem", 7) != 0 &&
-	    strncmp(name, "key.uri", 7) != 0 ? 0644 :
-	    mg->mg_owner->so_gid != 0 ? 0640 : 0600;
+	mode = !smime_store_is_secret(name) ? SMIME_STORE_MODE_FILE :
+	    SMIME_STORE_MODE_KEY(mg->mg_owner->so_gid != 0);
 	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC | O_NOCTTY)) == -1 || fstat(fd, &st) == -1) {
 		smime_err_set(mg->mg_err, "%s: %s", path, strerror(errno));
@@ -169,8 +169,8 @@ migrate_dir(struct migrate *mg, int fd, const char *path, int depth)
 		goto out;
 	}
 	if (!migrate_owner_ok(mg, path, &st) ||
-	    !migrate_fix(mg, fd, path, &st, mg->mg_owner->so_gid != 0 ?
-	    0750 : 0700))
+	    !migrate_fix(mg, fd, path, &st,
+	    SMIME_STORE_MODE_DIR(mg->mg_owner->so_gid != 0)))
 		goto out;
 	if ((dfd = dup(fd)) == -1 || (dir = fdopendir(dfd)) == NULL) {
 		if (dfd != -1)
