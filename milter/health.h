@@ -31,7 +31,8 @@ struct smf_idsum {
 	time_t	is_earliest;	/* earliest notAfter, revoked ones left out */
 };
 
-/* Summarise the identities of ids as of now (seconds since 1970). */
+/* Summarise the identities of ids as of now (seconds since 1970;
+ * identities.c). */
 void smf_identity_summary(const struct smime_idstore *ids, time_t now,
     struct smf_idsum *out);
 

@@ -5,7 +5,7 @@ milter_smime_milter_SOURCES = milter/smf.h milter/daemon.h \
 	milter/message.c milter/apply.c milter/callbacks.c milter/testmode.c \
 	milter/account.c milter/metrics.c milter/metrics.h milter/textbuf.c \
 	milter/textbuf.h milter/log.h milter/health.c milter/health.h \
-	milter/ops.c milter/ops.h
+	milter/ops.c milter/ops.h milter/identities.c
 milter_smime_milter_CFLAGS = $(AM_CFLAGS) $(MILTER_CFLAGS) $(MHD_CFLAGS) \
 	$(SYSTEMD_CFLAGS)
 milter_smime_milter_LDADD = conf/libsmimeconf.a smime/libsmime.a \
