@@ -8,6 +8,11 @@ CHECK_TEST_LIBS = smime/libsmime.a $(OPENSSL_LIBS) $(CHECK_LIBS)
 EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh \
 	test/debian/package.sh test/version.sh
 TESTS += test/pki/stamp.sh test/version.sh
+# The layers of the source tree (issue 16): no process control in smime/,
+# store file names in one header, no include cycle.
+TESTS += test/layout/layout.sh
+EXTRA_DIST += test/layout/layout.sh test/layout/check.py \
+	test/layout/include_cycles.py
 clean-local: clean-test-pki
 clean-test-pki:
 	rm -rf test/tmp-pki test/tmp-pki.lock
