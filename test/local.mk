@@ -2,10 +2,12 @@
 # Each area keeps its own tests in test/<area>.mk.
 CHECK_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 CHECK_TEST_LIBS = smime/libsmime.a $(OPENSSL_LIBS) $(CHECK_LIBS)
-# The test PKI is generated at test time (never committed), with validity
-# counted from the moment it is made; test/pki/stamp.sh checks that a
-# stale one is rebuilt.
+# The test PKI and the verification corpus are generated at test time
+# (never committed), once per build tree and shared by all tests
+# (test/pki/shared.sh), with validity counted from the moment they are
+# made; test/pki/stamp.sh checks that a stale PKI is rebuilt.
 EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh \
+	test/pki/shared.sh \
 	test/debian/package.sh test/version.sh
 TESTS += test/pki/stamp.sh test/version.sh
 # The layers of the source tree (issue 16): no process control in smime/,
@@ -15,7 +17,8 @@ EXTRA_DIST += test/layout/layout.sh test/layout/check.py \
 	test/layout/include_cycles.py
 clean-local: clean-test-pki
 clean-test-pki:
-	rm -rf test/tmp-pki test/tmp-pki.lock
+	rm -rf test/tmp-pki test/tmp-pki.lock test/tmp-pki.log \
+	    test/tmp-corpus test/tmp-corpus.lock test/tmp-corpus.log
 .PHONY: clean-test-pki
 include $(top_srcdir)/test/core.mk
 include $(top_srcdir)/test/conf.mk

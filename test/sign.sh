@@ -27,7 +27,7 @@ rm -rf "$work"
 mkdir -p "$work/gnupg" "$work/out" "$work/java"
 bc_build "$work/java"
 chmod 700 "$work/gnupg"
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" || { echo "PKI generation failed"; exit 99; }
+sh "$top_srcdir/test/pki/shared.sh" pki "$pki" || { echo "PKI generation failed"; exit 99; }
 
 GNUPGHOME=$work/gnupg
 export GNUPGHOME

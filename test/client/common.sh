@@ -22,7 +22,7 @@ trap "exit 1" INT TERM
 bad() { echo "FAIL: $*"; fail=1; }
 
 pki=$tmp/pki
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" > "$tmp/pki.log" 2>&1 ||
+sh "$top_srcdir/test/pki/shared.sh" pki "$pki" > "$tmp/pki.log" 2>&1 ||
 	{ cat "$tmp/pki.log"; echo "FAIL: test PKI"; exit 1; }
 sock=$tmp/milter.sock
 conf=$tmp/smime-milter.conf

@@ -26,7 +26,7 @@ fail() {
 	exit 1
 }
 
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" >/dev/null || fail "test PKI"
+sh "$top_srcdir/test/pki/shared.sh" pki "$pki" >/dev/null || fail "test PKI"
 
 # write_conf [LINES]: $work/enroll.conf with a store and enroll defaults
 write_conf() {

@@ -31,7 +31,7 @@ done
 rm -rf "$work"
 mkdir -p "$work/gnupg" "$work/out" "$work/classes"
 chmod 700 "$work/gnupg"
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" > "$work/pki.log" 2>&1 ||
+sh "$top_srcdir/test/pki/shared.sh" pki "$pki" > "$work/pki.log" 2>&1 ||
 	{ cat "$work/pki.log"; echo "PKI generation failed"; exit 99; }
 
 fail() {

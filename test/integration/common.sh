@@ -96,12 +96,12 @@ it_wait_port_closed() {
 	return 0
 }
 
-# it_pki - build the test PKI into $IT_WORK/pki (see make-test-pki.sh).
+# it_pki - a copy of the shared test PKI in $IT_WORK/pki (test/pki/shared.sh).
 it_pki() {
 	IT_PKI=$IT_WORK/pki
-	OPENSSL=$OPENSSL sh "$srcdir/test/pki/make-test-pki.sh" "$IT_PKI" \
+	OPENSSL=$OPENSSL sh "$srcdir/test/pki/shared.sh" pki "$IT_PKI" \
 	    >"$IT_WORK/pki.log" 2>&1 || { cat "$IT_WORK/pki.log" >&2;
-	    it_die "make-test-pki.sh"; }
+	    it_die "test PKI"; }
 }
 
 # it_milter_bin - set IT_MILTER_BIN to the built daemon; false when absent.

@@ -6,7 +6,6 @@
 : "${top_builddir:=$top_srcdir}"
 : "${OPENSSL:=openssl}"
 SMF=$top_builddir/milter/smime-milter
-pki=$top_builddir/test/tmp-pki
 work=$(mktemp -d "${TMPDIR:-/tmp}/smf-test.XXXXXX")
 daemon_pid=
 
@@ -22,10 +21,8 @@ fail() {
 	exit 1
 }
 
-# Tests run in parallel and share one PKI: build it under a lock.
-mkdir -p "$(dirname "$pki")"
-flock "$pki.lock" sh "$top_srcdir/test/pki/make-test-pki.sh" "$pki" >/dev/null ||
-	fail "test PKI"
+# Tests run in parallel and share one PKI (read only; see shared.sh).
+pki=$(top_builddir=$top_builddir sh "$top_srcdir/test/pki/shared.sh" pki) || fail "test PKI"
 
 # install_identity NAME: copy a PKI leaf into $work with safe modes
 install_identity() {

@@ -725,7 +725,7 @@ START_TEST(credential_parse)
 }
 END_TEST
 
-/* Build the PKI once (the script is a no-op when it is complete). */
+/* A copy of the shared test PKI (test/pki/shared.sh), plus soon.crt. */
 static void
 make_pki(void)
 {
@@ -736,7 +736,7 @@ make_pki(void)
 		openssl_bin = getenv("OPENSSL");
 	snprintf(pki, sizeof(pki), "%s/test/unit/test_identity-pki",
 	    build != NULL ? build : ".");
-	snprintf(cmd, sizeof(cmd), "sh '%s/test/pki/make-test-pki.sh' '%s' && "
+	snprintf(cmd, sizeof(cmd), "sh '%s/test/pki/shared.sh' pki '%s' && "
 	    "cd '%s' && { test -f soon.crt || { '%s' req -x509 -newkey ec "
 	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout soon.key "
 	    "-out soon.crt -days 10 -subj /CN=soon "

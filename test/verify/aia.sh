@@ -19,7 +19,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-sh "$srcdir/test/pki/make-test-pki.sh" "$work/pki" || exit 99
+sh "$srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
 cd "$work/pki" || exit 99
 mkdir -p "$work/www"
 "$PYTHON" "$srcdir/test/verify/crlserver.py" "$work/www" "$work/port" "$work/log" &

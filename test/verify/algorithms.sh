@@ -8,7 +8,7 @@ set -u
 tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-alg.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$work/pki" || exit 99
+sh "$top_srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
 cd "$work/pki" || exit 99
 fails=0
 check() { # check NAME WANT-SUBSTRING OUTPUT

@@ -12,7 +12,7 @@ export LC_ALL
 smf=$(cd "$top_builddir" && pwd)/milter/smime-milter
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-attime.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work" >/dev/null || exit 99
 # The backdated PKI: old-root (2015-2035) issues old-leaf (2017-2020).
 cd "$work/pki" || exit 99
 export CA_NAME=old-root LEAF_EMAIL=old@example.jp

@@ -11,7 +11,7 @@ tool=$top_builddir/test/unit/verify_tool
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-bigopq.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$work/pki" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" pki "$work/pki" >/dev/null || exit 99
 pki=$work/pki
 
 "$PYTHON" - "$work" <<'PY' || exit 99

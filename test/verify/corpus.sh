@@ -19,7 +19,7 @@ if ! "$PYTHON" -c 'import authres' 2>/dev/null; then
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-corpus.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work" || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work" || exit 99
 pki=$work/pki
 tab=$(printf '\t')
 fails=0 n=0

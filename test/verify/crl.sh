@@ -8,7 +8,7 @@ set -u
 tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
 corpus=$(mktemp -d "${TMPDIR:-/tmp}/smime-crl.XXXXXX") || exit 99
 trap 'rm -rf "$corpus"' EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$corpus" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$corpus" >/dev/null || exit 99
 pki=$corpus/pki
 cd "$pki" || exit 99
 fails=0

@@ -18,7 +18,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work" >/dev/null || exit 99
 cat > "$work/v.conf" <<CONF
 socket = "unix:$work/sock";
 mode = "v";

@@ -16,7 +16,7 @@ sign=$top_builddir/test/unit/sign_tool
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-mimediff.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work/corpus" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work/corpus" >/dev/null || exit 99
 pki=$work/corpus/pki
 mkdir "$work/mut" "$work/signed"
 

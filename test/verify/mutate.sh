@@ -12,7 +12,7 @@ tool=$top_builddir/test/unit/verify_tool
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-mut.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work/c" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work/c" >/dev/null || exit 99
 "$PYTHON" - "$work" <<'PY' || exit 99
 import glob, random, sys
 work = sys.argv[1]

@@ -15,7 +15,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$work/pki" || exit 99
+sh "$top_srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
 cd "$work/pki" || exit 99
 
 freeport() {

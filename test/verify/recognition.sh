@@ -14,7 +14,7 @@ srcdir=$(cd "$top_srcdir" && pwd)
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-recog.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$srcdir/test/verify/make-corpus.sh" "$work" >/dev/null || exit 99
+sh "$srcdir/test/pki/shared.sh" corpus "$work" >/dev/null || exit 99
 mkdir "$work/v" && "$PYTHON" "$srcdir/test/verify/recognition.py" "$work" "$work/v" || exit 99
 cd "$work/pki" || exit 99
 fails=0

@@ -17,7 +17,7 @@ data=$top_srcdir/test/data/sign
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-roundtrip.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/pki/make-test-pki.sh" "$work/pki" || exit 99
+sh "$top_srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
 pki=$work/pki
 fails=0 n=0
 

@@ -13,7 +13,7 @@ table=$top_srcdir/test/verify/expected.txt
 [ -x "$smf" ] || { echo "smime-milter not built"; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-vtm.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work" || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work" || exit 99
 cat > "$work/v.conf" <<CONF
 socket = "unix:$work/sock";
 mode = "v";

@@ -20,7 +20,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/smime-trust.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
 command -v certutil >/dev/null && command -v modutil >/dev/null ||
 	{ echo "certutil/modutil missing (libnss3-tools)"; exit 77; }
-sh "$top_srcdir/test/verify/make-corpus.sh" "$work" >/dev/null || exit 99
+sh "$top_srcdir/test/pki/shared.sh" corpus "$work" >/dev/null || exit 99
 cd "$work" || exit 99
 fails=0
 ok() { echo "ok $1"; }

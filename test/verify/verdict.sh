@@ -9,7 +9,7 @@
 set -u
 . "${top_srcdir:-.}/test/client/common.sh"
 table=$top_srcdir/test/verify/expected.txt
-sh "$top_srcdir/test/verify/make-corpus.sh" "$tmp/corpus" >/dev/null ||
+sh "$top_srcdir/test/pki/shared.sh" corpus "$tmp/corpus" >/dev/null ||
 	{ echo "FAIL: make-corpus.sh"; exit 1; }
 cp=$tmp/corpus/pki
 cat > "$conf" <<EOF
