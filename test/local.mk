@@ -1,7 +1,15 @@
 # test/: unit tests (Check), shell tests, fuzz and bench drivers.
 # Each area keeps its own tests in test/<area>.mk.
 CHECK_TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-CHECK_TEST_LIBS = smime/libsmime.a $(OPENSSL_LIBS) $(CHECK_LIBS)
+CHECK_TEST_LIBS = test/unit/libunit.a smime/libsmime.a $(OPENSSL_LIBS) \
+	$(CHECK_LIBS)
+# libunit.a: the one main() of the unit tests (a test defines unit_suite())
+# and their temp-dir helpers; see test/unit/unit.h.
+if HAVE_CHECK
+check_LIBRARIES = test/unit/libunit.a
+test_unit_libunit_a_SOURCES = test/unit/unit.c test/unit/unit.h
+test_unit_libunit_a_CFLAGS = $(CHECK_TEST_CFLAGS)
+endif
 # The test PKI and the verification corpus are generated at test time
 # (never committed), once per build tree and shared by all tests
 # (test/pki/shared.sh), with validity counted from the moment they are

@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "smime/address.h"
+#include "test/unit/unit.h"
 
 struct addr_case {
 	const char	*ac_value;
@@ -110,22 +111,16 @@ START_TEST(address_match_ignores_case)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("address");
 	TCase *tc = tcase_create("address");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, address_table, 0,
 	    (int)(sizeof(addr_cases) / sizeof(addr_cases[0])));
 	tcase_add_test(tc, address_hostile_sizes);
 	tcase_add_test(tc, address_match_ignores_case);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

@@ -15,20 +15,7 @@
 #include "conf/conf-int.h"
 #include "smime/identity.h"
 #include "smime/verify.h"
-
-/* A fresh directory per test, so tests do not depend on each other. */
-static char *
-make_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	char *dir;
-
-	if (base == NULL || base[0] != '/')
-		base = "/tmp";
-	ck_assert_int_ne(asprintf(&dir, "%s/test_conf.XXXXXX", base), -1);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	return dir;
-}
+#include "test/unit/unit.h"
 
 /* Write text to dir/name (creating dir/sub-directories); return the path. */
 static char *
@@ -47,18 +34,6 @@ write_file(const char *dir, const char *name, const char *text)
 	fputs(text, fp);
 	ck_assert_int_eq(fclose(fp), 0);
 	return path;
-}
-
-/* rm -rf dir; the tests only create plain files and one sub-level. */
-static void
-remove_tmpdir(char *dir)
-{
-	char *cmd;
-
-	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", dir), -1);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-	free(dir);
 }
 
 static char *
@@ -202,7 +177,7 @@ assert_path(const char *got, const char *dir, const char *rel)
 /* Every key of a full config lands in the struct; relative paths resolve. */
 START_TEST(full_config_every_key)
 {
-	char *dir = make_tmpdir(), *text = subst_dir(full_config, dir), *path;
+	char *dir = unit_tmpdir(), *text = subst_dir(full_config, dir), *path;
 	const struct conf_identity *ci;
 	struct smime_conf *conf;
 	char err[1024];
@@ -293,14 +268,14 @@ START_TEST(full_config_every_key)
 	conf_free(conf);
 	free(path);
 	free(text);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
 /* A config with only the required key gets every documented default. */
 START_TEST(defaults)
 {
-	char *dir = make_tmpdir(), *path, *old, host[256];
+	char *dir = unit_tmpdir(), *path, *old, host[256];
 	struct smime_conf *conf;
 	struct warnings w = { 0, "" };
 	char err[1024];
@@ -376,7 +351,7 @@ START_TEST(defaults)
 	    w.w_last);
 	conf_free(conf);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -387,7 +362,7 @@ END_TEST
  */
 START_TEST(pending_identity)
 {
-	char *dir = make_tmpdir(), *path;
+	char *dir = unit_tmpdir(), *path;
 	struct smime_conf *conf;
 	struct smime_idstore *ids = NULL;
 	struct warnings w = { 0, "" };
@@ -421,14 +396,14 @@ START_TEST(pending_identity)
 	free(text);
 	conf_free(conf);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
 /* internal_hosts: IPv4, IPv6, IPv4-mapped, "IPv6:" and bracket forms. */
 START_TEST(internal_hosts_matching)
 {
-	char *dir = make_tmpdir(), *path;
+	char *dir = unit_tmpdir(), *path;
 	struct smime_conf *conf;
 	struct warnings w = { 0, "" };
 	char err[1024];
@@ -468,7 +443,7 @@ START_TEST(internal_hosts_matching)
 	ck_assert(!conf_host_is_internal(conf, NULL));
 	conf_free(conf);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -491,7 +466,7 @@ slurp(const char *path)
 /* conf_print() output is libconfig that loads into the same settings. */
 START_TEST(print_round_trip)
 {
-	char *dir = make_tmpdir(), *text = subst_dir(full_config, dir);
+	char *dir = unit_tmpdir(), *text = subst_dir(full_config, dir);
 	char *path, *p1, *p2, *t1, *t2, err[1024];
 	struct smime_conf *conf, *again;
 	FILE *fp;
@@ -542,7 +517,7 @@ START_TEST(print_round_trip)
 	free(p2);
 	free(path);
 	free(text);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -764,7 +739,7 @@ expand_want(const char *want, const char *file, const char *dir)
 START_TEST(bad_config)
 {
 	const struct bad_case *bc = &bad_cases[_i];
-	char *dir = make_tmpdir(), *path, *want;
+	char *dir = unit_tmpdir(), *path, *want;
 	struct smime_conf *conf;
 	char err[1024];
 
@@ -778,13 +753,13 @@ START_TEST(bad_config)
 	    strlen(path)) == 0, "case %d:\n got: %s\nwant: %s", _i, err, want);
 	free(want);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
 START_TEST(missing_file)
 {
-	char *dir = make_tmpdir(), *path = join(dir, "none.conf"), *want;
+	char *dir = unit_tmpdir(), *path = join(dir, "none.conf"), *want;
 	char err[1024];
 
 	ck_assert_ptr_null(conf_load(path, err, sizeof(err), NULL, NULL));
@@ -793,7 +768,7 @@ START_TEST(missing_file)
 	ck_assert_str_eq(err, want);
 	free(want);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -843,13 +818,11 @@ START_TEST(actions)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("conf");
 	TCase *tc = tcase_create("conf");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, full_config_every_key);
 	tcase_add_test(tc, defaults);
@@ -863,9 +836,5 @@ main(void)
 	tcase_add_test(tc, every_key_documented);
 	tcase_add_test(tc, actions);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

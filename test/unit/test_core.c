@@ -8,6 +8,7 @@
 #include "smime/edits.h"
 #include "smime/headers.h"
 #include "smime/spool.h"
+#include "test/unit/unit.h"
 
 /* Writing past the memory threshold moves the data to disk intact. */
 START_TEST(spool_spills_to_disk_and_reads_back)
@@ -95,22 +96,16 @@ START_TEST(edits_delete_all_indexes_every_occurrence)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, spool_spills_to_disk_and_reads_back);
 	tcase_add_test(tc, spool_range_bio);
 	tcase_add_test(tc, headers_lookup_is_case_insensitive);
 	tcase_add_test(tc, edits_delete_all_indexes_every_occurrence);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

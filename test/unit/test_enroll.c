@@ -20,6 +20,7 @@
 #include "smime/keygen.h"
 #include "smime/profile.h"
 #include "smime/store.h"
+#include "test/unit/unit.h"
 
 /* A valid Japanese profile; cases below change one field each. */
 static struct smime_profile
@@ -386,14 +387,13 @@ END_TEST
 START_TEST(store_install_and_rollback)
 {
 	struct smime_err err;
-	char dir[] = "/tmp/test_enroll.XXXXXX", path[512];
+	char *dir = unit_tmpdir(), path[512];
 	EVP_PKEY *k1 = NULL, *k2 = NULL, *loaded = NULL;
 	X509 *c1, *c2, *cur = NULL;
 	struct stat st;
 	struct smime_store_entry *list = NULL;
 	size_t n = 0;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(smime_keygen("ec:P-256", &k1, &err), SMIME_OK);
 	ck_assert_int_eq(smime_keygen("ec:P-256", &k2, &err), SMIME_OK);
 	c1 = make_cert(k1, "a@example.jp", -1, 1000, true);
@@ -445,8 +445,7 @@ START_TEST(store_install_and_rollback)
 	X509_free(c2);
 	EVP_PKEY_free(k1);
 	EVP_PKEY_free(k2);
-	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(path), 0);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -454,14 +453,13 @@ END_TEST
 START_TEST(store_is_read_by_idstore)
 {
 	struct smime_err err;
-	char dir[] = "/tmp/test_enroll.XXXXXX", cmd[512];
+	char *dir = unit_tmpdir();
 	char *logins[] = { "taro", "taro-staff" };
 	EVP_PKEY *key = NULL;
 	X509 *cert;
 	struct smime_idstore *ids;
 	const struct smime_identity *id;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	ck_assert_int_eq(smime_keygen("ec:P-256", &key, &err), SMIME_OK);
 	cert = make_cert(key, "taro@example.jp", -1, 1000, true);
 	ck_assert_int_eq(smime_store_save_key(dir, "taro@example.jp", key,
@@ -493,18 +491,15 @@ START_TEST(store_is_read_by_idstore)
 	smime_idstore_free(ids);
 	X509_free(cert);
 	EVP_PKEY_free(key);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("enroll");
 	TCase *tc = tcase_create("enroll");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, profile_good_has_no_error_or_warning);
@@ -520,9 +515,5 @@ main(void)
 	tcase_add_test(tc, store_install_and_rollback);
 	tcase_add_test(tc, store_is_read_by_idstore);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "smime/hp.h"
+#include "test/unit/unit.h"
 
 /* ---- normalised forms ---- */
 
@@ -337,13 +338,11 @@ START_TEST(compare)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("hp");
 	TCase *tc = tcase_create("hp");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, norm_table, 0,
 	    sizeof(norm_cases) / sizeof(norm_cases[0]));
@@ -354,9 +353,5 @@ main(void)
 	tcase_add_test(tc, content_type_param);
 	tcase_add_test(tc, compare);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

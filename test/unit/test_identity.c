@@ -17,6 +17,7 @@
 #include "smime/credential.h"
 #include "smime/identity.h"
 #include "smime/identity-int.h"
+#include "test/unit/unit.h"
 
 static char pki[4096];		/* generated once by main() */
 static const char *openssl_bin = "openssl";
@@ -45,34 +46,10 @@ pki_file(const char *name)
 	return path;
 }
 
-static char *
-make_tmpdir(void)
-{
-	const char *base = getenv("TMPDIR");
-	char *dir;
-
-	if (base == NULL || base[0] != '/')
-		base = "/tmp";
-	ck_assert_int_ne(asprintf(&dir, "%s/test_identity.XXXXXX", base), -1);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	return dir;
-}
-
 static void
 run(const char *cmd)
 {
 	ck_assert_msg(system(cmd) == 0, "failed: %s", cmd);
-}
-
-static void
-remove_tmpdir(char *dir)
-{
-	char *cmd;
-
-	ck_assert_int_ne(asprintf(&cmd, "rm -rf '%s'", dir), -1);
-	run(cmd);
-	free(cmd);
-	free(dir);
 }
 
 /* Copy PKI file src to dir/dst with mode; return the new path. */
@@ -189,7 +166,7 @@ START_TEST(key_mode_refused)
 {
 	struct smime_idstore *store = smime_idstore_new();
 	struct smime_err err;
-	char *dir = make_tmpdir(), *key, *crt = pki_file("taro.crt");
+	char *dir = unit_tmpdir(), *key, *crt = pki_file("taro.crt");
 	char want[8192];
 	struct stat st;
 
@@ -232,7 +209,7 @@ START_TEST(key_mode_refused)
 	smime_idstore_free(store);
 	free(key);
 	free(crt);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -322,7 +299,7 @@ START_TEST(chain_and_bad_files)
 	struct smime_idstore *store = smime_idstore_new();
 	struct warnings w = { 0, "" };
 	struct smime_err err;
-	char *dir = make_tmpdir(), *cmd, *chain, *key, *crt, *nokey;
+	char *dir = unit_tmpdir(), *cmd, *chain, *key, *crt, *nokey;
 	char want[8192];
 
 	crt = pki_file("taro.crt");
@@ -366,7 +343,7 @@ START_TEST(chain_and_bad_files)
 	free(key);
 	free(nokey);
 	free(crt);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -390,7 +367,7 @@ START_TEST(store_layout)
 	const struct smime_identity *id;
 	struct warnings w = { 0, "" };
 	struct smime_err err;
-	char *dir = make_tmpdir(), *pending, *missing;
+	char *dir = unit_tmpdir(), *pending, *missing;
 
 	store_entry(dir, "taro@example.jp", "taro");
 	free(copy_pki("chain.pem", dir, "taro@example.jp/chain.pem", 0644));
@@ -445,7 +422,7 @@ START_TEST(store_layout)
 	smime_idstore_free(store);
 	free(missing);
 	free(pending);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -454,7 +431,7 @@ START_TEST(store_key_mode)
 {
 	struct smime_idstore *store = smime_idstore_new();
 	struct smime_err err;
-	char *dir = make_tmpdir(), *key;
+	char *dir = unit_tmpdir(), *key;
 
 	store_entry(dir, "taro@example.jp", "taro");
 	ck_assert_int_ne(asprintf(&key, "%s/taro@example.jp/key.pem", dir), -1);
@@ -464,7 +441,7 @@ START_TEST(store_key_mode)
 	ck_assert_ptr_nonnull(strstr(smime_err_get0(&err), "chmod 600"));
 	smime_idstore_free(store);
 	free(key);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -476,7 +453,7 @@ START_TEST(store_links_refused)
 {
 	struct smime_idstore *store;
 	struct smime_err err;
-	char *dir = make_tmpdir(), *a, *b;
+	char *dir = unit_tmpdir(), *a, *b;
 
 	store_entry(dir, "taro@example.jp", "taro");
 	ck_assert_int_ne(asprintf(&a, "%s/taro@example.jp", dir), -1);
@@ -512,7 +489,7 @@ START_TEST(store_links_refused)
 	smime_idstore_free(store);
 	free(a);
 	free(b);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -561,7 +538,7 @@ START_TEST(conf_identities)
 	const struct smime_identity *id;
 	struct smime_conf *conf;
 	struct warnings w = { 0, "" };
-	char *dir = make_tmpdir(), *path, err[2048], want[4096];
+	char *dir = unit_tmpdir(), *path, err[2048], want[4096];
 
 	free(copy_pki("taro.key", dir, "keys/taro.key", 0600));
 	store_entry(dir, "store/taro@example.jp", "taro");
@@ -602,7 +579,7 @@ START_TEST(conf_identities)
 	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
 	conf_free(conf);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -618,7 +595,7 @@ START_TEST(credential_key_paths)
 	static const struct smime_fs_policy strict = { .fp_strict = true };
 	static const struct smime_fs_policy lax = { .fp_strict = false };
 	struct smime_err err;
-	char *dir = make_tmpdir(), *key, *link, *sub, cwd[4096];
+	char *dir = unit_tmpdir(), *key, *link, *sub, cwd[4096];
 	EVP_PKEY *pkey = NULL;
 
 	key = copy_pki("taro.key", dir, "taro.key", 0600);
@@ -673,7 +650,7 @@ START_TEST(credential_key_paths)
 	free(sub);
 	free(link);
 	free(key);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -686,7 +663,7 @@ START_TEST(credential_parse)
 	struct smime_err err;
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *pkey = NULL;
-	char *dir = make_tmpdir(), *cmd, *path, *buf = NULL;
+	char *dir = unit_tmpdir(), *cmd, *path, *buf = NULL;
 	size_t len = 0;
 
 	ck_assert_int_ne(asprintf(&path, "%s/enc.pem", dir), -1);
@@ -721,7 +698,7 @@ START_TEST(credential_parse)
 	smime_credential_buf_free(buf, len);
 	free(cmd);
 	free(path);
-	remove_tmpdir(dir);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -751,13 +728,11 @@ make_pki(void)
 	}
 }
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("identity");
 	TCase *tc = tcase_create("identity");
-	SRunner *sr;
-	int failed;
 
 	make_pki();
 	tcase_set_timeout(tc, 60);
@@ -777,9 +752,5 @@ main(void)
 	tcase_add_test(tc, credential_key_paths);
 	tcase_add_test(tc, credential_parse);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

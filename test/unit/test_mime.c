@@ -8,6 +8,7 @@
 
 #include "smime/canon.h"
 #include "smime/mime.h"
+#include "test/unit/unit.h"
 
 /* Rewrite every CRLF of a template into the line end under test. */
 static char *
@@ -754,8 +755,8 @@ START_TEST(whole_message_and_digest_default)
 }
 END_TEST
 
-static Suite *
-mime_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("mime");
 	TCase *tc = tcase_create("mime");
@@ -779,16 +780,4 @@ mime_suite(void)
 	tcase_add_test(tc, whole_message_and_digest_default);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(mime_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "smime/sign.h"
+#include "test/unit/unit.h"
 
 struct fixture {
 	struct smime_identity	 fx_id;
@@ -460,8 +461,8 @@ START_TEST(header_lines_refolded)
 }
 END_TEST
 
-static Suite *
-sign_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("sign");
 	TCase *tc = tcase_create("sign");
@@ -479,16 +480,4 @@ sign_suite(void)
 	tcase_add_loop_test(tc, digest_and_micalg, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(sign_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -13,6 +13,7 @@
 #include "smime/ar.h"
 #include "smime/result.h"
 #include "smime/verify.h"
+#include "test/unit/unit.h"
 
 /* Unfold "\n\t" back to the single space it replaced. */
 static char *
@@ -527,13 +528,11 @@ START_TEST(signed_multipart_content_range)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("verify");
 	TCase *tc = tcase_create("ar");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, ar_none_when_no_results);
 	tcase_add_test(tc, ar_properties_quoting_and_folding);
@@ -552,9 +551,5 @@ main(void)
 	tcase_add_test(tc, result_summary_line);
 	tcase_add_test(tc, signed_multipart_content_range);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
