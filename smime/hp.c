@@ -3,10 +3,11 @@
  * header fields we put into the signed root part, and the comparison of a
  * received message's protected fields with its outer header.
  *
- * The signed part must stay 7-bit (PITFALLS: 8-bit is re-encoded in
- * transit), so raw 8-bit values become RFC 2047 encoded-words: the whole
- * value of an unstructured field, and in address fields the display
- * names and comments only (encoded-words are not allowed anywhere else,
+ * The signed part must stay 7-bit (a relay without 8BITMIME re-encodes
+ * 8-bit content and the signature breaks; RFC 8551 3.1.3), so raw 8-bit
+ * values become RFC 2047 encoded-words: the whole value of an
+ * unstructured field, and in address fields the display names and
+ * comments only (encoded-words are not allowed anywhere else,
  * RFC 2047 §5).  A non-ASCII addr-spec (RFC 6532) cannot be written in
  * 7 bits at all; such a message is signed without header protection.
  */

@@ -3,7 +3,7 @@
  * ends, every leaf 7-bit clean.
  *
  * Transport re-encoding of 8bit text by relays is the classic way S/MIME
- * signatures break (see PITFALLS), so nothing that could be re-encoded in
+ * signatures break (RFC 8551 3.1.3 asks for 7-bit content), so nothing that could be re-encoded in
  * transit may stay inside the signed part.  Leaves that are already safe
  * are copied through the CRLF filter unchanged, so that a 7-bit message
  * signs to what its author wrote.

@@ -4,7 +4,7 @@
  * message that smime_verify_message() finds validly signed (pass, or
  * policy when From is not the signer's address), and signatures already
  * inside it must not get worse (a nested signed part must survive).  This catches the
- * PITFALLS classics - content re-encoded or canonicalized differently
+ * classic S/MIME breakages - content re-encoded or canonicalized differently
  * from what was hashed, a broken boundary, a body the parser reads
  * differently - plus header injection in the edits.  Signs with the
  * P-256 identity "hanako" of the test PKI in $FUZZ_PKI (fast).

@@ -181,7 +181,7 @@ it_milter_stop() {
 }
 
 # it_campaign_msg FILE MARKER FROM - a Japanese UTF-8 8bit campaign message
-# (the case PITFALLS.md says breaks in transit) with Message-ID <MARKER@...>.
+# (8-bit text, re-encoded in transit by relays without 8BITMIME) with Message-ID <MARKER@...>.
 it_campaign_msg() {
 	cat > "$1" <<EOF
 From: =?UTF-8?B?5bGx55Sw5aSq6YOO?= <$3>
@@ -339,7 +339,7 @@ it_expect_signed() {
 	grep -q '山田太郎です。本日、東京都で政策説明会を開きます。' \
 	    "$IT_WORK/$1.text" || it_die "$1: signed text differs"
 	grep -q "^marker $1\$" "$IT_WORK/$1.text" || it_die "$1: marker"
-	# The transfer encoding must be 7-bit safe (PITFALLS: 8bit breaks).
+	# The transfer encoding must be 7-bit safe (RFC 8551 3.1.3).
 	tr -d '\r' < "$IT_WORK/$1.content" | LC_ALL=C grep -q '[^ -~	]' &&
 	    it_die "$1: signed entity is not 7-bit"
 	return 0
