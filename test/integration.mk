@@ -4,7 +4,8 @@
 INTEGRATION_LIBS = \
 	test/integration/common.sh \
 	test/integration/postfix-lib.sh \
-	test/integration/sendmail-lib.sh
+	test/integration/sendmail-lib.sh \
+	test/integration/scenario.sh
 INTEGRATION_TESTS = \
 	test/integration/postfix-relay.sh \
 	test/integration/sendmail-relay.sh \
