@@ -26,7 +26,8 @@ EXTRA_DIST += test/layout/layout.sh test/layout/check.py \
 clean-local: clean-test-pki
 clean-test-pki:
 	rm -rf test/tmp-pki test/tmp-pki.lock test/tmp-pki.log \
-	    test/tmp-corpus test/tmp-corpus.lock test/tmp-corpus.log
+	    test/tmp-corpus test/tmp-corpus.lock test/tmp-corpus.log \
+	    test/tmp-java test/tmp-java.lock test/tmp-java.log
 .PHONY: clean-test-pki
 include $(top_srcdir)/test/core.mk
 include $(top_srcdir)/test/conf.mk

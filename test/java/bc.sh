@@ -1,8 +1,9 @@
 # bc.sh - BouncyCastle verification for the shell tests (sourced):
 # test/java/BcVerify.java, bcmail over javax.mail as Java mail clients and
-# gateways run it, compiled once per test.
-#   bc_build DIR          check java, javac and the jars; compile into DIR
-#                         (exit 99 with the reason when anything is missing)
+# gateways run it, compiled once per build tree (test/pki/shared.sh java).
+#   bc_build DIR          check java, javac and the jars; put the classes
+#                         into DIR (exit 99 with the reason when anything
+#                         is missing or does not compile)
 #   bc_verify DIR TRUST FILE...
 #                         "OK FILE" / "FAIL FILE: reason" per file; status 0
 #                         only when all verify (signers chain to TRUST.pem
@@ -17,10 +18,8 @@ bc_build() {
 	for j in $(echo "$JAVA_CP" | tr : ' '); do
 		[ -f "$j" ] || { echo "$j not found (contrib/debian-packages)"; exit 99; }
 	done
-	mkdir -p "$1"
-	javac -cp "$JAVA_CP" -d "$1" "${top_srcdir:-.}/test/java/BcVerify.java" \
-	    > "$1/javac.log" 2>&1 ||
-		{ cat "$1/javac.log"; echo "javac BcVerify.java failed"; exit 99; }
+	JAVA_CP=$JAVA_CP sh "${top_srcdir:-.}/test/pki/shared.sh" java "$1" ||
+		{ echo "javac BcVerify.java failed"; exit 99; }
 }
 
 bc_verify() {
