@@ -8,5 +8,5 @@ check_PROGRAMS += test/unit/test_textbuf
 TESTS += test/unit/test_textbuf
 test_unit_test_textbuf_SOURCES = test/unit/test_textbuf.c milter/textbuf.c
 test_unit_test_textbuf_CFLAGS = $(CHECK_TEST_CFLAGS)
-test_unit_test_textbuf_LDADD = smime/libsmime.a $(CHECK_LIBS)
+test_unit_test_textbuf_LDADD = test/unit/libunit.a smime/libsmime.a $(CHECK_LIBS)
 endif

@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include "milter/textbuf.h"
+#include "test/unit/unit.h"
 
 struct esc_case {
 	const char	*in;
@@ -112,22 +113,16 @@ START_TEST(buffer_grows)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("textbuf");
 	TCase *tc = tcase_create("textbuf");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, escape_table, 0,
 	    (int)(sizeof(esc_cases) / sizeof(esc_cases[0])));
 	tcase_add_test(tc, prometheus_label);
 	tcase_add_test(tc, buffer_grows);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
