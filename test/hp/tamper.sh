@@ -22,26 +22,30 @@ start_milter
 # edit IN OUT FIELD [VALUE]: replace the first outer FIELD (all its
 # continuation lines) with VALUE, or delete it when VALUE is absent.
 edit() {
-	python3 - "$@" <<'EOF'
-import re, sys
-src, dst, name = sys.argv[1], sys.argv[2], sys.argv[3]
-value = sys.argv[4] if len(sys.argv) > 4 else None
-d = open(src, "rb").read()
-nl = b"\r\n" if b"\r\n" in d else b"\n"
-head, body = d.split(nl + nl, 1)
-fields = re.split(re.escape(nl) + rb"(?![ \t])", head)
-out, done = [], False
-for f in fields:
-    if not done and f.lower().startswith(name.lower().encode() + b":"):
-        done = True
-        if value is not None:
-            out.append(name.encode() + b": " + value.encode().replace(b"\n", nl))
-        continue
-    out.append(f)
-if not done:
-    sys.exit("no field " + name)
-open(dst, "wb").write(nl.join(out) + nl + nl + body)
-EOF
+	perl -e '
+	my ($src, $dst, $name, $value) = @ARGV;
+	open(my $in, "<:raw", $src) or die "$src: $!\n";
+	my $d = do { local $/; <$in> };
+	my $nl = index($d, "\r\n") >= 0 ? "\r\n" : "\n";
+	my $end = index($d, $nl . $nl);
+	die "no end of header\n" if $end < 0;
+	my ($head, $body) = (substr($d, 0, $end), substr($d, $end + 2 * length $nl));
+	my (@out, $done);
+	for my $f (split /\Q$nl\E(?![ \t])/, $head) {
+		if (!$done && lc(substr($f, 0, length($name) + 1)) eq lc("$name:")) {
+			$done = 1;
+			if (defined $value) {
+				(my $v = $value) =~ s/\n/$nl/g;
+				push @out, "$name: $v";
+			}
+			next;
+		}
+		push @out, $f;
+	}
+	die "no field $name\n" unless $done;
+	open(my $out, ">:raw", $dst) or die "$dst: $!\n";
+	print $out join($nl, @out), $nl, $nl, $body;
+	' "$@"
 }
 
 # ar_comment FILE: the unfolded Authentication-Results field.
