@@ -27,6 +27,14 @@ struct smf_conn {
 	 * the message and becomes a temporary failure at end of message.
 	 */
 	bool			 cctx_nr_hdr;
+	/*
+	 * Likewise for MAIL FROM and each body chunk: every round trip the
+	 * MTA need not wait for is a wake-up, a read and a write less per
+	 * message (small mail is bound by them).  Failures there are kept
+	 * for end of message the same way.
+	 */
+	bool			 cctx_nr_mail;
+	bool			 cctx_nr_body;
 };
 
 static sfsistat
@@ -85,7 +93,8 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
 	unsigned long skip = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-	    SMFIP_NOHELO | SMFIP_SKIP;
+	    SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_SKIP;
+	unsigned long noreply = SMFIP_NR_HDR | SMFIP_NR_MAIL | SMFIP_NR_BODY;
 	struct smf_conn *conn;
 
 	(void)f2;
@@ -100,9 +109,11 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if ((conn = calloc(1, sizeof(*conn))) == NULL)
 		return SMFIS_TEMPFAIL;
 	conn->cctx_nr_hdr = (f1 & SMFIP_NR_HDR) != 0;
+	conn->cctx_nr_mail = (f1 & SMFIP_NR_MAIL) != 0;
+	conn->cctx_nr_body = (f1 & SMFIP_NR_BODY) != 0;
 	smfi_setpriv(ctx, conn);
 	*pf0 = want;
-	*pf1 = f1 & (skip | SMFIP_NR_HDR);
+	*pf1 = f1 & (skip | noreply);
 	*pf2 = 0;
 	*pf3 = 0;
 	return SMFIS_CONTINUE;
@@ -132,18 +143,26 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct smf_conn *conn = smfi_getpriv(ctx);
 
+	enum smf_verdict verdict;
+
 	(void)argv;
 	if (conn == NULL)
 		return SMFIS_TEMPFAIL;
 	smf_msg_free(conn->cctx_msg);
 	conn->cctx_msg = smf_msg_new(conn->cctx_rt, conn->cctx_client_addr);
 	if (conn->cctx_msg == NULL) {
+		/* Without a message, end of message temp-fails. */
 		smf_log(LOG_ERR, NULL, "out of memory starting a message");
-		return SMFIS_TEMPFAIL;
+		return conn->cctx_nr_mail ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	}
 	smf_msg_set_qid(conn->cctx_msg, smfi_getsymval(ctx, "i"));
-	return smf_sfsistat(smf_msg_envfrom(conn->cctx_msg,
-	    smfi_getsymval(ctx, "{auth_authen}")));
+	verdict = smf_msg_envfrom(conn->cctx_msg,
+	    smfi_getsymval(ctx, "{auth_authen}"));
+	if (!conn->cctx_nr_mail)
+		return smf_sfsistat(verdict);
+	if (verdict != SMF_CONTINUE)
+		conn->cctx_msg->msg_hdr_failed = true;	/* eom temp-fails */
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat
@@ -170,8 +189,11 @@ mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct smf_conn *conn = smfi_getpriv(ctx);
 
 	if (conn == NULL || conn->cctx_msg == NULL)
-		return SMFIS_TEMPFAIL;
-	return smf_sfsistat(smf_msg_body(conn->cctx_msg, chunk, len));
+		return conn != NULL && conn->cctx_nr_body ? SMFIS_NOREPLY :
+		    SMFIS_TEMPFAIL;
+	/* A chunk that cannot be spooled is remembered: eom temp-fails. */
+	(void)smf_msg_body(conn->cctx_msg, chunk, len);
+	return conn->cctx_nr_body ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* ---- the libmilter editor ---- */
