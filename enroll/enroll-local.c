@@ -343,6 +343,18 @@ enr_key_where(const struct smime_store_entry *e)
 	return e->se_has_key ? SMIME_STORE_KEY : "none";
 }
 
+/* The nine table cells of entry e and its row r, in column order. */
+static void
+enr_row_cells(const struct smime_store_entry *e, const struct enr_row *r,
+    const char *cell[9])
+{
+	cell[0] = e->se_address; cell[1] = r->r_cn;
+	cell[2] = r->r_ou; cell[3] = r->r_issuer;
+	cell[4] = r->r_serial; cell[5] = r->r_after;
+	cell[6] = enr_key_where(e);
+	cell[7] = r->r_days; cell[8] = r->r_status;
+}
+
 int
 enr_cmd_list(struct enr_ctx *ec)
 {
@@ -367,11 +379,7 @@ enr_cmd_list(struct enr_ctx *ec)
 	for (i = 0; i < n; i++) {
 		enr_row_fill(&list[i], ec->ec_conf->cf_enroll_renew_within,
 		    now, &rows[i]);
-		cell[0] = list[i].se_address; cell[1] = rows[i].r_cn;
-		cell[2] = rows[i].r_ou; cell[3] = rows[i].r_issuer;
-		cell[4] = rows[i].r_serial; cell[5] = rows[i].r_after;
-		cell[6] = enr_key_where(&list[i]);
-		cell[7] = rows[i].r_days; cell[8] = rows[i].r_status;
+		enr_row_cells(&list[i], &rows[i], cell);
 		for (k = 0; k < 9; k++)
 			if (enr_width(cell[k]) > w[k])
 				w[k] = enr_width(cell[k]);
@@ -404,11 +412,7 @@ enr_cmd_list(struct enr_ctx *ec)
 			enr_cell(head[k], k == 8 ? 0 : w[k]);
 		putchar('\n');
 		for (i = 0; i < n; i++) {
-			cell[0] = list[i].se_address; cell[1] = rows[i].r_cn;
-			cell[2] = rows[i].r_ou; cell[3] = rows[i].r_issuer;
-			cell[4] = rows[i].r_serial; cell[5] = rows[i].r_after;
-			cell[6] = enr_key_where(&list[i]);
-			cell[7] = rows[i].r_days; cell[8] = rows[i].r_status;
+			enr_row_cells(&list[i], &rows[i], cell);
 			for (k = 0; k < 9; k++)
 				enr_cell(cell[k][0] != '\0' ? cell[k] : "-",
 				    k == 8 ? 0 : w[k]);

@@ -307,12 +307,33 @@ oom:
 	return SMIME_NORESOURCE;
 }
 
+/*
+ * A new EVP_PKEY for k with the public half read from the token, which
+ * the session's key must keep from now on.
+ */
+static smime_status
+p11_evp_from_token(struct p11_key *k, EVP_PKEY **out, struct smime_err *err)
+{
+	struct p11_pub tok = { 0 };
+	smime_status ret;
+
+	if ((ret = p11_key_read_public(k, &tok, err)) == SMIME_OK &&
+	    (ret = p11_evp_make(k, &tok, out, err)) == SMIME_OK &&
+	    (ret = p11_key_expect(k, &tok)) != SMIME_OK) {
+		EVP_PKEY_free(*out);
+		*out = NULL;
+		smime_err_set(err, "out of memory");
+	}
+	p11_pub_clear(&tok);
+	return ret;
+}
+
 smime_status
 smime_p11_load_key(const char *uri, X509 *cert, EVP_PKEY **out,
     struct smime_err *err)
 {
 	struct p11_key *k = NULL;
-	struct p11_pub pub = { 0 }, tok = { 0 };
+	struct p11_pub pub = { 0 };
 	smime_status ret;
 
 	*out = NULL;
@@ -329,19 +350,13 @@ smime_p11_load_key(const char *uri, X509 *cert, EVP_PKEY **out,
 		ret = p11_evp_make(k, &pub, out, err);
 		goto out;
 	}
-	if ((ret = p11_key_read_public(k, &tok, err)) != SMIME_OK)
-		goto out;
-	if ((ret = p11_evp_make(k, &tok, out, err)) != SMIME_OK)
-		goto out;
-	/* From now on the session's key must keep this public half. */
-	ret = p11_key_expect(k, &tok);
+	ret = p11_evp_from_token(k, out, err);
 out:
 	if (ret != SMIME_OK) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
 	}
 	p11_pub_clear(&pub);
-	p11_pub_clear(&tok);
 	p11_key_unref(k);
 	return ret;
 }
@@ -379,7 +394,6 @@ smime_p11_keygen(const char *uri, const char *type, EVP_PKEY **out,
     struct smime_err *err)
 {
 	struct p11_key *k = NULL;
-	struct p11_pub tok = { 0 };
 	unsigned char *oid = NULL;
 	unsigned long bits = 0;
 	int oidlen = 0, nid;
@@ -408,18 +422,13 @@ smime_p11_keygen(const char *uri, const char *type, EVP_PKEY **out,
 	if ((ret = p11_key_generate(k, bits, oid, (size_t)oidlen, err)) !=
 	    SMIME_OK)
 		goto out;
-	if ((ret = p11_key_read_public(k, &tok, err)) != SMIME_OK)
-		goto out;
-	if ((ret = p11_evp_make(k, &tok, out, err)) != SMIME_OK)
-		goto out;
-	ret = p11_key_expect(k, &tok);
+	ret = p11_evp_from_token(k, out, err);
 out:
 	if (ret != SMIME_OK) {
 		EVP_PKEY_free(*out);
 		*out = NULL;
 	}
 	OPENSSL_free(oid);
-	p11_pub_clear(&tok);
 	p11_key_unref(k);
 	return ret;
 }

@@ -1088,6 +1088,25 @@ p11_key_read_public(struct p11_key *k, struct p11_pub *pub,
 	return ret;
 }
 
+/*
+ * Open a read-write session to create k's object (under p11_lock),
+ * refusing (SMIME_BADKEY) when an object already matches k's URI.
+ */
+static smime_status
+p11_open_create(struct p11_key *k, struct smime_err *err)
+{
+	struct smime_err e2;
+
+	if (p11_open(k, false, &e2) == SMIME_OK) {
+		p11_close(k);
+		smime_err_set(err, "PKCS#11 %s %s exists on the token already",
+		    k->k_class == P11_CERTIFICATE ? "certificate" : "key",
+		    k->k_display);
+		return SMIME_BADKEY;
+	}
+	return p11_open(k, true, err);
+}
+
 smime_status
 p11_key_generate(struct p11_key *k, unsigned long bits,
     const unsigned char *ec_oid, size_t ec_oidlen, struct smime_err *err)
@@ -1102,7 +1121,6 @@ p11_key_generate(struct p11_key *k, unsigned long bits,
 	CK_MECHANISM mech = { ec_oid != NULL ? CKM_EC_KEY_PAIR_GEN :
 	    CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
 	CK_OBJECT_HANDLE hpub, hpriv;
-	struct smime_err e2;
 	CK_RV rv;
 	smime_status ret;
 
@@ -1119,13 +1137,7 @@ p11_key_generate(struct p11_key *k, unsigned long bits,
 		id = &idattr;
 	}
 	pthread_mutex_lock(&p11_lock);
-	if ((ret = p11_open(k, false, &e2)) == SMIME_OK) {
-		ret = SMIME_BADKEY;
-		smime_err_set(err, "PKCS#11 key %s: a private key with this "
-		    "label/id exists on the token already", k->k_display);
-		goto out;
-	}
-	if ((ret = p11_open(k, true, err)) != SMIME_OK)
+	if ((ret = p11_open_create(k, err)) != SMIME_OK)
 		goto out;
 	pubt[np++] = (CK_ATTRIBUTE){ CKA_TOKEN, &yes, sizeof(yes) };
 	pubt[np++] = (CK_ATTRIBUTE){ CKA_VERIFY, &yes, sizeof(yes) };
@@ -1180,7 +1192,6 @@ p11_key_put_cert(struct p11_key *k, const unsigned char *der, size_t derlen,
 	CK_ATTRIBUTE t[9], *a;
 	CK_OBJECT_HANDLE obj;
 	CK_ULONG n = 0;
-	struct smime_err e2;
 	CK_RV rv;
 	smime_status ret;
 
@@ -1196,13 +1207,7 @@ p11_key_put_cert(struct p11_key *k, const unsigned char *der, size_t derlen,
 	if ((a = p11_kit_uri_get_attribute(k->k_uri, CKA_ID)) != NULL)
 		t[n++] = *a;
 	pthread_mutex_lock(&p11_lock);
-	if ((ret = p11_open(k, false, &e2)) == SMIME_OK) {
-		ret = SMIME_BADKEY;
-		smime_err_set(err, "PKCS#11 certificate %s exists on the token "
-		    "already", k->k_display);
-		goto out;
-	}
-	if ((ret = p11_open(k, true, err)) != SMIME_OK)
+	if ((ret = p11_open_create(k, err)) != SMIME_OK)
 		goto out;
 	rv = k->k_mod->C_CreateObject(k->k_sess, t, n, &obj);
 	p11_close(k);

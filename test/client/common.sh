@@ -27,7 +27,9 @@ sh "$top_srcdir/test/pki/shared.sh" pki "$pki" > "$tmp/pki.log" 2>&1 ||
 sock=$tmp/milter.sock
 conf=$tmp/smime-milter.conf
 
-# write_conf [EXTRA-TOP-LEVEL-LINES]: taro (RSA) and hanako (P-256).
+# write_conf [EXTRA-TOP-LEVEL-LINES]: taro (RSA) and hanako (P-256);
+# $taro_key, $hanako_key, $hanako_cert replace their files (e.g. by
+# pkcs11: URIs), $sign_extra adds lines to the sign group.
 write_conf() {
 	cat > "$conf" <<EOF
 socket = "unix:$sock";
@@ -38,12 +40,14 @@ internal_hosts = [ "10.99.0.0/16" ];
 log_level = "${log_level:-debug}";
 ${1:-}
 sign = {
+	${sign_extra:-}
 	identities = (
 		{ address = "taro@example.jp"; cert = "$pki/taro.crt";
-		  key = "$pki/taro.key"; chain = "$pki/chain.pem";
+		  key = "${taro_key:-$pki/taro.key}"; chain = "$pki/chain.pem";
 		  senders = [ "taro" ]; },
-		{ address = "hanako@example.jp"; cert = "$pki/hanako.crt";
-		  key = "$pki/hanako.key"; chain = "$pki/chain.pem";
+		{ address = "hanako@example.jp";
+		  cert = "${hanako_cert:-$pki/hanako.crt}";
+		  key = "${hanako_key:-$pki/hanako.key}"; chain = "$pki/chain.pem";
 		  senders = [ "hanako" ]; }
 	);
 };
@@ -93,6 +97,20 @@ check_sanitizers() {
 }
 
 mc() { timeout 120 "$client" -s "unix:$sock" "$@"; }
+
+# no_key_material LOG KEYFILE...: no key armour and no 24-character piece
+# of any key's base64 in LOG.
+no_key_material() {
+	log=$1
+	shift
+	grep -q 'PRIVATE KEY' "$log" && bad "key armour in $log"
+	for k in "$@"; do
+		grep -v -- '-----' "$k" | cut -c1-24 | while read -r piece; do
+			grep -qF -- "$piece" "$log" && echo "$piece"
+		done > "$tmp/leaked"
+		[ -s "$tmp/leaked" ] && bad "key material of $k in $log"
+	done
+}
 
 # is_signed FILE: top-level Content-Type is multipart/signed.
 is_signed() {

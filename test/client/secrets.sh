@@ -70,13 +70,7 @@ stop_milter
 check_sanitizers
 grep -q 'S1' "$tmp/daemon.err" || bad "log test: nothing logged (log_level debug)"
 grep -q "$marker" "$tmp/daemon.err" && bad "body text in the log"
-grep -q 'PRIVATE KEY' "$tmp/daemon.err" && bad "key armour in the log"
 # Any 24-character piece of the keys' base64 would be key material.
-for k in "$pki/taro.key" "$pki/hanako.key"; do
-	grep -v -- '-----' "$k" | cut -c1-24 | while read -r piece; do
-		grep -qF -- "$piece" "$tmp/daemon.err" && echo "$piece"
-	done > "$tmp/leaked"
-	[ -s "$tmp/leaked" ] && bad "key material of $k in the log"
-done
+no_key_material "$tmp/daemon.err" "$pki/taro.key" "$pki/hanako.key"
 [ $fail = 0 ] && echo "ok: log holds no body text or key material ($(wc -l < "$tmp/daemon.err") lines)"
 exit $fail
