@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "enroll/enroll.h"
+#include "smime/address.h"
 #include "smime/credential.h"
 #include "smime/import.h"
 
@@ -117,14 +118,15 @@ enr_check_configured(struct enr_ctx *ec, struct enr_check *ck)
 	}
 }
 
-/* True when address has a sign.identities entry (which wins). */
+/* True when address has a sign.identities entry (which wins, as in the
+ * daemon: smime_address_equal()). */
 static bool
 enr_check_is_configured(const struct smime_conf *cf, const char *address)
 {
 	size_t i;
 
 	for (i = 0; i < cf->cf_nidentities; i++)
-		if (strcmp(cf->cf_identities[i].ci_address, address) == 0)
+		if (smime_address_equal(cf->cf_identities[i].ci_address, address))
 			return true;
 	return false;
 }

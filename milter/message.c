@@ -273,7 +273,7 @@ smf_msg_signing_address(const struct smf_msg *msg, const char **why)
 	for (i = 0; (value = smime_headers_get0(hs, "Sender", i)) != NULL;
 	    i++) {
 		if (smime_address_from_header(value, &sender, &err) != SMIME_OK ||
-		    !smime_address_match(sender, from)) {
+		    !smime_address_equal(sender, from)) {
 			*why = "Sender differs from From";
 			free(from);
 			from = NULL;

@@ -11,7 +11,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include <openssl/x509v3.h>
 
 #include "smime/address.h"
 
@@ -383,8 +384,59 @@ out:
 	return ret;
 }
 
-bool
-smime_address_match(const char *a, const char *b)
+/* ASCII letters folded, every other byte as it is, whatever the locale. */
+static bool
+addr_ascii_caseeq(const char *a, const char *b, size_t len)
 {
-	return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+	unsigned char ca, cb;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		ca = (unsigned char)a[i];
+		cb = (unsigned char)b[i];
+		if (ca >= 'A' && ca <= 'Z')
+			ca = (unsigned char)(ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z')
+			cb = (unsigned char)(cb - 'A' + 'a');
+		if (ca != cb)
+			return false;
+	}
+	return true;
+}
+
+/* Split at the last '@'; false when there is none or a side is empty. */
+static bool
+addr_split(const char *a, size_t *local_len)
+{
+	const char *at = strrchr(a, '@');
+
+	if (at == NULL || at == a || at[1] == '\0')
+		return false;
+	*local_len = (size_t)(at - a);
+	return true;
+}
+
+bool
+smime_address_equal(const char *a, const char *b)
+{
+	size_t la, lb, n;
+
+	if (a == NULL || b == NULL || !addr_split(a, &la) ||
+	    !addr_split(b, &lb) || la != lb || (n = strlen(a)) != strlen(b))
+		return false;
+	return addr_ascii_caseeq(a, b, n);
+}
+
+bool
+smime_cert_has_address(X509 *cert, const char *address)
+{
+	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
+	bool found = false;
+	int i;
+
+	for (i = 0; i < sk_OPENSSL_STRING_num(emails) && !found; i++)
+		found = smime_address_equal(sk_OPENSSL_STRING_value(emails, i),
+		    address);
+	X509_email_free(emails);
+	return found;
 }

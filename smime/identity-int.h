@@ -5,6 +5,7 @@
 #ifndef SMIME_IDENTITY_INT_H
 #define SMIME_IDENTITY_INT_H
 
+#include "smime/address.h"
 #include "smime/identity.h"
 #include "smime/safefs.h"
 
@@ -37,7 +38,5 @@ smime_status smime_idstore_add0(struct smime_idstore *store,
 struct smime_identity *smime_idstore_get0_mutable(
     struct smime_idstore *store, size_t i);
 
-/* True when cert carries address (SAN rfc822Name or DN emailAddress). */
-bool smime_cert_has_address(X509 *cert, const char *address);
 
 #endif /* SMIME_IDENTITY_INT_H */

@@ -24,6 +24,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/address.h"
 #include "smime/certpolicy.h"
 #include "smime/credential.h"
 #include "smime/identity.h"
@@ -92,30 +93,6 @@ smime_idstore_free(struct smime_idstore *store)
 		smime_identity_free(store->is_ids[i]);
 	free(store->is_ids);
 	free(store);
-}
-
-/* Split at the last '@'; false when there is none or a part is empty. */
-static bool
-smime_address_split(const char *a, size_t *local_len)
-{
-	const char *at = strrchr(a, '@');
-
-	if (at == NULL || at == a || at[1] == '\0')
-		return false;
-	*local_len = (size_t)(at - a);
-	return true;
-}
-
-bool
-smime_address_equal(const char *a, const char *b)
-{
-	size_t la, lb;
-
-	if (a == NULL || b == NULL || !smime_address_split(a, &la) ||
-	    !smime_address_split(b, &lb))
-		return false;
-	return la == lb && memcmp(a, b, la) == 0 &&
-	    strcasecmp(a + la + 1, b + lb + 1) == 0;
 }
 
 const struct smime_identity *
@@ -205,24 +182,6 @@ smime_cert_addresses(X509 *cert, char *buf, size_t len)
 		    sk_OPENSSL_STRING_value(emails, i));
 	}
 	X509_email_free(emails);
-}
-
-/*
- * True when cert carries address in a SAN rfc822Name or the subject's
- * emailAddress: local part exact, domain case-insensitive.
- */
-bool
-smime_cert_has_address(X509 *cert, const char *address)
-{
-	STACK_OF(OPENSSL_STRING) *emails = X509_get1_email(cert);
-	bool found = false;
-	int i;
-
-	for (i = 0; i < sk_OPENSSL_STRING_num(emails) && !found; i++)
-		found = smime_address_equal(sk_OPENSSL_STRING_value(emails, i),
-		    address);
-	X509_email_free(emails);
-	return found;
 }
 
 /* Write t as "YYYY-MM-DD HH:MM:SS UTC" into buf. */

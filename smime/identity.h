@@ -81,7 +81,7 @@ smime_status smime_idstore_apply_crl(struct smime_idstore *store,
     const char *crl_path, smime_warn_fn *warn, void *warnarg,
     struct smime_err *err);
 
-/* Borrow the identity for address (case-insensitive domain); NULL if none. */
+/* Borrow the identity for address (smime_address_equal()); NULL if none. */
 const struct smime_identity *smime_idstore_find(
     const struct smime_idstore *store, const char *address);
 
@@ -95,11 +95,5 @@ const struct smime_identity *smime_idstore_get0(
 /* True when login is among the identity's senders (exact match). */
 bool smime_identity_allows_sender(const struct smime_identity *id,
     const char *login);
-
-/*
- * Compare two addresses the way we authorise: local part exact,
- * domain case-insensitive.
- */
-bool smime_address_equal(const char *a, const char *b);
 
 #endif /* SMIME_IDENTITY_H */

@@ -28,6 +28,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/address.h"
 #include "smime/credential.h"
 #include "smime/identity-int.h"
 #include "smime/storelayout.h"

@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "smime/address.h"
 #include "smime/certpolicy.h"
 #include "smime/import.h"
 
@@ -105,7 +106,7 @@ smime_cert_check(X509 *cert, EVP_PKEY *key, const char *address,
 		goto out;
 	}
 	ret = SMIME_POLICY;
-	if (X509_check_email(cert, address, 0, 0) != 1) {
+	if (!smime_cert_has_address(cert, address)) {
 		smime_cert_emails(cert, names, sizeof(names));
 		smime_err_set(err, "certificate is not for %s (it names %s)",
 		    address, names);

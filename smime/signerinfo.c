@@ -163,7 +163,7 @@ sinfo_identity(struct smime_sigres *sr, X509 *cert, const char *from, bool *ok)
 
 		if (id == NULL)
 			id = e;
-		if (from != NULL && smime_address_match(e, from)) {
+		if (from != NULL && smime_address_equal(e, from)) {
 			id = e;
 			match = true;
 			break;

@@ -1,7 +1,7 @@
 TESTS += test/milter/config-check.sh test/milter/testmode.sh \
-	test/milter/lifecycle.sh
+	test/milter/lifecycle.sh test/milter/address.sh
 EXTRA_DIST += test/milter/common.sh test/milter/config-check.sh \
-	test/milter/testmode.sh test/milter/lifecycle.sh
+	test/milter/testmode.sh test/milter/lifecycle.sh test/milter/address.sh
 if HAVE_CHECK
 # The escapes of log records and metrics (milter/textbuf.c), issue 19.
 check_PROGRAMS += test/unit/test_textbuf

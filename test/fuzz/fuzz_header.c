@@ -33,7 +33,7 @@ check_address(const char *value)
 	}
 	if (addr == NULL || strchr(addr, '@') == NULL)
 		fz_fail("address without @", addr);
-	if (!smime_address_match(addr, addr))
+	if (!smime_address_equal(addr, addr))
 		fz_fail("address does not match itself", addr);
 	/*
 	 * Known, reported: a quoted-pair of a control character ("a\<CR>b")

@@ -103,11 +103,54 @@ START_TEST(address_hostile_sizes)
 }
 END_TEST
 
-START_TEST(address_match_ignores_case)
+/*
+ * The one comparison (identity lookup, Sender, signer-vs-From): ASCII
+ * case never matters, in the local part as in the domain; any other byte
+ * must be the same; both sides must be local@domain.
+ */
+static const struct {
+	const char	*a, *b;
+	bool		 equal;
+} equal_cases[] = {
+	{ "Taro@Example.jp", "taro@example.JP", true },
+	{ "TARO.YAMADA@EXAMPLE.JP", "taro.yamada@example.jp", true },
+	{ "taro@example.jp", "taro@example.jp", true },
+	{ "\"x@y\"@b.jp", "\"X@Y\"@B.jp", true },
+	{ "taro@example.jp", "taro@example.com", false },
+	{ "taro@example.jp", "taro@example.jpx", false },
+	{ "taro@example.jp", "tar0@example.jp", false },
+	{ "ab@b.jp", "a@b.jp", false },
+	{ "a@bb.jp", "ab@b.jp", false },	/* same length, '@' elsewhere */
+	{ "taro+x@example.jp", "taro@example.jp", false },
+	{ "t.aro@example.jp", "taro@example.jp", false },
+	{ "taro@example.jp.", "taro@example.jp", false },
+	/* UTF-8 (RFC 6532): no Unicode case folding, no look-alikes */
+	{ "\xc3\xa9lu@example.jp", "\xc3\xa9lu@example.jp", true },
+	{ "\xc3\x89lu@example.jp", "\xc3\xa9lu@example.jp", false },
+	{ "\xe2\x84\xaaaro@example.jp", "karo@example.jp", false },
+	{ "taro@\xc4\xb1.jp", "taro@i.jp", false },
+	/* not an address: never equal, not even to itself */
+	{ "nobody", "nobody", false },
+	{ "@b.jp", "@b.jp", false },
+	{ "a@", "a@", false },
+	{ "", "", false },
+};
+
+START_TEST(address_equal_table)
 {
-	ck_assert(smime_address_match("Taro@Example.jp", "taro@example.JP"));
-	ck_assert(!smime_address_match("taro@example.jp", "taro@example.com"));
-	ck_assert(!smime_address_match(NULL, "taro@example.jp"));
+	ck_assert_msg(smime_address_equal(equal_cases[_i].a,
+	    equal_cases[_i].b) == equal_cases[_i].equal, "%s vs %s",
+	    equal_cases[_i].a, equal_cases[_i].b);
+	ck_assert_msg(smime_address_equal(equal_cases[_i].b,
+	    equal_cases[_i].a) == equal_cases[_i].equal, "%s vs %s",
+	    equal_cases[_i].b, equal_cases[_i].a);
+}
+END_TEST
+
+START_TEST(address_equal_null)
+{
+	ck_assert(!smime_address_equal(NULL, "taro@example.jp"));
+	ck_assert(!smime_address_equal("taro@example.jp", NULL));
 }
 END_TEST
 
@@ -120,7 +163,9 @@ unit_suite(void)
 	tcase_add_loop_test(tc, address_table, 0,
 	    (int)(sizeof(addr_cases) / sizeof(addr_cases[0])));
 	tcase_add_test(tc, address_hostile_sizes);
-	tcase_add_test(tc, address_match_ignores_case);
+	tcase_add_loop_test(tc, address_equal_table, 0,
+	    (int)(sizeof(equal_cases) / sizeof(equal_cases[0])));
+	tcase_add_test(tc, address_equal_null);
 	suite_add_tcase(s, tc);
 	return s;
 }
