@@ -21,6 +21,7 @@
 #include "smime/canon.h"
 #include "smime/mime.h"
 #include "smime/signent.h"
+#include "test/unit/unit.h"
 
 /* A growable byte string. */
 struct buf {
@@ -535,8 +536,8 @@ START_TEST(entity_every_edge)
 }
 END_TEST
 
-static Suite *
-blocks_suite(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("blocks");
 	TCase *tc = tcase_create("blocks");
@@ -549,16 +550,4 @@ blocks_suite(void)
 	tcase_add_loop_test(tc, entity_every_edge, 0, 2 * EC_N);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(blocks_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

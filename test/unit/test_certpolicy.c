@@ -22,6 +22,7 @@
 #include "smime/identity.h"
 #include "smime/import.h"
 #include "smime/sign.h"
+#include "test/unit/unit.h"
 
 #define ADDR	"taro@example.jp"
 
@@ -91,11 +92,10 @@ static smime_status
 via_identity(X509 *cert, EVP_PKEY *key, struct smime_err *err)
 {
 	struct smime_idstore *store = smime_idstore_new();
-	char dir[] = "/tmp/test_certpolicy.XXXXXX", crt[64], kf[64];
+	char *dir = unit_tmpdir(), crt[4096], kf[4096];
 	smime_status st;
 	FILE *fp;
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(crt, sizeof(crt), "%s/c.pem", dir);
 	snprintf(kf, sizeof(kf), "%s/k.pem", dir);
 	ck_assert_ptr_nonnull(fp = fopen(crt, "w"));
@@ -109,9 +109,7 @@ via_identity(X509 *cert, EVP_PKEY *key, struct smime_err *err)
 	st = smime_idstore_add_files(store, "t.conf:1", ADDR, crt, kf, NULL,
 	    NULL, 0, NULL, NULL, err);
 	smime_idstore_free(store);
-	unlink(crt);
-	unlink(kf);
-	rmdir(dir);
+	unit_rmtmpdir(dir);
 	return st;
 }
 
@@ -177,21 +175,15 @@ START_TEST(every_path_agrees)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("certpolicy");
 	TCase *tc = tcase_create("certpolicy");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, every_path_agrees, 0,
 	    (int)(sizeof(table) / sizeof(table[0])));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "smime/pkcs11.h"
+#include "test/unit/unit.h"
 
 struct uri_case {
 	const char	*uri;
@@ -149,13 +150,11 @@ START_TEST(absent_module_tempfails)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+unit_suite(void)
 {
 	Suite *s = suite_create("pkcs11");
 	TCase *tc = tcase_create("pkcs11");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, uri_table, 0,
 	    (int)(sizeof(uri_cases) / sizeof(uri_cases[0])));
@@ -163,9 +162,5 @@ main(void)
 	tcase_add_test(tc, absent_module_tempfails);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
