@@ -1,9 +1,10 @@
 #!/bin/sh
 # postfix-relay.sh - prove the private Postfix harness on its own, without
 # smime-milter, so that a harness problem is never mistaken for a milter bug:
-#   1. authenticated submission relays to smtp-sink, content intact;
-#   2. submission without AUTH, and with a wrong password, is refused;
-#   3. unauthenticated mail on the inbound port relays;
+#   1-3. the harness cases of scenario.sh (as sendmail-relay.sh): AUTH
+#      submission relays to smtp-sink intact, submission without AUTH
+#      (554) or with a wrong password (535) is refused, the inbound port
+#      relays;
 #   4. with a milter configured that does not answer, milter_default_action
 #      = tempfail keeps sendmail(1) mail queued and refuses SMTP with 4xx;
 #      once the milter is removed and the queue flushed, the queued message
@@ -23,6 +24,7 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 IT_WORK=$(mktemp -d /tmp/smime-pfrelay.XXXXXX) || exit 1
 . "$srcdir/test/integration/common.sh"
 . "$srcdir/test/integration/postfix-lib.sh"
+. "$srcdir/test/integration/scenario.sh"
 cleanup() {
 	pf_teardown
 	if [ -n "${KEEP_WORK:-}" ]; then
@@ -38,60 +40,13 @@ pf_setup
 pf_add_user taro 'taro-Secret-1'
 pf_start
 
-mk_msg() {	# mk_msg FILE MARKER
-	cat > "$1" <<EOF
-From: taro@example.jp
-To: voter@example.org
-Subject: harness $2
-Message-ID: <$2@example.jp>
-Date: $(date -R)
-MIME-Version: 1.0
-Content-Type: text/plain; charset=us-ascii
+MTA=Postfix MTA_TAG=pf MTA_NOAUTH_CODE=554
+MTA_SUBMIT_PORT=$PF_SUBMIT_PORT MTA_INBOUND_PORT=$PF_INBOUND_PORT
+mta_wait_delivered() { pf_wait_delivered "$@"; }
 
-Body line for $2.
-EOF
-}
-
-# 1. authenticated submission
-mk_msg "$IT_WORK/m1" relay-auth
-pf_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
-    --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
-    --data @"$IT_WORK/m1" || { cat "$IT_WORK/swaks.last"; it_die "auth send"; }
-pf_wait_delivered 1 60 || it_die "authenticated mail not delivered"
-f=$(it_find_delivery '<relay-auth@example.jp>')
-[ -n "$f" ] || it_die "delivered file for relay-auth missing"
-grep -q '^Body line for relay-auth\.' "$f" || it_die "body changed in $f"
-grep -q '^X-Rcpt-Args: <voter@example.org>' "$f" ||
-    it_die "envelope recipient missing in $f"
-it_strip_sink "$f" | grep -q '^X-Client-Addr:' && it_die "it_strip_sink"
-echo "ok 1 authenticated submission relayed"
-
-# 2. no AUTH / wrong password on submission: refused, nothing delivered
-mk_msg "$IT_WORK/m2" relay-noauth
-if pf_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
-    --data @"$IT_WORK/m2"; then
-	it_die "submission without AUTH was accepted"
-fi
-grep -q '<\*\* *554' "$IT_WORK/swaks.last" ||
-    { cat "$IT_WORK/swaks.last"; it_die "expected 554 relay denied"; }
-if pf_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
-    --auth PLAIN --auth-user taro --auth-password wrong --data @"$IT_WORK/m2"; then
-	it_die "wrong password accepted"
-fi
-grep -q '<\*\* *535' "$IT_WORK/swaks.last" ||
-    { cat "$IT_WORK/swaks.last"; it_die "expected 535 auth failed"; }
-echo "ok 2 submission refuses unauthenticated relay and bad passwords"
-
-# 3. inbound port, no AUTH, from another loopback address
-mk_msg "$IT_WORK/m3" relay-inbound
-pf_send "$PF_INBOUND_PORT" --local-interface 127.0.0.2 \
-    --from someone@example.net --to voter@example.org \
-    --data @"$IT_WORK/m3" || { cat "$IT_WORK/swaks.last"; it_die "inbound"; }
-pf_wait_delivered 2 60 || it_die "inbound mail not delivered"
-f=$(it_find_delivery '<relay-inbound@example.jp>')
-[ -n "$f" ] || it_die "inbound delivery missing"
-grep -q '^X-Client-Addr: 127.0.0.1' "$f" || it_die "sink client addr"
-echo "ok 3 inbound port relays"
+sc_relay_auth
+sc_relay_refused
+sc_relay_inbound
 
 # 4. a milter that is down: tempfail, mail stays queued, then delivered
 it_pick_port
@@ -99,10 +54,10 @@ dead=$IT_PORT
 pf_set_milter "inet:127.0.0.1:$dead"
 pf_reload
 sleep 1
-mk_msg "$IT_WORK/m4" relay-deferred
+sc_plain_msg "$IT_WORK/m4" relay-deferred
 pf_sendmail taro@example.jp voter@example.org "$IT_WORK/m4" ||
     it_die "sendmail(1) submission"
-mk_msg "$IT_WORK/m5" relay-smtp-tempfail
+sc_plain_msg "$IT_WORK/m5" relay-smtp-tempfail
 if pf_send "$PF_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
     --auth PLAIN --auth-user taro --auth-password 'taro-Secret-1' \
     --data @"$IT_WORK/m5"; then

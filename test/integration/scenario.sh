@@ -120,3 +120,73 @@ sc_milter_down() {
 	    it_die "6: the refused message appeared"
 	echo "ok 6 $MTA: milter down -> SMTP 4xx, nothing delivered unsigned"
 }
+
+# The harness on its own, without smime-milter (postfix-relay.sh,
+# sendmail-relay.sh), so that a harness problem is never mistaken for a
+# milter bug.  The adapter also sets MTA_NOAUTH_CODE, the reply to a
+# submission without AUTH (Postfix 554 relay denied, Sendmail 530).
+
+# sc_plain_msg FILE MARKER - a short ASCII message, Message-ID <MARKER@...>.
+sc_plain_msg() {
+	cat > "$1" <<EOM
+From: taro@example.jp
+To: voter@example.org
+Subject: harness $2
+Message-ID: <$2@example.jp>
+Date: $(date -R)
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Body line for $2.
+EOM
+}
+
+# 1. authenticated submission relays to the sink, content and envelope
+#    intact, the session marked authenticated (ESMTPA, RFC 3848).
+sc_relay_auth() {
+	_m=$MTA_TAG-relay-auth
+	sc_plain_msg "$IT_WORK/$_m.msg" "$_m"
+	sc_submit "$IT_WORK/$_m.msg" taro 'taro-Secret-1' ||
+	    { cat "$IT_WORK/swaks.last"; it_die "1: auth send"; }
+	sc_delivered 1
+	_f=$(it_find_delivery "<$_m@example.jp>")
+	[ -n "$_f" ] || it_die "1: delivered file for $_m missing"
+	grep -q "^Body line for $_m\\." "$_f" || it_die "1: body changed in $_f"
+	grep -q '^X-Rcpt-Args: <voter@example.org>' "$_f" ||
+	    it_die "1: envelope recipient missing in $_f"
+	grep -q 'with ESMTPA' "$_f" || it_die "1: no ESMTPA in Received: AUTH not used"
+	it_strip_sink "$_f" | grep -q '^X-Client-Addr:' && it_die "1: it_strip_sink"
+	echo "ok 1 $MTA: SMTP AUTH (sasldb) submission relayed to smtp-sink"
+}
+
+# 2. submission without AUTH, and with a wrong password: refused.
+sc_relay_refused() {
+	_m=$MTA_TAG-relay-noauth
+	sc_plain_msg "$IT_WORK/$_m.msg" "$_m"
+	if it_send "$MTA_SUBMIT_PORT" --from taro@example.jp --to voter@example.org \
+	    --data @"$IT_WORK/$_m.msg"; then
+		it_die "2: submission without AUTH was accepted"
+	fi
+	grep -q "<\\*\\* *$MTA_NOAUTH_CODE" "$IT_WORK/swaks.last" ||
+	    { cat "$IT_WORK/swaks.last"; it_die "2: expected $MTA_NOAUTH_CODE"; }
+	if sc_submit "$IT_WORK/$_m.msg" taro wrong; then
+		it_die "2: wrong password accepted"
+	fi
+	grep -q '<\*\* *535' "$IT_WORK/swaks.last" ||
+	    { cat "$IT_WORK/swaks.last"; it_die "2: expected 535 auth failed"; }
+	echo "ok 2 $MTA: submission refuses missing AUTH and bad passwords"
+}
+
+# 3. the inbound port relays mail without AUTH from another host.
+sc_relay_inbound() {
+	_m=$MTA_TAG-relay-inbound
+	sc_plain_msg "$IT_WORK/$_m.msg" "$_m"
+	it_send "$MTA_INBOUND_PORT" --from someone@example.net --to voter@example.org \
+	    --data @"$IT_WORK/$_m.msg" || { cat "$IT_WORK/swaks.last"; it_die "3: inbound"; }
+	sc_delivered 3
+	_f=$(it_find_delivery "<$_m@example.jp>")
+	[ -n "$_f" ] || it_die "3: inbound delivery missing"
+	grep -q '^X-Client-Addr: 127.0.0.1' "$_f" || it_die "3: sink client addr"
+	[ "$(it_delivered_count)" = $SC_DELIVERED ] || it_die "3: unexpected deliveries"
+	echo "ok 3 $MTA: inbound port relays"
+}
