@@ -9,8 +9,9 @@
 #  - wrong PIN: the message temp-fails with one log line naming
 #    CKR_PIN_INCORRECT, the next one does not offer the refused PIN again,
 #    and after the PIN file is fixed the daemon signs without a restart;
-#  - token directory removed while the daemon runs: temp-fail with one
-#    log line, then signs again once it is restored (no restart);
+#  - token directory removed while the daemon runs (or absent at its
+#    start): temp-fail with one log line, then signs again once it is
+#    restored (no restart);
 #  - the log holds no key material and no PIN.
 set -u
 . "${top_srcdir:-.}/test/client/common.sh"
@@ -102,6 +103,23 @@ sleep 1.1	# modules are re-initialised at most once a second
 sign_ok taro R2 && echo "ok: recovered after the token came back, no restart"
 stop_milter
 check_sanitizers
+
+# 2b. token absent when the daemon starts: it starts, temp-fails, and
+# signs once the token is there (a certificate on the token must be
+# readable at start, so hanako's comes from its file here)
+mv "$tokdir" "$tmp/tokens.away"
+tokcert=$hanako_cert
+hanako_cert=$pki/hanako.crt
+p11_conf
+hanako_cert=$tokcert
+start_milter
+sign_tempfail taro A1 'token not present'
+mv "$tmp/tokens.away" "$tokdir"
+sleep 1.1
+sign_ok taro A2 && echo "ok: token absent at start, signs once it is there"
+stop_milter
+check_sanitizers
+p11_conf
 
 # 3. wrong PIN, then fixed without a restart
 echo 0000-wrong > "$pinfile"

@@ -38,6 +38,13 @@ expect_rc 2 "pin-value" $E keygen jiro@example.jp --pkcs11 "pkcs11:token=party;o
 expect_rc 1 "token not present" $E keygen jiro@example.jp --pkcs11 "pkcs11:token=nosuch;object=j?pin-source=file:$pinfile"
 [ -e "$store/jiro@example.jp/key.uri" ] && fail "key.uri written for an absent token"
 echo "ok: keygen refuses an existing key, pin-value and an absent token"
+# Without pin-source the PIN comes from the environment, never argv.
+expect_rc 1 "no PIN" $E keygen saburo@example.jp --pkcs11 "pkcs11:token=party;object=saburo"
+SMIME_PKCS11_PIN=$userpin $E keygen saburo@example.jp --type ec:P-384 \
+    --pkcs11 "pkcs11:token=party;object=saburo" > "$work/out" 2>&1 ||
+	fail "keygen with SMIME_PKCS11_PIN: $(cat "$work/out")"
+grep -q "generated EC P-384 key on the token" "$work/out" || fail "P-384 keygen: $(cat "$work/out")"
+echo "ok: PIN from SMIME_PKCS11_PIN; no PIN at all is refused"
 
 # --- csr signed on the token, certificate from the test CA ----------------
 $E csr taro@example.jp --cn 山田太郎 --ou 衆議院議員候補 --out "$work/taro.csr" > "$work/out" 2>&1 ||
