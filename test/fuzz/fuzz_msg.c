@@ -75,7 +75,8 @@ fz_message(const uint8_t *data, size_t size, struct smime_headers *hs,
 {
 	const uint8_t *p = data, *end = data + size, *nl, *v;
 	char *name = NULL, *value = NULL, *tmp;
-	size_t len, nlen, colon, vlen;
+	unsigned char *crlf = NULL;
+	size_t len, nlen, colon, vlen, o;
 	struct smime_err err;
 
 	smime_headers_init(hs);
@@ -122,20 +123,28 @@ fz_message(const uint8_t *data, size_t size, struct smime_headers *hs,
 	name = value = NULL;
 	if ((*body = smime_spool_new(fz_spool_memory(data, size), NULL)) == NULL)
 		goto fail;
-	/* The body as the MTA sends it: bare LF becomes CRLF. */
-	while (p < end) {
+	/* The body as the MTA sends it (bare LF becomes CRLF), handed over
+	 * in one write rather than two per line. */
+	if ((crlf = malloc(2 * (size_t)(end - p) + 1)) == NULL)
+		goto fail;
+	for (o = 0; p < end; p = nl != NULL ? nl + 1 : end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 		if (nl != NULL && len > 0 && p[len - 1] == '\r')
 			len--;
-		if (smime_spool_write(*body, p, len, &err) != SMIME_OK ||
-		    (nl != NULL && smime_spool_write(*body, "\r\n", 2, &err) !=
-		    SMIME_OK))
-			goto fail;
-		p = nl != NULL ? nl + 1 : end;
+		memcpy(crlf + o, p, len);
+		o += len;
+		if (nl != NULL) {
+			crlf[o++] = '\r';
+			crlf[o++] = '\n';
+		}
 	}
+	if (o > 0 && smime_spool_write(*body, crlf, o, &err) != SMIME_OK)
+		goto fail;
+	free(crlf);
 	return 0;
 fail:
+	free(crlf);
 	free(name);
 	free(value);
 	smime_headers_clear(hs);
