@@ -483,7 +483,7 @@ report(struct scenario *sc, int rounds, const long rss[6], int bigmb,
     bool asan, const char *load0, const char *json)
 {
 	char cpu[256], load1[64];
-	double r[18];
+	double r[18], l[1];
 	int i;
 	FILE *fp;
 	const int R = rounds;
@@ -495,6 +495,12 @@ report(struct scenario *sc, int rounds, const long rss[6], int bigmb,
 	    sysconf(_SC_NPROCESSORS_ONLN), cpu, OpenSSL_version(OPENSSL_VERSION),
 	    asan ? ", SANITIZER BUILD (not representative)" : "", load0, load1,
 	    rounds);
+	if (getloadavg(l, 1) == 1 && l[0] > (double)sysconf(_SC_NPROCESSORS_ONLN))
+		printf("WARNING: load above the number of CPUs.  Rates then "
+		    "favour the side with more\nrunnable threads (a milter "
+		    "message keeps the client and a daemon thread busy,\na "
+		    "worker one thread): compare the CPU per message "
+		    "ratios.\n\n");
 	printf("%-31s %4s %7s %3s %9s %7s %7s %8s %9s %8s\n", "scenario", "conc",
 	    "msgs", "err", "msgs/s", "p50 ms", "p99 ms", "MB/s", "CPU ms/msg",
 	    "client");
