@@ -473,7 +473,7 @@ mbps_core(const struct scenario *sc)
 static void
 rline(FILE *fp, const char *what, double v, const char *goal, int met)
 {
-	fprintf(fp, "  %-58s %7.2f  %s%s\n", what, v, goal,
+	fprintf(fp, "  %-58s %7.2f%s%s%s\n", what, v, *goal ? "  " : "", goal,
 	    met < 0 ? "" : met ? "  met" : "  NOT MET");
 }
 
