@@ -533,7 +533,9 @@ run_round(struct scenario *sc, const char *sock, pid_t pid, int round)
 		    sizeof(double))) == NULL)
 			die("out of memory");
 	}
-	memcpy(sc->sc_lat + sc->sc_nlat, r.r_lat, (size_t)n * sizeof(double));
+	if (n > 0)
+		memcpy(sc->sc_lat + sc->sc_nlat, r.r_lat,
+		    (size_t)n * sizeof(double));
 	sc->sc_nlat += n;
 	finish_samples(&r, sc);
 	free(r.r_lat);

@@ -19,6 +19,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char fz_path[4096];
 static FILE *fz_null;
 
+/* The input file goes when the fuzzer exits. */
+static void
+fz_cleanup(void)
+{
+	unlink(fz_path);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -27,6 +34,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
+	/* conf_load() reads a path: rewrite one file per input, in memory
+	 * (tmpfs) when there is one. */
+	if (access("/dev/shm", W_OK) == 0)
+		tmp = "/dev/shm";
 	snprintf(fz_path, sizeof(fz_path), "%s/fuzz_conf.XXXXXX",
 	    tmp != NULL ? tmp : "/tmp");
 	if ((fd = mkstemp(fz_path)) < 0 || (fz_null = fopen("/dev/null", "w"))
@@ -35,6 +46,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	close(fd);
+	atexit(fz_cleanup);
 	return 0;
 }
 
