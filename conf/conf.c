@@ -22,9 +22,14 @@
 #include <unistd.h>
 
 #include "conf/conf-int.h"
+#include "smime/mime.h"
 #include "smime/pkcs11.h"
 #include "smime/safefs.h"
 #include "smime/verify.h"
+
+/* The text of a numeric macro, for a default defined in the library. */
+#define CONF_STR1(x)	#x
+#define CONF_STR(x)	CONF_STR1(x)
 
 #define OFF(m)	offsetof(struct smime_conf, m)
 #define KIB	1024ULL
@@ -145,11 +150,13 @@ const struct conf_row conf_rows[] = {
 	  .cr_off = OFF(cf_max_header_bytes), .cr_default = "1048576",
 	  .cr_min = 1 * KIB, .cr_max = 64 * MIB },
 	{ .cr_name = "max_mime_depth", .cr_type = CT_UINT,
-	  .cr_off = OFF(cf_max_mime_depth), .cr_default = "20",
-	  .cr_min = 1, .cr_max = 100 },
+	  .cr_off = OFF(cf_max_mime_depth),
+	  .cr_default = CONF_STR(SMIME_MIME_DEFAULT_DEPTH),
+	  .cr_min = 1, .cr_max = SMIME_MIME_LIMIT_DEPTH },
 	{ .cr_name = "max_mime_parts", .cr_type = CT_UINT,
-	  .cr_off = OFF(cf_max_mime_parts), .cr_default = "1000",
-	  .cr_min = 1, .cr_max = 100000 },
+	  .cr_off = OFF(cf_max_mime_parts),
+	  .cr_default = CONF_STR(SMIME_MIME_DEFAULT_PARTS),
+	  .cr_min = 1, .cr_max = SMIME_MIME_LIMIT_PARTS },
 
 	{ .cr_name = "sign", .cr_type = CT_GROUP },
 	{ .cr_name = "sign.digest", .cr_type = CT_WORD,

@@ -26,8 +26,17 @@
 #include "smime/smime.h"
 #include "smime/spool.h"
 
-#define SMIME_MIME_DEFAULT_DEPTH	32
+/*
+ * The MIME limits, defined once: the defaults of max_mime_depth and
+ * max_mime_parts (conf/conf.c, smime-milter.conf(5)) and of every library
+ * caller, signing or verifying, that passes 0; and the largest values the
+ * configuration accepts.  Plain integer literals: conf.c turns them into
+ * its default text.
+ */
+#define SMIME_MIME_DEFAULT_DEPTH	20
 #define SMIME_MIME_DEFAULT_PARTS	1000
+#define SMIME_MIME_LIMIT_DEPTH		100
+#define SMIME_MIME_LIMIT_PARTS		100000
 #define SMIME_MIME_MAX_HEADER		(256 * 1024)	/* per part */
 /* The parser reads the spool this many bytes at a time (tests use it). */
 #define SMIME_MIME_CHUNK		(64 * 1024)

@@ -25,7 +25,8 @@ struct smime_sign_opts {
 	bool		 so_rsa_pss;
 	const char	*so_tmpdir;	/* spool directory, NULL: default */
 	size_t		 so_spool_memory;
-	unsigned int	 so_max_depth;	/* MIME nesting limit */
+	/* MIME limits; 0: SMIME_MIME_DEFAULT_DEPTH/_PARTS (mime.h) */
+	unsigned int	 so_max_depth;
 	unsigned int	 so_max_parts;
 	/*
 	 * RFC 9788 header protection (hp.h): copy the fields named in

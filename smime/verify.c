@@ -33,8 +33,6 @@
 #include "smime/verifier.h"
 #include "smime/vopaque.h"
 
-#define VFY_DEFAULT_DEPTH	20
-#define VFY_DEFAULT_PARTS	500
 
 void
 smime_verifier_free(struct smime_verifier *v)
@@ -126,9 +124,9 @@ smime_verifier_new(const struct smime_verify_opts *opts,
 	v->v_min_rsa_bits = opts->vo_min_rsa_bits ? opts->vo_min_rsa_bits :
 	    2048;
 	v->v_max_depth = opts->vo_max_depth ? opts->vo_max_depth :
-	    VFY_DEFAULT_DEPTH;
+	    SMIME_MIME_DEFAULT_DEPTH;
 	v->v_max_parts = opts->vo_max_parts ? opts->vo_max_parts :
-	    VFY_DEFAULT_PARTS;
+	    SMIME_MIME_DEFAULT_PARTS;
 	return v;
 bad:
 	smime_verifier_free(v);

@@ -75,6 +75,7 @@ struct smime_verify_opts {
 	bool		  vo_signer_header;	/* add X-SMIME-Signer on pass */
 	const char	 *vo_tmpdir;
 	size_t		  vo_spool_memory;
+	/* MIME limits; 0: SMIME_MIME_DEFAULT_DEPTH/_PARTS (mime.h) */
 	unsigned int	  vo_max_depth;
 	unsigned int	  vo_max_parts;
 	/* Revocation (see smime-milter.conf(5), verify.revocation_*). */

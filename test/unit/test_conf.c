@@ -14,6 +14,7 @@
 
 #include "conf/conf-int.h"
 #include "smime/identity.h"
+#include "smime/mime.h"
 #include "smime/verify.h"
 #include "test/unit/unit.h"
 
@@ -317,6 +318,9 @@ START_TEST(defaults)
 	ck_assert_uint_eq(conf->cf_max_header_bytes, 1048576);
 	ck_assert_uint_eq(conf->cf_max_mime_depth, 20);
 	ck_assert_uint_eq(conf->cf_max_mime_parts, 1000);
+	/* the MIME limits are the library's, defined once (smime/mime.h) */
+	ck_assert_uint_eq(conf->cf_max_mime_depth, SMIME_MIME_DEFAULT_DEPTH);
+	ck_assert_uint_eq(conf->cf_max_mime_parts, SMIME_MIME_DEFAULT_PARTS);
 	ck_assert_str_eq(conf->cf_sign_digest, "sha256");
 	ck_assert(conf->cf_sign_include_chain);
 	ck_assert(!conf->cf_sign_rsa_pss);

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "smime/mime.h"
 #include "smime/sign.h"
 #include "test/unit/unit.h"
 
@@ -415,6 +416,44 @@ START_TEST(refusals_leave_edits_empty)
 }
 END_TEST
 
+/* n multiparts nested in each other, the leaf at depth n. */
+static char *
+nested(int n)
+{
+	size_t cap = (size_t)n * 120 + 64, o = 0;
+	char *s = malloc(cap);
+	int i;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 1; i < n; i++)
+		o += (size_t)snprintf(s + o, cap - o, "--b%d\r\nContent-Type: "
+		    "multipart/mixed; boundary=b%d\r\n\r\n", i, i + 1);
+	o += (size_t)snprintf(s + o, cap - o, "--b%d\r\n\r\nleaf\r\n", n);
+	for (i = n; i >= 1; i--)
+		o += (size_t)snprintf(s + o, cap - o, "--b%d--\r\n", i);
+	return s;
+}
+
+/*
+ * A caller that leaves the limits 0 gets the daemon's defaults
+ * (max_mime_depth, smime/mime.h), not a set of its own.
+ */
+START_TEST(default_limits_are_the_daemons)
+{
+	struct fixture fx;
+	char *text = nested(SMIME_MIME_DEFAULT_DEPTH + _i);
+
+	fx_init(&fx, "multipart/mixed; boundary=b1", NULL, "");
+	smime_spool_free(fx.fx_body);
+	fx.fx_body = smime_spool_new(1 << 20, NULL);
+	smime_spool_write(fx.fx_body, text, strlen(text), &fx.fx_err);
+	ck_assert_uint_eq(fx.fx_opts.so_max_depth, 0);
+	ck_assert_int_eq(fx_sign(&fx), _i == 0 ? SMIME_OK : SMIME_LIMIT);
+	free(text);
+	fx_free(&fx);
+}
+END_TEST
+
 /* Digest choice follows the option; micalg names it. */
 START_TEST(digest_and_micalg)
 {
@@ -478,6 +517,7 @@ unit_suite(void)
 	tcase_add_test(tc, header_lines_refolded);
 	tcase_add_loop_test(tc, refusals_leave_edits_empty, 0, 8);
 	tcase_add_loop_test(tc, digest_and_micalg, 0, 3);
+	tcase_add_loop_test(tc, default_limits_are_the_daemons, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
