@@ -168,10 +168,21 @@ smf_runtime_release(struct smf_runtime *rt)
 bool
 smf_runtime_reload(const char *path, char *errbuf, size_t errlen)
 {
-	struct smf_runtime *rt;
+	struct smf_runtime *rt, *old;
+	const char *was, *now;
 
 	if ((rt = smf_runtime_load(path, errbuf, errlen)) == NULL)
 		return false;
+	/* The listener was bound at start, before privileges were dropped. */
+	if ((old = smf_runtime_acquire()) != NULL) {
+		was = old->rt_conf->cf_metrics_listen;
+		now = rt->rt_conf->cf_metrics_listen;
+		if ((was == NULL) != (now == NULL) ||
+		    (was != NULL && strcmp(was, now) != 0))
+			smf_log(LOG_WARNING, NULL, "metrics_listen changed; the "
+			    "change takes effect at the next start");
+		smf_runtime_release(old);
+	}
 	smf_runtime_publish(rt);
 	smf_log(LOG_INFO, NULL, "configuration %s loaded (generation %lu, "
 	    "%zu signing identities)", path, rt->rt_generation,
