@@ -77,6 +77,8 @@ struct p11_badpin {
 static pthread_mutex_t p11_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct p11_modset *p11_sets;
 static struct p11_badpin p11_badpins[16];
+static unsigned char p11_salt[32];	/* for the refused PINs' hashes */
+static bool p11_salted;
 
 #define P11_MAXPIN	256
 
@@ -690,6 +692,7 @@ p11_login(struct p11_key *k, const CK_TOKEN_INFO *ti, struct smime_err *err)
 {
 	char pin[P11_MAXPIN];
 	unsigned char id[48], hash[32];
+	EVP_MD_CTX *mdctx = NULL;
 	struct p11_badpin *bp;
 	bool none;
 	size_t i;
@@ -714,11 +717,18 @@ p11_login(struct p11_key *k, const CK_TOKEN_INFO *ti, struct smime_err *err)
 		goto out;
 	}
 	p11_token_id(ti, id);
-	if (!EVP_Digest(pin, strlen(pin), hash, NULL, EVP_sha256(), NULL)) {
+	/* A salted hash: no short PIN can be read back from memory. */
+	if ((!p11_salted && RAND_bytes(p11_salt, sizeof(p11_salt)) != 1) ||
+	    (mdctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(mdctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(mdctx, p11_salt, sizeof(p11_salt)) ||
+	    !EVP_DigestUpdate(mdctx, pin, strlen(pin)) ||
+	    !EVP_DigestFinal_ex(mdctx, hash, NULL)) {
 		ret = SMIME_INTERNAL;
 		smime_err_set(err, "SHA-256 unavailable");
 		goto out;
 	}
+	p11_salted = true;
 	if ((bp = p11_badpin_find(id)) != NULL &&
 	    CRYPTO_memcmp(bp->bp_hash, hash, sizeof(hash)) == 0) {
 		smime_err_set(err, "PKCS#11 key %s: the token refused this "
@@ -751,6 +761,7 @@ p11_login(struct p11_key *k, const CK_TOKEN_INFO *ti, struct smime_err *err)
 	    "pin-source file)" : "C_Login (PIN from " SMIME_PKCS11_PIN_ENV ")",
 	    rv);
 out:
+	EVP_MD_CTX_free(mdctx);
 	OPENSSL_cleanse(pin, sizeof(pin));
 	return ret;
 }
