@@ -221,6 +221,7 @@ p11_parse(const char *text, enum p11_class cls, P11KitUri **out,
     char **pinfile, struct smime_err *err)
 {
 	P11KitUri *uri = NULL;
+	const unsigned char *c;
 	const char *src;
 	CK_ULONG want = cls == P11_CERTIFICATE ? CKO_CERTIFICATE :
 	    CKO_PRIVATE_KEY, have;
@@ -235,6 +236,14 @@ p11_parse(const char *text, enum p11_class cls, P11KitUri **out,
 		smime_err_set(err, "\"%s\" is not a pkcs11: URI", disp);
 		goto out;
 	}
+	/* RFC 3986: printable ASCII only, the rest percent-encoded. */
+	for (c = (const unsigned char *)text; *c != '\0'; c++)
+		if (*c <= 0x20 || *c >= 0x7f) {
+			smime_err_set(err, "PKCS#11 URI: byte 0x%02x at offset "
+			    "%zu; percent-encode it (RFC 7512)", *c,
+			    (size_t)(c - (const unsigned char *)text));
+			goto out;
+		}
 	if ((uri = p11_kit_uri_new()) == NULL) {
 		ret = SMIME_NORESOURCE;
 		smime_err_set(err, "out of memory");
@@ -433,6 +442,33 @@ p11_key_expect(struct p11_key *k, const struct p11_pub *pub)
 	return SMIME_OK;
 }
 
+/*
+ * True when path may be loaded as module-path: an absolute path to a
+ * regular file owned by root (or us) that nobody else may write.  The
+ * module runs inside the daemon; a URI in a store file must not be able
+ * to name a library someone else planted.
+ */
+static bool
+p11_module_safe(const char *path, struct smime_err *err)
+{
+	struct stat st;
+
+	if (path[0] == '/' && stat(path, &st) != 0) {
+		smime_err_set(err, "PKCS#11 module-path %s: %s", path,
+		    strerror(errno));
+		return false;
+	}
+	if (path[0] != '/' || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & 022) != 0) {
+		smime_err_set(err, "PKCS#11 module-path %s: not an absolute "
+		    "path to a file owned by root that only root may write",
+		    path);
+		return false;
+	}
+	return true;
+}
+
 /* True when sets a and b hold a module of the same file. */
 static bool
 p11_modset_shares(const struct p11_modset *a, const struct p11_modset *b)
@@ -486,6 +522,11 @@ p11_modset_get(struct p11_key *k, struct p11_modset **out,
 			return SMIME_NORESOURCE;
 		}
 		if (k->k_modpath != NULL) {
+			if (!p11_module_safe(k->k_modpath, err)) {
+				free(ms->ms_name);
+				free(ms);
+				return SMIME_TEMPFAIL;
+			}
 			one = p11_kit_module_load(k->k_modpath, 0);
 			if (one != NULL &&
 			    (ms->ms_mods = calloc(2, sizeof(*ms->ms_mods))) !=

@@ -8,6 +8,9 @@
  * over by smime_p11_take_error(), not a crash or a bogus signature.
  * The SoftHSM2 runs are in test/pkcs11/ (daemon.sh, enroll.sh).
  */
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +59,12 @@ static const struct uri_case uri_cases[] = {
 	  "unknown attribute" },
 	{ "pkcs11:object=%zz", "private", SMIME_SYNTAX, "RFC 7512" },
 	{ "file:/etc/key.pem", "private", SMIME_SYNTAX, "not a pkcs11: URI" },
+	{ "pkcs11:object=taro\nX: forged log line", "private", SMIME_SYNTAX,
+	  "byte 0x0a" },
+	{ "pkcs11:object=taro yamada", "private", SMIME_SYNTAX, "byte 0x20" },
+	{ "pkcs11:object=\xe5\xa4\xaa\xe9\x83\x8e", "private", SMIME_SYNTAX,
+	  "percent-encode" },
+	{ "pkcs11:object=%E5%A4%AA%E9%83%8E", "private", SMIME_OK, NULL },
 	{ "/etc/key.pem", "private", SMIME_SYNTAX, "not a pkcs11: URI" },
 };
 
@@ -140,13 +149,48 @@ START_TEST(absent_module_tempfails)
 	ck_assert_int_ne(EVP_DigestSign(md, sig, &siglen,
 	    (const unsigned char *)"x", 1), 1);
 	ck_assert(smime_p11_take_error(&err));
-	ck_assert_msg(strstr(smime_err_get0(&err), "cannot be loaded") !=
-	    NULL, "%s", smime_err_get0(&err));
+	ck_assert_msg(strstr(smime_err_get0(&err), "module-path "
+	    "/nonexistent/libnothing.so: No such file") != NULL, "%s",
+	    smime_err_get0(&err));
 	ck_assert(!smime_p11_take_error(&err));	/* taken once */
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(tok);
 	EVP_PKEY_free(file);
 	X509_free(cert);
+}
+END_TEST
+
+/* A module-path others may write is never loaded (it runs in the daemon). */
+START_TEST(unsafe_module_refused)
+{
+	struct smime_err err;
+	EVP_PKEY *file = NULL, *tok = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sig[512];
+	size_t siglen = sizeof(sig);
+	X509 *cert = make_cert(&file);
+	char *dir = unit_tmpdir(), mod[4096], uri[4200];
+	FILE *fp;
+
+	snprintf(mod, sizeof(mod), "%s/libplanted.so", dir);
+	ck_assert_ptr_nonnull(fp = fopen(mod, "w"));
+	fclose(fp);
+	ck_assert_int_eq(chmod(mod, 0666), 0);
+	snprintf(uri, sizeof(uri), "pkcs11:object=k?module-path=%s", mod);
+	smime_err_clear(&err);
+	ck_assert_int_eq(smime_p11_load_key(uri, cert, &tok, &err), SMIME_OK);
+	ck_assert_int_eq(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
+	    tok), 1);
+	ck_assert_int_ne(EVP_DigestSign(md, sig, &siglen,
+	    (const unsigned char *)"x", 1), 1);
+	ck_assert(smime_p11_take_error(&err));
+	ck_assert_msg(strstr(smime_err_get0(&err), "only root may write") !=
+	    NULL, "%s", smime_err_get0(&err));
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(tok);
+	EVP_PKEY_free(file);
+	X509_free(cert);
+	unit_rmtmpdir(dir);
 }
 END_TEST
 
@@ -160,6 +204,7 @@ unit_suite(void)
 	    (int)(sizeof(uri_cases) / sizeof(uri_cases[0])));
 	tcase_add_test(tc, display_drops_query);
 	tcase_add_test(tc, absent_module_tempfails);
+	tcase_add_test(tc, unsafe_module_refused);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
