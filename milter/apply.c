@@ -105,6 +105,7 @@ smf_apply_headers(const struct smime_headers *hs, const struct smf_editor *e,
 static int
 smf_apply_body(struct smime_spool *body, const struct smf_editor *e)
 {
+	const unsigned char *p;
 	unsigned char *chunk;
 	uint64_t off = 0;
 	size_t got;
@@ -113,12 +114,18 @@ smf_apply_body(struct smime_spool *body, const struct smf_editor *e)
 	if ((chunk = malloc(SMF_BODY_CHUNK)) == NULL)
 		return -1;
 	for (;;) {
-		if (smime_spool_read_at(body, off, chunk, SMF_BODY_CHUNK, &got,
-		    NULL) != SMIME_OK)
+		/* In memory: hand the spool's own bytes over, no copy. */
+		if ((got = smime_spool_peek(body, off, &p)) > 0) {
+			if (got > SMF_BODY_CHUNK)
+				got = SMF_BODY_CHUNK;
+		} else if (smime_spool_read_at(body, off, chunk,
+		    SMF_BODY_CHUNK, &got, NULL) != SMIME_OK)
 			goto out;
+		else
+			p = chunk;
 		if (got == 0)
 			break;
-		if (e->se_body(e->se_arg, chunk, got) != 0)
+		if (e->se_body(e->se_arg, p, got) != 0)
 			goto out;
 		off += got;
 	}

@@ -61,7 +61,8 @@ struct mime_boundary {
 struct mime_ctx {
 	struct smime_spool	*mc_spool;
 	struct smime_err	*mc_err;
-	unsigned char		*mc_buf;	/* MIME_CHUNK bytes */
+	unsigned char		*mc_buf;	/* mc_buf_cap bytes */
+	size_t			 mc_buf_cap;	/* <= MIME_CHUNK */
 	uint64_t		 mc_buf_off;
 	size_t			 mc_buf_len;
 	uint64_t		 mc_pos;
@@ -86,8 +87,8 @@ mime_fill(struct mime_ctx *mc, uint64_t off)
 
 	if (off >= mc->mc_buf_off && off < mc->mc_buf_off + mc->mc_buf_len)
 		return 1;
-	if (smime_spool_read_at(mc->mc_spool, off, mc->mc_buf, MIME_CHUNK,
-	    &got, mc->mc_err) != SMIME_OK)
+	if (smime_spool_read_at(mc->mc_spool, off, mc->mc_buf,
+	    mc->mc_buf_cap, &got, mc->mc_err) != SMIME_OK)
 		return -1;
 	mc->mc_buf_off = off;
 	mc->mc_buf_len = got;
@@ -822,7 +823,11 @@ smime_mime_parse(struct smime_spool *spool, const struct smime_headers *hdrs,
 	mc->mc_max_parts = max_parts == 0 ? SMIME_MIME_DEFAULT_PARTS : max_parts;
 	mc->mc_bstack = calloc((size_t)mc->mc_max_depth + 2,
 	    sizeof(*mc->mc_bstack));
-	if (mc->mc_bstack == NULL || (mc->mc_buf = malloc(MIME_CHUNK)) == NULL)
+	/* No larger than the message: small mail, small buffer. */
+	mc->mc_buf_cap = smime_spool_size(spool) < MIME_CHUNK ?
+	    (size_t)smime_spool_size(spool) + 1 : MIME_CHUNK;
+	if (mc->mc_bstack == NULL ||
+	    (mc->mc_buf = malloc(mc->mc_buf_cap)) == NULL)
 		goto nomem;
 	if ((root = mime_part_new(mc, NULL, &ret)) == NULL)
 		goto out;

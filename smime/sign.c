@@ -145,6 +145,7 @@ sign_digest_range(const struct smime_identity *id, CMS_ContentInfo *cms,
     struct smime_err *err)
 {
 	unsigned char *buf = NULL;
+	const unsigned char *p;
 	size_t got, want, size;
 	uint64_t end = off + len;
 	BIO *cmsbio = NULL;
@@ -162,16 +163,22 @@ sign_digest_range(const struct smime_identity *id, CMS_ContentInfo *cms,
 	}
 	for (; off < end; off += got) {
 		want = end - off < size ? (size_t)(end - off) : size;
-		if ((ret = smime_spool_read_at(spool, off, buf, want, &got,
-		    err)) != SMIME_OK)
+		/* In memory: digest the spool's own bytes, no copy. */
+		if ((got = smime_spool_peek(spool, off, &p)) > 0) {
+			if (got > want)
+				got = want;
+		} else if ((ret = smime_spool_read_at(spool, off, buf, want,
+		    &got, err)) != SMIME_OK)
 			goto out;
+		else
+			p = buf;
 		ret = SMIME_INTERNAL;
 		if (got == 0) {
 			smime_err_set(err, "spool read failed while signing");
 			ret = SMIME_TEMPFAIL;
 			goto out;
 		}
-		if (BIO_write(cmsbio, buf, (int)got) != (int)got) {
+		if (BIO_write(cmsbio, p, (int)got) != (int)got) {
 			smime_err_openssl(err, "digesting the signed entity");
 			goto out;
 		}

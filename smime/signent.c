@@ -320,16 +320,21 @@ ent_fields(struct ent *en, const struct smime_headers *hs, bool content_only,
 }
 
 /*
- * Read up to en_chunk bytes of [off, to) of the input into en_blk; the
- * count, 0 after a failure (status set).
+ * The next block of [off, to) of the input in *p: in place when the spool
+ * is in memory (smime_spool_peek()), else read into en_blk (up to
+ * en_chunk bytes).  Returns the count, 0 after a failure (status set).
  */
 static size_t
-ent_read(struct ent *en, uint64_t off, uint64_t to)
+ent_read(struct ent *en, uint64_t off, uint64_t to, const unsigned char **p)
 {
 	size_t got;
 
+	*p = en->en_blk;
 	if (en->en_status != SMIME_OK)
 		return 0;
+	if ((got = smime_spool_peek(en->en_in, off, p)) > 0)
+		return to - off < got ? (size_t)(to - off) : got;
+	*p = en->en_blk;
 	if (smime_spool_read_at(en->en_in, off, en->en_blk,
 	    to - off < en->en_chunk ? (size_t)(to - off) : en->en_chunk,
 	    &got, en->en_err) != SMIME_OK) {
@@ -348,15 +353,18 @@ ent_read(struct ent *en, uint64_t off, uint64_t to)
 static void
 ent_copy_canon(struct ent *en, uint64_t from, uint64_t to)
 {
+	const unsigned char *p;
 	bool after_cr = false;
 	uint64_t off;
-	size_t got;
+	size_t got, n;
 
-	for (off = from; off < to; off += got) {
-		if ((got = ent_read(en, off, to)) == 0)
+	for (off = from; off < to; off += n) {
+		if ((got = ent_read(en, off, to, &p)) == 0)
 			return;
-		ent_put(en, en->en_cbuf, smime_canon_block(en->en_blk, got,
-		    en->en_cbuf, &after_cr));
+		/* en_cbuf has room for twice en_chunk input bytes. */
+		n = got < en->en_chunk ? got : en->en_chunk;
+		ent_put(en, en->en_cbuf, smime_canon_block(p, n, en->en_cbuf,
+		    &after_cr));
 	}
 }
 
@@ -448,9 +456,8 @@ ent_scan(struct ent *en, uint64_t from, uint64_t to, struct leaf_scan *ls)
 
 	memset(ls, 0, sizeof(*ls));
 	for (off = from; off < to; off += got) {
-		if ((got = ent_read(en, off, to)) == 0)
+		if ((got = ent_read(en, off, to, &buf)) == 0)
 			return;
-		buf = en->en_blk;
 		for (i = 0; i < got; i++) {
 			if ((k = ent_plain_run(buf + i, got - i)) > 0) {
 				/* As the byte steps below would see them. */
@@ -723,6 +730,7 @@ static void
 ent_recode(struct ent *en, uint64_t from, uint64_t to, enum dec_kind dkind,
     enum enc_kind ekind)
 {
+	const unsigned char *p;
 	struct enc ec;
 	struct dec dc;
 	size_t got, n;
@@ -741,9 +749,12 @@ ent_recode(struct ent *en, uint64_t from, uint64_t to, enum dec_kind dkind,
 		return;
 	}
 	for (off = from; off < to; off += got) {
-		if ((got = ent_read(en, off, to)) == 0)
+		if ((got = ent_read(en, off, to, &p)) == 0)
 			return;
-		n = dec_feed(&dc, en->en_blk, got, en->en_mid);
+		/* en_mid has room for three times en_chunk input bytes. */
+		if (got > en->en_chunk)
+			got = en->en_chunk;
+		n = dec_feed(&dc, p, got, en->en_mid);
 		enc_feed(&ec, en->en_mid, n);
 	}
 	n = dec_finish(&dc, en->en_mid);

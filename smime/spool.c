@@ -13,13 +13,23 @@
 
 #include "smime/spool.h"
 
+/*
+ * In memory the bytes live in fixed segments of SPOOL_SEG bytes: appending
+ * never moves what is there (a growing realloc() copied a 1 MB body
+ * several times and, past the allocator's mmap threshold, faulted fresh
+ * pages in for every message), and segments of this size come back from
+ * the allocator's free lists message after message.
+ */
+#define SPOOL_SEG	SMIME_SPOOL_SEGMENT
+
 struct smime_spool {
-	size_t		 sp_mem_limit;
-	unsigned char	*sp_mem;	/* NULL once on disk */
-	size_t		 sp_mem_alloc;
-	int		 sp_fd;		/* -1 while in memory */
-	uint64_t	 sp_size;
-	char		*sp_tmpdir;
+	size_t		  sp_mem_limit;
+	unsigned char	**sp_segs;	/* NULL once on disk */
+	size_t		  sp_nsegs;	/* allocated segments */
+	size_t		  sp_asegs;	/* room in sp_segs */
+	int		  sp_fd;	/* -1 while in memory */
+	uint64_t	  sp_size;
+	char		 *sp_tmpdir;
 };
 
 struct smime_spool *
@@ -42,6 +52,22 @@ smime_spool_new(size_t mem_limit, const char *tmpdir)
 	return spool;
 }
 
+/* Free the memory segments; wipe them first when asked. */
+static void
+smime_spool_free_segs(struct smime_spool *spool, bool wipe)
+{
+	size_t i;
+
+	for (i = 0; i < spool->sp_nsegs; i++) {
+		if (wipe)
+			OPENSSL_cleanse(spool->sp_segs[i], SPOOL_SEG);
+		free(spool->sp_segs[i]);
+	}
+	free(spool->sp_segs);
+	spool->sp_segs = NULL;
+	spool->sp_nsegs = spool->sp_asegs = 0;
+}
+
 void
 smime_spool_free(struct smime_spool *spool)
 {
@@ -49,7 +75,7 @@ smime_spool_free(struct smime_spool *spool)
 		return;
 	if (spool->sp_fd != -1)
 		close(spool->sp_fd);
-	free(spool->sp_mem);
+	smime_spool_free_segs(spool, false);
 	free(spool->sp_tmpdir);
 	free(spool);
 }
@@ -94,6 +120,8 @@ smime_spool_to_disk(struct smime_spool *spool, struct smime_err *err)
 {
 	size_t pathlen = strlen(spool->sp_tmpdir) + sizeof("/smime-spool.XXXXXX");
 	char *path;
+	uint64_t off;
+	size_t i, n;
 	int fd;
 	smime_status ret = SMIME_TEMPFAIL;
 
@@ -107,36 +135,41 @@ smime_spool_to_disk(struct smime_spool *spool, struct smime_err *err)
 	}
 	/* Unlinked at once: a crash never leaves message bodies behind. */
 	unlink(path);
-	if (spool->sp_size > 0 && (ret = smime_spool_write_fd(fd, 0,
-	    spool->sp_mem, (size_t)spool->sp_size, err)) != SMIME_OK) {
-		close(fd);
-		goto out;
+	for (i = 0, off = 0; off < spool->sp_size; i++, off += n) {
+		n = spool->sp_size - off < SPOOL_SEG ?
+		    (size_t)(spool->sp_size - off) : SPOOL_SEG;
+		if ((ret = smime_spool_write_fd(fd, off, spool->sp_segs[i], n,
+		    err)) != SMIME_OK) {
+			close(fd);
+			goto out;
+		}
 	}
 	spool->sp_fd = fd;
-	OPENSSL_cleanse(spool->sp_mem, spool->sp_mem_alloc);
-	free(spool->sp_mem);
-	spool->sp_mem = NULL;
-	spool->sp_mem_alloc = 0;
+	smime_spool_free_segs(spool, true);
 	ret = SMIME_OK;
 out:
 	free(path);
 	return ret;
 }
 
+/* Make room for segment index i (allocating it). */
 static smime_status
-smime_spool_grow_mem(struct smime_spool *spool, size_t need)
+smime_spool_add_seg(struct smime_spool *spool)
 {
-	size_t alloc = spool->sp_mem_alloc == 0 ? 4096 : spool->sp_mem_alloc;
-	unsigned char *mem;
+	unsigned char **segs;
+	size_t n;
 
-	while (alloc < need)
-		alloc *= 2;
-	if (alloc > spool->sp_mem_limit)
-		alloc = spool->sp_mem_limit;
-	if ((mem = realloc(spool->sp_mem, alloc)) == NULL)
+	if (spool->sp_nsegs == spool->sp_asegs) {
+		n = spool->sp_asegs == 0 ? 8 : spool->sp_asegs * 2;
+		if ((segs = reallocarray(spool->sp_segs, n, sizeof(*segs))) ==
+		    NULL)
+			return SMIME_NORESOURCE;
+		spool->sp_segs = segs;
+		spool->sp_asegs = n;
+	}
+	if ((spool->sp_segs[spool->sp_nsegs] = malloc(SPOOL_SEG)) == NULL)
 		return SMIME_NORESOURCE;
-	spool->sp_mem = mem;
-	spool->sp_mem_alloc = alloc;
+	spool->sp_nsegs++;
 	return SMIME_OK;
 }
 
@@ -144,6 +177,8 @@ smime_status
 smime_spool_write(struct smime_spool *spool, const void *data, size_t len,
     struct smime_err *err)
 {
+	const unsigned char *p = data;
+	size_t seg, at, n;
 	smime_status ret;
 
 	if (len == 0)
@@ -158,14 +193,20 @@ smime_spool_write(struct smime_spool *spool, const void *data, size_t len,
 			spool->sp_size += len;
 		return ret;
 	}
-	if (spool->sp_size + len > spool->sp_mem_alloc &&
-	    (ret = smime_spool_grow_mem(spool, (size_t)spool->sp_size + len))
-	    != SMIME_OK) {
-		smime_err_set(err, "spool: out of memory");
-		return ret;
+	while (len > 0) {
+		seg = (size_t)(spool->sp_size / SPOOL_SEG);
+		at = (size_t)(spool->sp_size % SPOOL_SEG);
+		if (seg == spool->sp_nsegs &&
+		    (ret = smime_spool_add_seg(spool)) != SMIME_OK) {
+			smime_err_set(err, "spool: out of memory");
+			return ret;
+		}
+		n = SPOOL_SEG - at < len ? SPOOL_SEG - at : len;
+		memcpy(spool->sp_segs[seg] + at, p, n);
+		spool->sp_size += n;
+		p += n;
+		len -= n;
 	}
-	memcpy(spool->sp_mem + spool->sp_size, data, len);
-	spool->sp_size += len;
 	return SMIME_OK;
 }
 
@@ -173,7 +214,9 @@ smime_status
 smime_spool_read_at(struct smime_spool *spool, uint64_t off, void *buf,
     size_t len, size_t *got, struct smime_err *err)
 {
-	ssize_t n;
+	const unsigned char *p;
+	ssize_t rn;
+	size_t n;
 
 	*got = 0;
 	if (off >= spool->sp_size || len == 0)
@@ -181,19 +224,40 @@ smime_spool_read_at(struct smime_spool *spool, uint64_t off, void *buf,
 	if (len > spool->sp_size - off)
 		len = (size_t)(spool->sp_size - off);
 	if (spool->sp_fd == -1) {
-		memcpy(buf, spool->sp_mem + off, len);
-		*got = len;
+		for (*got = 0; *got < len; *got += n, off += n) {
+			n = smime_spool_peek(spool, off, &p);
+			if (n > len - *got)
+				n = len - *got;
+			memcpy((unsigned char *)buf + *got, p, n);
+		}
 		return SMIME_OK;
 	}
 	do
-		n = pread(spool->sp_fd, buf, len, (off_t)off);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
+		rn = pread(spool->sp_fd, buf, len, (off_t)off);
+	while (rn < 0 && errno == EINTR);
+	if (rn < 0) {
 		smime_err_set(err, "spool read: %s", strerror(errno));
 		return SMIME_TEMPFAIL;
 	}
-	*got = (size_t)n;
+	*got = (size_t)rn;
 	return SMIME_OK;
+}
+
+size_t
+smime_spool_peek(const struct smime_spool *spool, uint64_t off,
+    const unsigned char **p)
+{
+	size_t at, n;
+
+	*p = NULL;
+	if (spool->sp_fd != -1 || off >= spool->sp_size)
+		return 0;
+	at = (size_t)(off % SPOOL_SEG);
+	n = SPOOL_SEG - at;
+	if (n > spool->sp_size - off)
+		n = (size_t)(spool->sp_size - off);
+	*p = spool->sp_segs[off / SPOOL_SEG] + at;
+	return n;
 }
 
 /* ---- BIO glue ---- */

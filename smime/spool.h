@@ -14,6 +14,9 @@
 
 struct smime_spool;
 
+/* In memory, bytes are kept in segments of this size (see spool.c). */
+#define SMIME_SPOOL_SEGMENT	(64 * 1024)
+
 /*
  * Create an empty spool that keeps up to mem_limit bytes in memory and then
  * moves to a file in tmpdir (NULL: $TMPDIR or /tmp).  Returns NULL on
@@ -40,6 +43,15 @@ bool smime_spool_on_disk(const struct smime_spool *spool);
  */
 smime_status smime_spool_read_at(struct smime_spool *spool, uint64_t off,
     void *buf, size_t len, size_t *got, struct smime_err *err);
+
+/*
+ * Zero-copy read of an in-memory spool: *p points at the bytes from off
+ * on, valid until the spool is written to or freed; returns how many
+ * are contiguous there (at most SMIME_SPOOL_SEGMENT).  0 (and *p NULL)
+ * at the end or once the spool is on disk: use smime_spool_read_at().
+ */
+size_t smime_spool_peek(const struct smime_spool *spool, uint64_t off,
+    const unsigned char **p);
 
 /*
  * A read-only source BIO over [off, off + len) of the spool (len

@@ -1,8 +1,8 @@
 /*
  * test_blocks.c - the block code at its buffer edges.
  *
- * The MIME parser, the CRLF canonicalizer and the signed-entity writer
- * scan a buffer at a time (memchr() over 64 KiB, whole runs copied), so
+ * The MIME parser, the CRLF canonicalizer, the signed-entity writer and
+ * the spool's memory segments work a buffer at a time (memchr() over 64 KiB, whole runs copied), so
  * their hard cases are where a buffer ends: a CRLF split in two, a bare
  * CR or LF as the last or first byte, a boundary delimiter cut anywhere,
  * lines longer than the buffer.  Each test shifts one message across the
@@ -536,6 +536,61 @@ START_TEST(entity_every_edge)
 }
 END_TEST
 
+
+/* ---- the spool's memory segments ---- */
+
+/*
+ * Writes of random sizes, then reads and peeks of random ranges across
+ * the segment edges, in memory and after moving to disk at a limit that
+ * is no multiple of the segment size.
+ */
+START_TEST(spool_segments)
+{
+	size_t n = 3 * SMIME_SPOOL_SEGMENT + 1234, off, k, got, i;
+	size_t limit = _i == 0 ? n + 1 : 2 * SMIME_SPOOL_SEGMENT + 77;
+	uint32_t st = 0x1234567u + (uint32_t)_i;
+	unsigned char *data = malloc(n), *buf = malloc(n);
+	const unsigned char *p;
+	struct smime_spool *sp = smime_spool_new(limit, NULL);
+	struct smime_err err;
+
+	ck_assert(data != NULL && buf != NULL && sp != NULL);
+	for (i = 0; i < n; i++)
+		data[i] = (unsigned char)rnd_next(&st);
+	for (off = 0; off < n; off += k) {
+		k = rnd_next(&st) % 20000 + 1;
+		if (k > n - off)
+			k = n - off;
+		ck_assert_int_eq(smime_spool_write(sp, data + off, k, &err),
+		    SMIME_OK);
+		ck_assert_uint_eq(smime_spool_size(sp), off + k);
+	}
+	ck_assert(smime_spool_on_disk(sp) == (_i != 0));
+	for (i = 0; i < 200; i++) {
+		off = i < 6 ? (i + 1) * SMIME_SPOOL_SEGMENT / 2 - 1 :
+		    rnd_next(&st) % n;
+		k = rnd_next(&st) % (2 * SMIME_SPOOL_SEGMENT) + 1;
+		ck_assert_int_eq(smime_spool_read_at(sp, off, buf, k, &got,
+		    &err), SMIME_OK);
+		ck_assert_uint_eq(got, k < n - off ? k : n - off);
+		ck_assert(memcmp(buf, data + off, got) == 0);
+		got = smime_spool_peek(sp, off, &p);
+		if (_i != 0)
+			ck_assert_uint_eq(got, 0);
+		else {
+			ck_assert_uint_gt(got, 0);
+			ck_assert_uint_le(off % SMIME_SPOOL_SEGMENT + got,
+			    SMIME_SPOOL_SEGMENT);
+			ck_assert(memcmp(p, data + off, got) == 0);
+		}
+	}
+	ck_assert_uint_eq(smime_spool_peek(sp, n, &p), 0);
+	smime_spool_free(sp);
+	free(data);
+	free(buf);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -548,6 +603,7 @@ unit_suite(void)
 	tcase_add_test(tc, mime_header_bound);
 	tcase_add_loop_test(tc, canon_every_edge, 0, 12);
 	tcase_add_loop_test(tc, entity_every_edge, 0, 2 * EC_N);
+	tcase_add_loop_test(tc, spool_segments, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
