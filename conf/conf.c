@@ -144,7 +144,7 @@ const struct conf_row conf_rows[] = {
 	  .cr_min = 0, .cr_max = 1000000 },
 	{ .cr_name = "tmpdir", .cr_type = CT_PATH, .cr_off = OFF(cf_tmpdir) },
 	{ .cr_name = "spool_memory", .cr_type = CT_SIZE,
-	  .cr_off = OFF(cf_spool_memory), .cr_default = "65536",
+	  .cr_off = OFF(cf_spool_memory), .cr_default = "2097152",
 	  .cr_min = 0, .cr_max = GIB },
 	{ .cr_name = "max_header_bytes", .cr_type = CT_SIZE,
 	  .cr_off = OFF(cf_max_header_bytes), .cr_default = "1048576",

@@ -314,7 +314,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(conf->cf_metrics_interval, 15);
 	ck_assert_uint_eq(conf->cf_health_tempfail_limit, 20);
 	ck_assert_str_eq(conf->cf_tmpdir, dir);
-	ck_assert_uint_eq(conf->cf_spool_memory, 65536);
+	ck_assert_uint_eq(conf->cf_spool_memory, 2097152);
 	ck_assert_uint_eq(conf->cf_max_header_bytes, 1048576);
 	ck_assert_uint_eq(conf->cf_max_mime_depth, 20);
 	ck_assert_uint_eq(conf->cf_max_mime_parts, 1000);
@@ -540,7 +540,7 @@ START_TEST(sample_config_loads)
 	if (stat(CONF_SYSTEM_TRUST, &st) == 0) {
 		ck_assert_msg(conf != NULL, "%s", err);
 		ck_assert_str_eq(conf->cf_socket, "inet:8894@127.0.0.1");
-		ck_assert_uint_eq(conf->cf_spool_memory, 65536);
+		ck_assert_uint_eq(conf->cf_spool_memory, 2097152);
 		ck_assert_uint_eq(conf->cf_max_header_bytes, 1048576);
 	} else {
 		ck_assert_ptr_null(conf);
