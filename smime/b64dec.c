@@ -19,12 +19,18 @@ struct b64dec_state {
 	bool		 bd_err;	/* the source failed */
 };
 
-/* True for the 64 base64 characters and the pad. */
-static bool
-b64dec_alphabet(unsigned char c)
+/* 1 for the 64 base64 characters and the pad, else 0. */
+static unsigned char b64dec_alphabet[256];
+
+static void
+b64dec_alphabet_init(void)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+	static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/=";
+	size_t i;
+
+	for (i = 0; i < sizeof(chars) - 1; i++)
+		b64dec_alphabet[(unsigned char)chars[i]] = 1;
 }
 
 /* Refill bd_out from the source; false at the end or on error. */
@@ -44,9 +50,11 @@ b64dec_fill(struct b64dec_state *bd, BIO *next)
 			if (EVP_DecodeFinal(bd->bd_ctx, bd->bd_out, &outl) < 0)
 				outl = 0;	/* bad: the data just ends */
 		} else {
-			for (i = m = 0; i < n; i++)
-				if (b64dec_alphabet(in[i]))
-					clean[m++] = in[i];
+			/* Branch-free: store every byte, keep the good. */
+			for (i = m = 0; i < n; i++) {
+				clean[m] = in[i];
+				m += b64dec_alphabet[in[i]];
+			}
 			/* <= 4032 input characters decode to <= 3072. */
 			if (EVP_DecodeUpdate(bd->bd_ctx, bd->bd_out, &outl,
 			    clean, m) < 0) {
@@ -139,6 +147,7 @@ b64dec_method_init(void)
 {
 	BIO_METHOD *meth;
 
+	b64dec_alphabet_init();
 	meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_FILTER,
 	    "smime base64 decoder");
 	if (meth == NULL)
