@@ -92,8 +92,13 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+	/*
+	 * Not SMFIP_NOEOH, although we have no end-of-header callback:
+	 * miltertest(8), the tool admins test milters with, sends EOH
+	 * whatever was negotiated, and libmilter then drops the connection.
+	 */
 	unsigned long skip = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-	    SMFIP_NOHELO | SMFIP_NOEOH | SMFIP_SKIP;
+	    SMFIP_NOHELO | SMFIP_SKIP;
 	unsigned long noreply = SMFIP_NR_HDR | SMFIP_NR_MAIL | SMFIP_NR_BODY;
 	struct smf_conn *conn;
 
