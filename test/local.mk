@@ -18,6 +18,9 @@ EXTRA_DIST += test/pki/make-test-pki.sh test/pki/stamp.sh test/readme.sh \
 	test/pki/shared.sh \
 	test/debian/package.sh test/version.sh
 TESTS += test/pki/stamp.sh test/version.sh
+# The documentation names the paths the code uses (issue 16 item 9).
+TESTS += test/docs.sh
+EXTRA_DIST += test/docs.sh
 # The layers of the source tree (issue 16): no process control in smime/,
 # store file names in one header, no include cycle.
 TESTS += test/layout/layout.sh
