@@ -1,7 +1,7 @@
 #!/bin/sh
 # secrets.sh - key and privilege hygiene of the daemon:
-#  - a key file readable by group or others: refuses to start, exit 78,
-#    and the message names the file;
+#  - a key file readable by others, or by a group other than its
+#    directory's: refuses to start, exit 78, and the message names the file;
 #  - started as root with user = "nobody": after binding, every uid and
 #    gid of the process is nobody's (/proc/PID/status), and it still signs;
 #  - its log (stderr, log_level debug) never holds key material or body
@@ -9,10 +9,20 @@
 set -u
 . "${top_srcdir:-.}/test/client/common.sh"
 
-# 1. unsafe key permissions
+# 1. unsafe key permissions: readable by others, or by a group that is
+# not its directory's (the one key file rule, smime/credential.h: 0600,
+# or 0640 with the group of its directory, as the store's root:milter).
+othergid=$(getent group nogroup daemon 2>/dev/null | cut -d: -f3 | head -n 1)
+[ -n "$othergid" ] && [ "$othergid" != "$(stat -c %g "$tmp")" ] || othergid=
 for mode in 640 604; do
 	cp "$pki/taro.key" "$tmp/unsafe.key"
 	chmod $mode "$tmp/unsafe.key"
+	if [ $mode = 640 ]; then
+		if [ -z "$othergid" ] || ! chgrp "$othergid" "$tmp/unsafe.key" 2>/dev/null; then
+			echo "SKIP: key mode 640 with a foreign group (cannot chgrp)"
+			continue
+		fi
+	fi
 	write_conf
 	sed -i "s|key = \"$pki/taro.key\"|key = \"$tmp/unsafe.key\"|" "$conf"
 	grep -q "$tmp/unsafe.key" "$conf" || bad "config edit"
@@ -27,6 +37,16 @@ for mode in 640 604; do
 	fi
 	[ -S "$sock" ] && bad "key mode $mode: socket left behind"
 done
+
+# 0640 with the group of its directory is the store's layout: accepted.
+cp "$pki/taro.key" "$tmp/group.key"
+chmod 640 "$tmp/group.key"
+chgrp "$(stat -c %g "$tmp")" "$tmp/group.key"
+write_conf
+sed -i "s|key = \"$pki/taro.key\"|key = \"$tmp/group.key\"|" "$conf"
+"$milter" -c "$conf" -n > "$tmp/group.out" 2>&1 &&
+	echo "ok: key mode 640 with its directory's group accepted" ||
+	{ bad "key mode 640, directory's group: refused"; cat "$tmp/group.out"; }
 
 # 2. privilege drop
 if [ "$(id -u)" -ne 0 ]; then
