@@ -391,28 +391,6 @@ peak_rss(const struct scenario *tmpl, struct bmsg *msg, const char *milter,
 	return hwm;
 }
 
-/* True when path contains the ASan runtime (a sanitizer build). */
-static bool
-is_asan_build(const char *path)
-{
-	static const char needle[] = "__asan_init";
-	char buf[65536 + sizeof(needle)];
-	size_t n, keep = 0, have;
-	bool found = false;
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return false;
-	while (!found && (n = fread(buf + keep, 1, 65536, fp)) > 0) {
-		have = keep + n;
-		found = memmem(buf, have, needle, sizeof(needle) - 1) != NULL;
-		keep = have < sizeof(needle) - 1 ? have : sizeof(needle) - 1;
-		memmove(buf, buf + have - keep, keep);
-	}
-	fclose(fp);
-	return found;
-}
-
 /* CPU model from /proc/cpuinfo into buf. */
 static void
 cpu_model(char *buf, size_t len)
@@ -721,7 +699,7 @@ main(int argc, char **argv)
 	char **argv_dgst[3] = { argv_d0, argv_d1, argv_d2 };
 
 	table(sc, &in, secs, bigmb, argv_naive, argv_dgst);
-	asan = is_asan_build(milter);
+	asan = file_contains(milter, "__asan_init");	/* ASan runtime */
 	if (asan)
 		fprintf(stderr, "bench: WARNING: %s is a sanitizer build; "
 		    "numbers are not representative\n", milter);

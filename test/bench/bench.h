@@ -144,6 +144,8 @@ void gen_signed(const char *pki, const char *entity, bool opaque,
 /* Load the header section of path (CRLF), remember the body offset. */
 void bmsg_load(struct bmsg *m, const char *path);
 void bmsg_free(struct bmsg *m);
+/* True when the file at path contains needle (under 128 bytes). */
+bool file_contains(const char *path, const char *needle);
 /* Read a whole file into d. */
 void bdata_load(struct bdata *d, const char *path);
 /*

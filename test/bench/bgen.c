@@ -140,8 +140,7 @@ bdata_load(struct bdata *d, const char *path)
 	fclose(fp);
 }
 
-/* True when the file at path contains needle (under 128 bytes). */
-static bool
+bool
 file_contains(const char *path, const char *needle)
 {
 	char buf[65536 + 128];
