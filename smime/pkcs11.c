@@ -35,6 +35,7 @@
 
 #include "smime/pkcs11.h"
 #include "smime/pkcs11-int.h"
+#include "smime/safefs.h"
 
 /* A set of modules: one by path, one by p11-kit name, or all of them. */
 struct p11_modset {
@@ -444,13 +445,17 @@ p11_key_expect(struct p11_key *k, const struct p11_pub *pub)
 
 /*
  * True when path may be loaded as module-path: an absolute path to a
- * regular file owned by root (or us) that nobody else may write.  The
- * module runs inside the daemon; a URI in a store file must not be able
- * to name a library someone else planted.
+ * regular file owned by root (or us) that nobody else may write, reached
+ * through directories and links only root (or we) control.  The module
+ * runs inside the daemon; a URI in a store file must not be able to name
+ * a library someone else planted, or one whose directory someone else
+ * may write (the file would be swapped between this check and dlopen()).
  */
 static bool
 p11_module_safe(const char *path, struct smime_err *err)
 {
+	static const struct smime_fs_policy strict = { .fp_strict = true };
+	struct smime_err why;
 	struct stat st;
 
 	if (path[0] == '/' && stat(path, &st) != 0) {
@@ -464,6 +469,13 @@ p11_module_safe(const char *path, struct smime_err *err)
 		smime_err_set(err, "PKCS#11 module-path %s: not an absolute "
 		    "path to a file owned by root that only root may write",
 		    path);
+		return false;
+	}
+	smime_err_clear(&why);
+	if (smime_fs_check_path(&strict, path, false, NULL, &why) !=
+	    SMIME_OK) {
+		smime_err_set(err, "PKCS#11 module-path: %s",
+		    smime_err_get0(&why));
 		return false;
 	}
 	return true;
@@ -646,13 +658,16 @@ p11_find_token(struct p11_key *k, struct p11_modset *ms,
 
 /*
  * Read the PIN into pin (NUL-terminated, wiped by the caller): the
- * pin-source file (regular, owned by us or root, no group/other access)
+ * pin-source file (regular, owned by us or root, no group/other access,
+ * reached through directories and links only root or we control)
  * or the environment.  *none when there is no PIN at all.
  */
 static smime_status
 p11_read_pin(const struct p11_key *k, char *pin, size_t pinsize, bool *none,
     struct smime_err *err)
 {
+	static const struct smime_fs_policy strict = { .fp_strict = true };
+	struct smime_err why;
 	const char *env;
 	struct stat st;
 	ssize_t n;
@@ -674,6 +689,15 @@ p11_read_pin(const struct p11_key *k, char *pin, size_t pinsize, bool *none,
 		}
 		strcpy(pin, env);
 		return SMIME_OK;
+	}
+	/* Its directories and links too: root never reads a PIN from a
+	 * path another user may change (a swapped file locks the token). */
+	smime_err_clear(&why);
+	if (smime_fs_check_path(&strict, k->k_pinfile, false, NULL, &why) !=
+	    SMIME_OK) {
+		smime_err_set(err, "PKCS#11 key %s: PIN file: %s",
+		    k->k_display, smime_err_get0(&why));
+		goto out;
 	}
 	if ((fd = open(k->k_pinfile, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) == -1 || fstat(fd, &st) == -1) {

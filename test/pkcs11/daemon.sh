@@ -9,6 +9,8 @@
 #  - wrong PIN: the message temp-fails with one log line naming
 #    CKR_PIN_INCORRECT, the next one does not offer the refused PIN again,
 #    and after the PIN file is fixed the daemon signs without a restart;
+#    a PIN file others may read, or in a directory others may write, is
+#    refused;
 #  - token directory removed while the daemon runs (or absent at its
 #    start): temp-fail with one log line, then signs again once it is
 #    restored (no restart);
@@ -137,6 +139,17 @@ start_milter
 sign_tempfail taro W5 'mode 0600'
 stop_milter
 chmod 600 "$pinfile"
+# So is one in a directory others may write: whoever can swap it there
+# feeds the token a wrong PIN (and locks it) or another root file.
+mkdir "$tmp/open" && chmod 777 "$tmp/open" && cp -p "$pinfile" "$tmp/open/pin"
+saved_uri=$taro_uri
+taro_uri="pkcs11:token=party;object=taro;type=private?pin-source=file:$tmp/open/pin&module-path=$softhsm"
+p11_conf
+start_milter
+sign_tempfail taro W6 'strict_modes'
+stop_milter
+taro_uri=$saved_uri
+p11_conf
 
 # 4. RSASSA-PSS through the token's raw RSA mechanism (openssl verifies;
 # gpgsm 2.2 does not know PSS)

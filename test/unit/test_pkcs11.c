@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <openssl/evp.h>
@@ -194,6 +195,68 @@ START_TEST(unsafe_module_refused)
 }
 END_TEST
 
+/*
+ * Nor one reached through a directory or a link another user controls:
+ * the file itself may be root's 0644, but whoever can write its
+ * directory (or owns the link) swaps it between the check and dlopen()
+ * and runs code as root.
+ */
+static void
+expect_module_refused(const char *mod)
+{
+	struct smime_err err;
+	EVP_PKEY *file = NULL, *tok = NULL;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char sig[512];
+	size_t siglen = sizeof(sig);
+	X509 *cert = make_cert(&file);
+	char uri[4200];
+
+	snprintf(uri, sizeof(uri), "pkcs11:object=k?module-path=%s", mod);
+	smime_err_clear(&err);
+	ck_assert_int_eq(smime_p11_load_key(uri, cert, &tok, &err), SMIME_OK);
+	ck_assert_int_eq(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL,
+	    tok), 1);
+	ck_assert_int_ne(EVP_DigestSign(md, sig, &siglen,
+	    (const unsigned char *)"x", 1), 1);
+	ck_assert(smime_p11_take_error(&err));
+	ck_assert_msg(strstr(smime_err_get0(&err), "strict_modes") != NULL,
+	    "%s", smime_err_get0(&err));
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(tok);
+	EVP_PKEY_free(file);
+	X509_free(cert);
+}
+
+START_TEST(module_in_foreign_dir_refused)
+{
+	char *dir = unit_tmpdir(), sub[4096], mod[4200], link[4200];
+	FILE *fp;
+
+	/* A directory others may write, a root-owned 0644 file in it. */
+	snprintf(sub, sizeof(sub), "%s/open", dir);
+	ck_assert_int_eq(mkdir(sub, 0777), 0);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	snprintf(mod, sizeof(mod), "%s/libmod.so", sub);
+	ck_assert_ptr_nonnull(fp = fopen(mod, "w"));
+	fclose(fp);
+	ck_assert_int_eq(chmod(mod, 0644), 0);
+	expect_module_refused(mod);
+	/* A link owned by another user to a safe-looking file. */
+	ck_assert_int_eq(chmod(sub, 0755), 0);
+	snprintf(link, sizeof(link), "%s/liblink.so", dir);
+	ck_assert_int_eq(symlink(mod, link), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(lchown(link, 65534, 65534), 0);
+		expect_module_refused(link);
+	}
+	unlink(link);
+	unlink(mod);
+	rmdir(sub);
+	unit_rmtmpdir(dir);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -205,6 +268,7 @@ unit_suite(void)
 	tcase_add_test(tc, display_drops_query);
 	tcase_add_test(tc, absent_module_tempfails);
 	tcase_add_test(tc, unsafe_module_refused);
+	tcase_add_test(tc, module_in_foreign_dir_refused);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
