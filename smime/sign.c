@@ -22,7 +22,7 @@
 #include "smime/mime.h"
 #include "smime/pkcs11.h"
 #include "smime/sign.h"
-#include "smime/signent.h"
+#include "smime/sign_int.h"
 
 #define SIGN_DEFAULT_MEMORY	(1024 * 1024)
 #define SIGN_BLOCK		(64 * 1024)	/* bytes digested per write */
@@ -200,15 +200,12 @@ out:
 	return ret;
 }
 
-/*
- * Sign [off, off + len) of spool; *der receives the DER SignedData in a
- * memory BIO the caller frees.  signingTime, SMIMECapabilities and ESS
- * signing-certificate-v2 (CMS_CADES) are signed attributes.
- */
-static smime_status
-sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
-    const char *mdname, struct smime_spool *spool, uint64_t off, uint64_t len,
-    BIO **der, struct smime_err *err)
+/* sign_int.h; CMS_CADES adds ESS signing-certificate-v2. */
+smime_status
+smime_sign_cms_detached(const struct smime_identity *id,
+    const struct smime_sign_opts *opts, const char *mdname,
+    struct smime_spool *spool, uint64_t off, uint64_t len, BIO **der,
+    struct smime_err *err)
 {
 	unsigned int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL |
 	    CMS_CADES;
@@ -315,7 +312,7 @@ sign_replaced_field(const char *name)
  */
 static smime_status
 sign_header_edits(const struct smime_headers *hdrs, const char *micalg,
-    const char *bnd, const char *cte, struct smime_edits *edits)
+    const char *bnd, const char *cte, bool opaque, struct smime_edits *edits)
 {
 	char ct[256];
 	smime_status ret = SMIME_OK;
@@ -325,12 +322,27 @@ sign_header_edits(const struct smime_headers *hdrs, const char *micalg,
 	    sign_replaced_field)) != SMIME_OK)
 		return ret;
 	/* Folded with LF + TAB, the form smfi_addheader() expects. */
-	snprintf(ct, sizeof(ct), "multipart/signed;\n\t"
-	    "protocol=\"application/pkcs7-signature\";\n\tmicalg=%s;\n\t"
-	    "boundary=\"%s\"", micalg, bnd);
+	if (opaque)
+		snprintf(ct, sizeof(ct), "application/pkcs7-mime;\n\t"
+		    "smime-type=signed-data;\n\tname=\"smime.p7m\"");
+	else
+		snprintf(ct, sizeof(ct), "multipart/signed;\n\t"
+		    "protocol=\"application/pkcs7-signature\";\n\t"
+		    "micalg=%s;\n\tboundary=\"%s\"", micalg, bnd);
 	if ((ret = smime_headers_add(&edits->ed_append, "MIME-Version", "1.0"))
 	    != SMIME_OK)
 		return ret;
+	if (opaque) {
+		/* RFC 8551 3.5.2: base64, an attachment named smime.p7m. */
+		if ((ret = smime_headers_add(&edits->ed_append, "Content-Type",
+		    ct)) != SMIME_OK ||
+		    (ret = smime_headers_add(&edits->ed_append,
+		    "Content-Transfer-Encoding", "base64")) != SMIME_OK)
+			return ret;
+		return smime_headers_add(&edits->ed_append,
+		    "Content-Disposition",
+		    "attachment;\n\tfilename=\"smime.p7m\"");
+	}
 	if ((ret = smime_headers_add(&edits->ed_append, "Content-Type", ct)) !=
 	    SMIME_OK || cte == NULL)
 		return ret;
@@ -406,8 +418,8 @@ sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	    SMIME_OK)
 		goto out;
 	ent_len = smime_spool_size(out) - ent_off;
-	if ((ret = sign_cms(id, opts, mdname, out, ent_off, ent_len, &der,
-	    err)) != SMIME_OK)
+	if ((ret = smime_sign_cms_detached(id, opts, mdname, out, ent_off,
+	    ent_len, &der, err)) != SMIME_OK)
 		goto out;
 	snprintf(line, sizeof(line), "\r\n--%s\r\n", bnd);
 	if ((ret = sign_puts(out, line, err)) != SMIME_OK ||
@@ -475,12 +487,19 @@ smime_sign_message(const struct smime_identity *id,
 		ret = SMIME_NORESOURCE;
 		goto out;
 	}
-	if ((ret = sign_hp(opts, hdrs, &hp, &use_hp, err)) != SMIME_OK ||
-	    (ret = sign_body(id, opts, mdname, hdrs, use_hp ? &hp : NULL, body,
-	    tree, bnd, out, &info, err)) != SMIME_OK)
+	if ((ret = sign_hp(opts, hdrs, &hp, &use_hp, err)) != SMIME_OK)
 		goto out;
-	if ((ret = sign_header_edits(hdrs, micalg, bnd, info.si_cte, edits)) !=
-	    SMIME_OK) {
+	if (opts->so_opaque)
+		ret = smime_sign_opaque_body(id, opts, mdname, hdrs,
+		    use_hp ? &hp : NULL, body, tree, out, &info, err);
+	else
+		ret = sign_body(id, opts, mdname, hdrs, use_hp ? &hp : NULL,
+		    body, tree, bnd, out, &info, err);
+	if (ret != SMIME_OK)
+		goto out;
+	/* Opaque: base64 carries nested 8-bit bytes, no label needed. */
+	if ((ret = sign_header_edits(hdrs, micalg, bnd, opts->so_opaque ?
+	    NULL : info.si_cte, opts->so_opaque, edits)) != SMIME_OK) {
 		smime_err_set(err, "out of memory");
 		goto out;
 	}
@@ -488,10 +507,12 @@ smime_sign_message(const struct smime_identity *id,
 		/* After the header-protection note, if there is one. */
 		snprintf(note, sizeof(note), "%s", smime_err_get0(err));
 		smime_err_set(err, "%s%skept %zu nested signed entit%s with "
-		    "8-bit content unchanged (first: part %s); labelled "
-		    "Content-Transfer-Encoding: %s", note, *note != '\0' ?
-		    "; " : "", info.si_kept8, info.si_kept8 == 1 ? "y" : "ies",
-		    info.si_first, info.si_cte);
+		    "8-bit content unchanged (first: part %s); %s%s", note,
+		    *note != '\0' ? "; " : "", info.si_kept8,
+		    info.si_kept8 == 1 ? "y" : "ies", info.si_first,
+		    opts->so_opaque ? "carried in the base64 of the opaque "
+		    "signature" : "labelled Content-Transfer-Encoding: ",
+		    opts->so_opaque ? "" : info.si_cte);
 	}
 	edits->ed_body = out;
 	out = NULL;

@@ -36,6 +36,13 @@ struct smime_sign_opts {
 	bool		 so_header_protection;
 	char *const	*so_hp_fields;
 	size_t		 so_hp_nfields;
+	/*
+	 * RFC 8551 3.5.2 opaque signing: application/pkcs7-mime;
+	 * smime-type=signed-data with the entity encapsulated (DER, base64)
+	 * instead of multipart/signed.  Readers without S/MIME see only an
+	 * attachment "smime.p7m".
+	 */
+	bool		 so_opaque;
 };
 
 /*
@@ -57,7 +64,11 @@ bool smime_sign_is_smime(const struct smime_headers *hdrs);
  *
  * On success: every Content-* field and MIME-Version of hdrs queued for
  * deletion; "MIME-Version: 1.0" and the multipart/signed Content-Type
- * appended (folded with LF + TAB, as smfi_addheader() expects); ed_body
+ * appended (folded with LF + TAB, as smfi_addheader() expects) -- with
+ * so_opaque instead "application/pkcs7-mime; smime-type=signed-data;
+ * name=smime.p7m", Content-Transfer-Encoding base64 and an attachment
+ * Content-Disposition, ed_body then the base64 of the SignedData whose
+ * eContent is the entity described next; ed_body
  * holds the new body with CRLF line ends, 7-bit, lines of at most 78
  * octets except lines copied unchanged from a 7bit part.  With
  * so_header_protection the signed root part carries the protected fields

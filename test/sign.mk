@@ -16,7 +16,7 @@ check_PROGRAMS += test/unit/sign_tool
 test_unit_sign_tool_SOURCES = test/unit/sign_tool.c
 test_unit_sign_tool_LDADD = smime/libsmime.a $(OPENSSL_LIBS)
 TESTS += test/sign.sh
-EXTRA_DIST += test/sign.sh test/sign_check.py test/sign_nested.py test/java/BcVerify.java test/java/bc.sh test/data/sign/make-corpus.py \
+EXTRA_DIST += test/sign.sh test/sign_check.py test/sign_opaque.py test/sign_nested.py test/java/BcVerify.java test/java/bc.sh test/data/sign/make-corpus.py \
 	test/data/sign/already-enveloped.eml \
 	test/data/sign/already-signed.eml \
 	test/data/sign/binary-attach.eml \

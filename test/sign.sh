@@ -291,6 +291,68 @@ fi
 # The queued checks of every verify above.
 check_all
 
+# Opaque signed-data (RFC 8551 3.5.2, sign_tool -O): the entity that the
+# detached signature of the same message covers (its content.bin, cut out
+# by check_all above),
+# encapsulated as DER and base64.  Each is checked with Python's email
+# package (test/sign_opaque.py: headers, base64, one contiguous OCTET
+# STRING), openssl (content and strict DER: re-encoding gives the same
+# bytes), gpgsm and NSS (content they output), our own verifier, and
+# BouncyCastle below; a copy with one content octet changed must fail
+# in openssl, NSS, our verifier and BouncyCastle.
+: > "$work/bc.tampered"
+verify_opaque() {
+	name=$1 orig=$2 out=$3 entity=$4 dir=$work/out/$1
+	mkdir -p "$dir"
+	python3 "$top_srcdir/test/sign_opaque.py" "$orig" "$out" "$entity" "$dir" ||
+		{ fail "$name: email package"; return; }
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$out" -out "$dir/verified" \
+		2>"$dir/openssl.err" || { fail "$name: openssl cms -verify: $(cat "$dir/openssl.err")"; return; }
+	cmp -s "$dir/verified" "$entity" || fail "$name: openssl verified other bytes"
+	"$OPENSSL" cms -inform DER -in "$dir/sig.p7m" -cmsout -outform DER -out "$dir/re.der" &&
+		cmp -s "$dir/re.der" "$dir/sig.p7m" || fail "$name: SignedData is not DER"
+	if [ "${5:-yes}" = yes ]; then
+		"$GPGSM" --batch --disable-policy-checks --output "$dir/gpgsm.content" \
+			--verify "$dir/sig.p7m" >"$dir/gpgsm.out" 2>&1 &&
+			cmp -s "$dir/gpgsm.content" "$entity" || fail "$name: gpgsm: $(cat "$dir/gpgsm.out")"
+	fi
+	cmsutil -D -d "$nss" -u 4 -i "$dir/sig.p7m" -o "$dir/nss.content" >"$dir/nss.out" 2>&1 &&
+		cmp -s "$dir/nss.content" "$entity" || fail "$name: NSS cmsutil: $(cat "$dir/nss.out")"
+	"$vtool" -t "$pki/trust.pem" "$out" >"$dir/verify.out" 2>&1
+	# pass, or (another signer than the From address) policy: either
+	# way the signature itself verified.
+	grep -q '^worst: pass' "$dir/verify.out" ||
+		grep -q '^detail: part 1: policy (signer does not match From)' "$dir/verify.out" ||
+		fail "$name: verify_tool: $(cat "$dir/verify.out")"
+	echo "$out" >> "$work/bc.list"
+	[ -f "$dir/tampered.eml" ] || return
+	"$OPENSSL" cms -verify -CAfile "$pki/trust.pem" -in "$dir/tampered.eml" -out /dev/null \
+		2>/dev/null && fail "$name: openssl accepts changed content"
+	cmsutil -D -d "$nss" -u 4 -i "$dir/tampered.p7m" -o /dev/null >/dev/null 2>&1 &&
+		fail "$name: NSS accepts changed content"
+	"$vtool" -t "$pki/trust.pem" "$dir/tampered.eml" >"$dir/tampered.out" 2>&1
+	grep -q '^worst: fail' "$dir/tampered.out" || fail "$name: verify_tool on changed content: $(cat "$dir/tampered.out")"
+	echo "$dir/tampered.eml" >> "$work/bc.tampered"
+}
+for spec in nested:taro two-part:hanako utf8-ja-8bit:jiro384 plain-ascii:pss \
+    binary-attach:taro empty-body:taro headerless-part:saburo; do
+	base=${spec%%:*} who=${spec#*:}
+	n=$base.opaque.$who
+	case $who in
+	pss) sign "$n" "$data/$base.eml" -O -P ;;
+	*) sign "$n" "$data/$base.eml" -C "$who" -O ;;
+	esac || { fail "$n: sign_tool: $(cat "$work/out/$n.err")"; continue; }
+	verify_opaque "$n" "$data/$base.eml" "$work/out/$n.eml" "$work/out/$base.lf/content.bin" \
+		"$([ "$who" = pss ] && echo no || echo yes)"
+done
+# Through a spool on disk, and the large 8bit message.
+sign nested.opaque.disk "$data/nested.eml" -O -m 512 &&
+	verify_opaque nested.opaque.disk "$data/nested.eml" "$work/out/nested.opaque.disk.eml" \
+		"$work/out/nested.lf/content.bin" || fail "opaque: spool on disk"
+sign big.opaque "$work/out/big.in" -O -m 65536 &&
+	verify_opaque big.opaque "$work/out/big.in" "$work/out/big.opaque.eml" \
+		"$work/out/big/content.bin" || fail "opaque: large message"
+
 # BouncyCastle over everything verified above, in one JVM.
 if [ -s "$work/bc.list" ]; then
 	# shellcheck disable=SC2046
@@ -300,6 +362,15 @@ if [ -s "$work/bc.list" ]; then
 	n=$(grep -c '^OK ' "$work/bc.out")
 	[ "$n" -eq "$(wc -l < "$work/bc.list")" ] ||
 		fail "BouncyCastle verified $n of $(wc -l < "$work/bc.list") messages"
+fi
+if [ -s "$work/bc.tampered" ]; then
+	# shellcheck disable=SC2046
+	bc_verify "$work/java" "$pki/trust.pem" $(cat "$work/bc.tampered") \
+		>"$work/bc.tampered.out" 2>&1
+	grep '^OK ' "$work/bc.tampered.out" | while IFS= read -r l; do
+		echo "FAIL: BouncyCastle accepts changed content: $l"; done
+	[ "$(grep -c '^FAIL ' "$work/bc.tampered.out")" -eq "$(wc -l < "$work/bc.tampered")" ] ||
+		fail "BouncyCastle accepted changed opaque content"
 fi
 
 if [ $fails -ne 0 ]; then

@@ -1,11 +1,13 @@
 /*
- * BcVerify - verify S/MIME multipart/signed messages with BouncyCastle's
+ * BcVerify - verify S/MIME multipart/signed and opaque
+ * (application/pkcs7-mime; smime-type=signed-data) messages with BouncyCastle's
  * bcmail (the engine of Java mail clients and gateways), as an independent
  * check of what smime-milter signs.  One JVM for a whole corpus.
  *
  * usage: java BcVerify TRUST.pem FILE...
  * For each FILE prints "OK FILE" or "FAIL FILE: reason"; exits 1 when any
- * failed.  A message passes when it parses as multipart/signed, has at
+ * failed.  A message passes when it parses as multipart/signed (or as
+ * application/pkcs7-mime signed-data, the content encapsulated), has at
  * least one signer, every signer's signature verifies with its own
  * certificate from the SignedData, and that certificate chains (through
  * the certificates in the SignedData) to a certificate in TRUST.pem.
@@ -69,10 +71,15 @@ public class BcVerify {
 			String name = args[i];
 			try (InputStream in = new FileInputStream(name)) {
 				MimeMessage msg = new MimeMessage(session, in);
-				Object content = msg.getContent();
-				if (!(content instanceof MimeMultipart))
-					throw new Exception("not multipart");
-				SMIMESigned s = new SMIMESigned((MimeMultipart)content);
+				SMIMESigned s;
+				if (msg.isMimeType("application/pkcs7-mime")) {
+					s = new SMIMESigned(msg);
+				} else {
+					Object content = msg.getContent();
+					if (!(content instanceof MimeMultipart))
+						throw new Exception("not multipart");
+					s = new SMIMESigned((MimeMultipart)content);
+				}
 				@SuppressWarnings("unchecked")
 				Store<X509CertificateHolder> certs = s.getCertificates();
 				List<X509Certificate> all = new ArrayList<>();

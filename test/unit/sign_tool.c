@@ -2,8 +2,9 @@
  * sign_tool.c - test driver: sign one RFC 5322 message file the way the
  * daemon would and write the resulting message (CRLF) to stdout.
  *
- * usage: sign_tool [-d digest] [-P] [-N] [-m spool-memory] CERT KEY CHAIN [IN]
- *   -P  RSASSA-PSS    -N  leave the chain out    -s  only print whether
+ * usage: sign_tool [-d digest] [-P] [-N] [-O] [-m spool-memory] CERT KEY CHAIN [IN]
+ *   -P  RSASSA-PSS    -N  leave the chain out    -O  opaque signed-data
+ *   -s  only print whether
  *   smime_sign_is_smime() says the message is S/MIME already ("yes"/"no").
  * The identity is read with PEM_read_* here (not smime/identity.c) so that
  * the signer can be tested on its own.  Exit 0 on success, 2 on a library
@@ -198,12 +199,13 @@ main(int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	opts.so_digest = "sha256";
 	opts.so_include_chain = true;
-	while ((c = getopt(argc, argv, "d:Pm:Ns")) != -1) {
+	while ((c = getopt(argc, argv, "d:Pm:NOs")) != -1) {
 		switch (c) {
 		case 'd': opts.so_digest = optarg; break;
 		case 'P': opts.so_rsa_pss = true; break;
 		case 'm': opts.so_spool_memory = strtoul(optarg, NULL, 10); break;
 		case 'N': opts.so_include_chain = false; break;
+		case 'O': opts.so_opaque = true; break;
 		case 's': check_only = true; break;
 		default: return 1;
 		}
@@ -211,7 +213,7 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: sign_tool [-d digest] [-P] [-N] [-s] "
+		fprintf(stderr, "usage: sign_tool [-d digest] [-P] [-N] [-O] [-s] "
 		    "[-m mem] CERT KEY CHAIN [IN]\n");
 		return 1;
 	}
