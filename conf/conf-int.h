@@ -114,6 +114,14 @@ conf_apply_fn conf_apply_hp_fields;
 conf_print_fn conf_print_hp_fields;
 conf_free_fn conf_free_hp_fields;
 
+/* destconf.c: sign.destinations, sign.destinations_file */
+conf_apply_fn conf_apply_destinations;
+conf_print_fn conf_print_destinations;
+conf_free_fn conf_free_destinations;
+conf_apply_fn conf_apply_destinations_file;
+conf_print_fn conf_print_destinations_file;
+conf_free_fn conf_free_destinations_file;
+
 /* print.c */
 void conf_print_string(FILE *out, const char *s);
 

@@ -179,6 +179,14 @@ const struct conf_row conf_rows[] = {
 	{ .cr_name = "sign.header_protection_fields", .cr_type = CT_SPECIAL,
 	  .cr_apply = conf_apply_hp_fields, .cr_print = conf_print_hp_fields,
 	  .cr_free = conf_free_hp_fields },
+	{ .cr_name = "sign.destinations", .cr_type = CT_SPECIAL,
+	  .cr_apply = conf_apply_destinations,
+	  .cr_print = conf_print_destinations,
+	  .cr_free = conf_free_destinations },
+	{ .cr_name = "sign.destinations_file", .cr_type = CT_SPECIAL,
+	  .cr_apply = conf_apply_destinations_file,
+	  .cr_print = conf_print_destinations_file,
+	  .cr_free = conf_free_destinations_file },
 	{ .cr_name = "sign.identities", .cr_type = CT_SPECIAL,
 	  .cr_apply = conf_apply_identities,
 	  .cr_print = conf_print_identities,
@@ -932,6 +940,8 @@ conf_check_modes(struct conf_ctx *ctx, const config_t *cfg,
 	    conf->cf_verify_intermediates, false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "sign.crl", conf->cf_sign_crl,
 	    false, conf) ||
+	    !conf_check_file_mode(ctx, cfg, "sign.destinations_file",
+	    conf->cf_sign_destinations_file, false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "enroll.cmp_trusted",
 	    conf->cf_enroll_cmp_trusted, false, conf) ||
 	    !conf_check_file_mode(ctx, cfg, "enroll.intermediates",

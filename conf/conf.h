@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "smime/signpolicy.h"
 #include "smime/smime.h"
 
 /*
@@ -107,6 +108,11 @@ struct smime_conf {
 	bool			 cf_sign_header_protection;	/* RFC 9788 */
 	char			**cf_sign_hp_fields;	/* NULL: library default */
 	size_t			 cf_sign_hp_nfields;
+	/* signing policy by destination: sign.destinations and the rules
+	 * of sign.destinations_file, one table (smime/signpolicy.h) */
+	struct smime_dest_rule	*cf_sign_dests;
+	size_t			 cf_sign_ndests;
+	char			*cf_sign_destinations_file;	/* NULL: none */
 
 	/* verify = { ... } */
 	char			*cf_verify_trust_anchors;

@@ -49,6 +49,12 @@ conf_apply_hp_fields(struct conf_ctx *ctx, const struct conf_row *row,
 			    "MIME-Version or Bcc)", name);
 			return false;
 		}
+		if (strcasecmp(name, SMIME_SIGNREQ_NAME) == 0) {
+			conf_error(ctx, elem, row->cr_name, "\"%s\" is a "
+			    "request to the milter, removed from every "
+			    "message; it cannot be protected", name);
+			return false;
+		}
 		for (j = 0; j < i; j++)
 			if (strcasecmp(vec[j], name) == 0) {
 				conf_error(ctx, elem, row->cr_name, "\"%s\" "

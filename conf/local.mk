@@ -2,7 +2,7 @@
 noinst_LIBRARIES += conf/libsmimeconf.a
 conf_libsmimeconf_a_SOURCES = conf/conf.h conf/conf-int.h conf/conf.c \
 	conf/net.c conf/special.c conf/print.c conf/identities.c \
-	conf/hpconf.c
+	conf/hpconf.c conf/destconf.c
 
 # The sample config is installed only when none is there: an upgrade must
 # never overwrite the administrator's file.

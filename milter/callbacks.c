@@ -35,6 +35,7 @@ struct smf_conn {
 	 */
 	bool			 cctx_nr_mail;
 	bool			 cctx_nr_body;
+	bool			 cctx_nr_rcpt;	/* likewise per recipient */
 };
 
 static sfsistat
@@ -96,10 +97,13 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * Not SMFIP_NOEOH, although we have no end-of-header callback:
 	 * miltertest(8), the tool admins test milters with, sends EOH
 	 * whatever was negotiated, and libmilter then drops the connection.
+	 * RCPT is wanted: the signing policy by destination needs the
+	 * envelope recipients (sign.destinations).
 	 */
-	unsigned long skip = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-	    SMFIP_NOHELO | SMFIP_SKIP;
-	unsigned long noreply = SMFIP_NR_HDR | SMFIP_NR_MAIL | SMFIP_NR_BODY;
+	unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOHELO |
+	    SMFIP_SKIP;
+	unsigned long noreply = SMFIP_NR_HDR | SMFIP_NR_MAIL | SMFIP_NR_BODY |
+	    SMFIP_NR_RCPT;
 	struct smf_conn *conn;
 
 	(void)f2;
@@ -116,6 +120,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	conn->cctx_nr_hdr = (f1 & SMFIP_NR_HDR) != 0;
 	conn->cctx_nr_mail = (f1 & SMFIP_NR_MAIL) != 0;
 	conn->cctx_nr_body = (f1 & SMFIP_NR_BODY) != 0;
+	conn->cctx_nr_rcpt = (f1 & SMFIP_NR_RCPT) != 0;
 	smfi_setpriv(ctx, conn);
 	*pf0 = want;
 	*pf1 = f1 & (skip | noreply);
@@ -168,6 +173,23 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	if (verdict != SMF_CONTINUE)
 		conn->cctx_msg->msg_hdr_failed = true;	/* eom temp-fails */
 	return SMFIS_NOREPLY;
+}
+
+/*
+ * Each envelope recipient, as the MTA accepted it, for the signing
+ * policy by destination.  The envelope is the truth (Bcc recipients are
+ * only there); the recipient never changes the verdict here.
+ */
+static sfsistat
+mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct smf_conn *conn = smfi_getpriv(ctx);
+
+	if (conn == NULL || conn->cctx_msg == NULL)
+		return conn != NULL && conn->cctx_nr_rcpt ? SMFIS_NOREPLY :
+		    SMFIS_TEMPFAIL;
+	(void)smf_msg_rcpt(conn->cctx_msg, argv != NULL ? argv[0] : NULL);
+	return conn->cctx_nr_rcpt ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat
@@ -310,6 +332,7 @@ smf_callbacks_register(void)
 	desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
 	desc.xxfi_connect = mlfi_connect;
 	desc.xxfi_envfrom = mlfi_envfrom;
+	desc.xxfi_envrcpt = mlfi_envrcpt;
 	desc.xxfi_header = mlfi_header;
 	desc.xxfi_body = mlfi_body;
 	desc.xxfi_eom = mlfi_eom;

@@ -38,6 +38,7 @@ smf_msg_new(struct smf_runtime *rt, const char *client_addr)
 	msg->msg_outcome = SMF_OUTCOME_NONE;
 	msg->msg_result = -1;
 	clock_gettime(CLOCK_MONOTONIC, &msg->msg_start);
+	msg->msg_dest = SMIME_DEST_SKIP;	/* the identity of combine() */
 	snprintf(msg->msg_qid, sizeof(msg->msg_qid), "%s", SMF_NOQUEUE);
 	smime_headers_init(&msg->msg_headers);
 	smime_edits_init(&msg->msg_edits);
@@ -86,6 +87,74 @@ smf_msg_envfrom(struct smf_msg *msg, const char *authuser)
 	return SMF_CONTINUE;
 }
 
+/*
+ * The address of a RCPT argument, through the one address parser
+ * (smime/address.c); a domain's trailing dot ("<a@example.net.>", which
+ * MTAs route like the name without it) is dropped first.  SMIME_OK with
+ * *out set, or the parser's status.
+ */
+static smime_status
+smf_rcpt_address(const char *rcpt, char **out)
+{
+	struct smime_err err;
+	char *copy, *p;
+	smime_status st;
+
+	*out = NULL;
+	if ((copy = strdup(rcpt)) == NULL)
+		return SMIME_NORESOURCE;
+	p = strrchr(copy, '>');
+	if (p == NULL)
+		p = copy + strlen(copy);
+	if (p > copy && p[-1] == '.' && strchr(copy, '@') != NULL)
+		memmove(p - 1, p, strlen(p) + 1);
+	st = smime_address_from_header(copy, out, &err);
+	free(copy);
+	return st;
+}
+
+enum smf_verdict
+smf_msg_rcpt(struct smf_msg *msg, const char *rcpt)
+{
+	const struct smime_conf *conf = msg->msg_rt->rt_conf;
+	const struct smime_dest_rule *rule;
+	enum smime_dest_action action;
+	char *address = NULL;
+	smime_status st;
+
+	msg->msg_nrcpt++;
+	st = rcpt != NULL ? smf_rcpt_address(rcpt, &address) : SMIME_SYNTAX;
+	if (st == SMIME_NORESOURCE) {
+		msg->msg_rcpt_failed = true;
+		return SMF_CONTINUE;
+	}
+	/* Unparsable ("<postmaster>"): no rule can name it, so "sign". */
+	action = smime_dest_lookup(conf->cf_sign_dests, conf->cf_sign_ndests,
+	    address, &rule);
+	if (conf->cf_sign_ndests > 0)
+		smf_log(LOG_DEBUG, msg->msg_qid, "recipient %s: %s (%s)",
+		    rcpt != NULL ? rcpt : "(none)",
+		    smime_dest_action_name(action), rule != NULL ?
+		    rule->dr_pattern : "no rule");
+	if (msg->msg_nrcpt == 1 || action > msg->msg_dest)
+		snprintf(msg->msg_dest_rcpt, sizeof(msg->msg_dest_rcpt), "%s",
+		    address != NULL ? address : rcpt != NULL ? rcpt : "");
+	msg->msg_dest = smime_dest_combine(msg->msg_dest, action);
+	free(address);
+	return SMF_CONTINUE;
+}
+
+/* Account for an X-SMIME-Sign field (every one is removed at eom). */
+static void
+smf_msg_signreq(struct smf_msg *msg, const char *value)
+{
+	bool no = smime_signreq_parse(value) == SMIME_SIGNREQ_NO;
+
+	msg->msg_signreq_no = no && (msg->msg_signreq_count == 0 ||
+	    msg->msg_signreq_no);
+	msg->msg_signreq_count++;
+}
+
 enum smf_verdict
 smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
 {
@@ -107,6 +176,9 @@ smf_msg_header(struct smf_msg *msg, const char *name, const char *value)
 		msg->msg_hdr_failed = true;
 		return SMF_TEMPFAIL;
 	}
+	/* Counted whether stored or not: removal must not miss one. */
+	if (smime_signreq_is_field(name))
+		smf_msg_signreq(msg, value);
 	if (msg->msg_oversize)
 		return SMF_CONTINUE;
 	if (msg->msg_headers.hs_bytes + strlen(name) + strlen(value) > limit) {
@@ -328,6 +400,42 @@ smf_msg_sign_opts(const struct smime_conf *conf, struct smime_sign_opts *so)
 }
 
 /*
+ * The signing policy for a message the submitter may sign: skip when an
+ * SMTP AUTH login (authorized for the identity: the caller checked)
+ * asked with X-SMIME-Sign: no, or when every envelope recipient's
+ * destination rule says skip; else sign or opaque.  A request from a
+ * client without a login (internal_hosts) or one that is not "no" is
+ * ignored, and logged.
+ */
+static enum smime_dest_action
+smf_msg_policy(struct smf_msg *msg)
+{
+	if (msg->msg_signreq_count > 0) {
+		if (msg->msg_signreq_no && msg->msg_authuser != NULL) {
+			smf_log(LOG_INFO, msg->msg_qid, "not signed: login %s "
+			    "asked with %s: no", msg->msg_authuser,
+			    SMIME_SIGNREQ_NAME);
+			smf_msg_note(msg, SMF_OUTCOME_SKIPPED,
+			    SMF_REASON_REQUESTED, NULL);
+			return SMIME_DEST_SKIP;
+		}
+		smf_log(LOG_NOTICE, msg->msg_qid, "%s ignored: %s; "
+		    "destination policy applies", SMIME_SIGNREQ_NAME,
+		    msg->msg_authuser == NULL ? "no SMTP AUTH login" :
+		    "not every field reads \"no\"");
+	}
+	if (msg->msg_nrcpt == 0)
+		return SMIME_DEST_SIGN;
+	if (msg->msg_dest == SMIME_DEST_SKIP) {
+		smf_log(LOG_INFO, msg->msg_qid, "not signed: destination "
+		    "policy is skip for all %zu recipient(s)", msg->msg_nrcpt);
+		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_POLICY,
+		    NULL);
+	}
+	return msg->msg_dest;
+}
+
+/*
  * Sign with the identity of the From address when the submitter may use
  * it.  *signed_out tells the caller whether edits now hold a signature.
  */
@@ -339,6 +447,7 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 	struct smime_sign_opts so;
 	struct smime_err err;
 	enum smf_verdict verdict = SMF_ACCEPT;
+	enum smime_dest_action action;
 	smime_status status;
 	const char *why;
 	char *address;
@@ -370,6 +479,8 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 		verdict = smf_msg_unauthorized(msg, address);
 		goto out;
 	}
+	if ((action = smf_msg_policy(msg)) == SMIME_DEST_SKIP)
+		goto out;
 	smime_err_clear(&err);
 	if (id->id_revoked) {
 		smime_err_set(&err, "identity %s is marked revoked", address);
@@ -385,6 +496,7 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 	}
 	smf_msg_sign_opts(conf, &so);
 	t0 = smf_msg_clock_us();
+	so.so_opaque = action == SMIME_DEST_OPAQUE;
 	status = smime_sign_message(id, &so, &msg->msg_headers, msg->msg_body,
 	    &msg->msg_edits, &err);
 	msg->msg_sign_us = smf_msg_clock_us() - t0 + 1;
@@ -406,9 +518,11 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 	if (*smime_err_get0(&err) != '\0')
 		smf_log(LOG_NOTICE, msg->msg_qid, "%s", smime_err_get0(&err));
 	smf_log(LOG_INFO, msg->msg_qid, "signed as %s (login %s, client %s, "
-	    "digest %s)", address, msg->msg_authuser != NULL ?
+	    "digest %s%s%s)", address, msg->msg_authuser != NULL ?
 	    msg->msg_authuser : "none", msg->msg_client_addr != NULL ?
-	    msg->msg_client_addr : "unknown", conf->cf_sign_digest);
+	    msg->msg_client_addr : "unknown", conf->cf_sign_digest,
+	    so.so_opaque ? ", opaque for " : "", so.so_opaque ?
+	    msg->msg_dest_rcpt : "");
 out:
 	free(address);
 	return verdict;
@@ -487,6 +601,26 @@ smf_msg_decide(struct smf_msg *msg)
 	return SMF_ACCEPT;
 }
 
+/*
+ * Queue the removal of every X-SMIME-Sign field: it is an instruction to
+ * us, never for the recipient, whoever wrote it and whatever we did.
+ */
+static smime_status
+smf_msg_signreq_edits(struct smf_msg *msg)
+{
+	smime_status st;
+	size_t i;
+
+	for (i = 1; i <= msg->msg_signreq_count; i++)
+		if ((st = smime_edits_delete(&msg->msg_edits,
+		    SMIME_SIGNREQ_NAME, i)) != SMIME_OK)
+			return st;
+	if (msg->msg_signreq_count > 0)
+		smf_log(LOG_DEBUG, msg->msg_qid, "removing %zu %s field(s)",
+		    msg->msg_signreq_count, SMIME_SIGNREQ_NAME);
+	return SMIME_OK;
+}
+
 enum smf_verdict
 smf_msg_eom(struct smf_msg *msg)
 {
@@ -495,7 +629,7 @@ smf_msg_eom(struct smf_msg *msg)
 
 	smime_edits_clear(&msg->msg_edits);
 	msg->msg_reply[0] = '\0';
-	if (msg->msg_hdr_failed) {
+	if (msg->msg_hdr_failed || msg->msg_rcpt_failed) {
 		/* A field we could not take in may be one to remove. */
 		snprintf(msg->msg_reply, sizeof(msg->msg_reply),
 		    "4.3.0 out of memory");
@@ -513,7 +647,7 @@ smf_msg_eom(struct smf_msg *msg)
 	 */
 	n = smime_forged_count(&msg->msg_forged);
 	if (smime_forged_edits(&msg->msg_forged, &msg->msg_edits) !=
-	    SMIME_OK) {
+	    SMIME_OK || smf_msg_signreq_edits(msg) != SMIME_OK) {
 		smime_edits_clear(&msg->msg_edits);
 		smf_log(LOG_ERR, msg->msg_qid, "out of memory queueing the "
 		    "removal of forged results; message deferred");

@@ -21,6 +21,7 @@
 #include "smime/forged.h"
 #include "smime/headers.h"
 #include "smime/identity.h"
+#include "smime/signpolicy.h"
 #include "smime/spool.h"
 #include "smime/verify.h"
 
@@ -130,6 +131,14 @@ struct smf_msg {
 	uint64_t		 msg_sign_us;	/* time spent signing */
 	uint64_t		 msg_verify_us;	/* time spent verifying */
 	struct timespec		 msg_start;	/* CLOCK_MONOTONIC */
+	/* signing policy (signpolicy.h): envelope recipients so far */
+	size_t			 msg_nrcpt;
+	enum smime_dest_action	 msg_dest;	/* combined over them */
+	char			 msg_dest_rcpt[128]; /* first that set it */
+	bool			 msg_rcpt_failed; /* one not taken in */
+	/* X-SMIME-Sign fields: how many (all removed), what they ask */
+	size_t			 msg_signreq_count;
+	bool			 msg_signreq_no;	/* every one says "no" */
 };
 
 /*
@@ -159,6 +168,16 @@ void smf_msg_set_qid(struct smf_msg *msg, const char *qid);
 
 /* Record the SMTP AUTH login (NULL or empty: none). */
 enum smf_verdict smf_msg_envfrom(struct smf_msg *msg, const char *authuser);
+
+/*
+ * One envelope recipient (RCPT TO argument, "<local@domain>" or bare, as
+ * the MTA passes it): its destination rule (sign.destinations) is folded
+ * into the message's signing policy with smime_dest_combine().  A
+ * recipient that does not parse as an address counts as "sign" (no rule
+ * can name it).  No recipients at all: "sign".  Always SMF_CONTINUE; a
+ * failure to take one in (memory) temp-fails the message at eom.
+ */
+enum smf_verdict smf_msg_rcpt(struct smf_msg *msg, const char *rcpt);
 
 /*
  * One header field as the MTA passed it: kept for signing/verifying up to
@@ -202,12 +221,15 @@ int smf_apply_edits(const struct smime_edits *edits,
 
 /* ---- testmode.c ---- */
 
+#define SMF_TM_MAX_RCPTS	64
+
 struct smf_testargs {
 	const char	*ta_msgfile;	/* "-" for stdin */
 	const char	*ta_authuser;
 	const char	*ta_client_addr;
 	const char	*ta_envfrom;
-	const char	*ta_rcpt;
+	const char	*ta_rcpts[SMF_TM_MAX_RCPTS];	/* -R, in order */
+	size_t		 ta_nrcpts;
 };
 
 /* Run one message through smf_msg_*; returns a SMF_EX_* exit code. */

@@ -47,7 +47,7 @@ smf_usage(FILE *out)
 	    "usage: %s [-fnTV] [-c file] [-p socket]\n"
 	    "       %s [-c file] [-p socket] --health\n"
 	    "       %s [-c file] -t msgfile [-A authuser] [-C clientaddr] "
-	    "[-F envfrom] [-R rcpt] [-D time]\n"
+	    "[-F envfrom] [-R rcpt]... [-D time]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -n         check the configuration, keys included, and exit\n"
 	    "  -T         print the effective configuration and exit\n"
@@ -59,7 +59,8 @@ smf_usage(FILE *out)
 	    "  -t file    run one message (- for stdin) through the filter "
 	    "and print it\n"
 	    "  -A -C -F -R  SMTP AUTH login, client address, envelope "
-	    "sender, recipient for -t\n"
+	    "sender, recipient\n"
+	    "             (-R again for each further recipient) for -t\n"
 	    "  -D time    with -t, verify as of time (YYYY-MM-DD[THH:MM:SSZ] "
 	    "or seconds since 1970)\n"
 	    "  -V         print the version\n", SMF_PROGNAME, SMF_PROGNAME,
@@ -159,7 +160,16 @@ smf_parse_options(int argc, char **argv, struct smf_options *opt,
 		case 'F': opt->opt_test.ta_envfrom = optarg; break;
 		case 'n': opt->opt_check = true; break;
 		case 'p': opt->opt_socket = optarg; break;
-		case 'R': opt->opt_test.ta_rcpt = optarg; break;
+		case 'R':
+			if (opt->opt_test.ta_nrcpts == SMF_TM_MAX_RCPTS) {
+				fprintf(stderr, "%s: at most %d -R\n",
+				    SMF_PROGNAME, SMF_TM_MAX_RCPTS);
+				*exitcode = SMF_EX_USAGE;
+				return -1;
+			}
+			opt->opt_test.ta_rcpts[opt->opt_test.ta_nrcpts++] =
+			    optarg;
+			break;
 		case 't': opt->opt_test.ta_msgfile = optarg; break;
 		case 'T': opt->opt_print = true; break;
 		case 'V':

@@ -438,6 +438,7 @@ smf_testmode_run(struct smf_runtime *rt, const struct smf_testargs *ta)
 	enum smf_verdict verdict;
 	const char *why = NULL;
 	int ret = SMF_EX_SOFTWARE;
+	size_t i;
 
 	memset(&tm, 0, sizeof(tm));
 	if (strcmp(ta->ta_msgfile, "-") == 0)
@@ -454,10 +455,11 @@ smf_testmode_run(struct smf_runtime *rt, const struct smf_testargs *ta)
 	if (msg == NULL || orig == NULL)
 		goto out;
 	smf_msg_set_qid(msg, "TESTMODE");
-	smf_log(LOG_DEBUG, msg->msg_qid, "envfrom=<%s> rcpt=<%s>",
-	    ta->ta_envfrom != NULL ? ta->ta_envfrom : "",
-	    ta->ta_rcpt != NULL ? ta->ta_rcpt : "");
+	smf_log(LOG_DEBUG, msg->msg_qid, "envfrom=<%s> rcpts=%zu",
+	    ta->ta_envfrom != NULL ? ta->ta_envfrom : "", ta->ta_nrcpts);
 	smf_msg_envfrom(msg, ta->ta_authuser);
+	for (i = 0; i < ta->ta_nrcpts; i++)
+		smf_msg_rcpt(msg, ta->ta_rcpts[i]);
 	if (smf_tm_read_header(&tm, msg, &why) != 0 ||
 	    smf_tm_read_body(&tm, msg, orig) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", SMF_PROGNAME, ta->ta_msgfile,

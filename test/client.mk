@@ -12,7 +12,7 @@ test_client_testfilter_LDADD = $(MILTER_LIBS) $(PTHREAD_LIBS)
 CLIENT_DAEMON_TESTS = test/client/milterclient.sh test/client/load.sh \
 	test/client/signfidelity.sh \
 	test/client/limits.sh test/client/secrets.sh test/client/forged.sh \
-	test/client/metrics.sh test/client/health.sh
+	test/client/metrics.sh test/client/health.sh test/client/signpolicy.sh
 TESTS += test/client/protocol.sh $(CLIENT_DAEMON_TESTS)
 EXTRA_DIST += test/client/protocol.sh test/client/common.sh \
 	test/client/promparse.py $(CLIENT_DAEMON_TESTS)
