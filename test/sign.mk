@@ -11,6 +11,13 @@ TESTS += test/unit/test_certpolicy
 test_unit_test_certpolicy_SOURCES = test/unit/test_certpolicy.c
 test_unit_test_certpolicy_CFLAGS = $(CHECK_TEST_CFLAGS)
 test_unit_test_certpolicy_LDADD = $(CHECK_TEST_LIBS)
+# the signing policy by destination: table load, lookup, combination
+check_PROGRAMS += test/unit/test_signpolicy
+TESTS += test/unit/test_signpolicy
+test_unit_test_signpolicy_SOURCES = test/unit/test_signpolicy.c
+test_unit_test_signpolicy_CFLAGS = $(CHECK_TEST_CFLAGS)
+test_unit_test_signpolicy_LDADD = conf/libsmimeconf.a $(LIBCONFIG_LIBS) \
+	$(CHECK_TEST_LIBS)
 endif
 check_PROGRAMS += test/unit/sign_tool
 test_unit_sign_tool_SOURCES = test/unit/sign_tool.c
