@@ -21,3 +21,6 @@ EXTRA_DIST += test/integration/postfix-kill.sh test/integration/submit-batch.py
 # issue 21: beside Debian's OpenDKIM, both milter orders, shared authserv-id
 TESTS += test/integration/postfix-opendkim.sh
 EXTRA_DIST += test/integration/postfix-opendkim.sh
+# issue 19 item 5: list expansion by a real Mailman 3, each copy signed
+TESTS += test/integration/postfix-mailman.sh
+EXTRA_DIST += test/integration/postfix-mailman.sh
