@@ -17,6 +17,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
+#include "smime/b64enc.h"
 #include "smime/certpolicy.h"
 #include "smime/hp.h"
 #include "smime/mime.h"
@@ -275,20 +276,20 @@ out:
 static smime_status
 sign_put_base64(struct smime_spool *out, BIO *der, struct smime_err *err)
 {
-	unsigned char line[80];
+	struct smime_b64enc *enc;
 	char *data;
-	long len, off;
-	int n, chunk;
-	smime_status ret = SMIME_OK;
+	long len;
+	smime_status ret;
 
 	len = BIO_get_mem_data(der, &data);
-	for (off = 0; off < len && ret == SMIME_OK; off += chunk) {
-		chunk = len - off > 57 ? 57 : (int)(len - off);
-		n = EVP_EncodeBlock(line, (unsigned char *)data + off, chunk);
-		line[n++] = '\r';
-		line[n++] = '\n';
-		ret = smime_spool_write(out, line, (size_t)n, err);
+	if ((enc = smime_b64enc_new(out)) == NULL) {
+		smime_err_set(err, "out of memory");
+		return SMIME_NORESOURCE;
 	}
+	if ((ret = smime_b64enc_write(enc, data, len > 0 ? (size_t)len : 0,
+	    err)) == SMIME_OK)
+		ret = smime_b64enc_finish(enc, err);
+	smime_b64enc_free(enc);
 	return ret;
 }
 

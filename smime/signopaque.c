@@ -21,12 +21,11 @@
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
 
+#include "smime/b64enc.h"
 #include "smime/sign_int.h"
 
 #define OPQ_DEFAULT_MEMORY	(1024 * 1024)
 #define OPQ_CHUNK		65536
-#define OPQ_B64_IN		57	/* octets per 76-character line */
-#define OPQ_B64_LINES		1024	/* lines buffered per spool write */
 #define OPQ_PREFIX_MAX		1024	/* wrapper up to the eContent octets */
 
 /* One TLV of the detached DER: where it starts, its sizes. */
@@ -34,18 +33,6 @@ struct opq_tlv {
 	const unsigned char	*t_start;
 	size_t			 t_hdrlen;
 	size_t			 t_len;		/* content octets */
-	int			 t_tag;
-	int			 t_class;
-	bool			 t_cons;
-};
-
-/* Base64 writer: lines of 76 characters and CRLF, batched. */
-struct opq_b64 {
-	struct smime_spool	*b_out;
-	unsigned char		 b_in[OPQ_B64_IN];
-	size_t			 b_n;
-	unsigned char		*b_lines;	/* OPQ_B64_LINES * 78 */
-	size_t			 b_used;
 };
 
 /* Read the TLV at *p (within end), definite length only; advance *p. */
@@ -66,9 +53,6 @@ opq_tlv(const unsigned char **p, const unsigned char *end, int tag,
 	t->t_start = *p;
 	t->t_hdrlen = (size_t)(q - *p);
 	t->t_len = (size_t)len;
-	t->t_tag = gtag;
-	t->t_class = gcls;
-	t->t_cons = (rc & V_ASN1_CONSTRUCTED) != 0;
 	*p = q + len;
 	return true;
 }
@@ -121,56 +105,6 @@ opq_put(unsigned char *buf, size_t *used, const struct opq_tlv *t)
 	memcpy(buf + *used, t->t_start, n);
 	*used += n;
 	return true;
-}
-
-static smime_status
-opq_b64_flush_lines(struct opq_b64 *b, struct smime_err *err)
-{
-	smime_status ret = SMIME_OK;
-
-	if (b->b_used > 0)
-		ret = smime_spool_write(b->b_out, b->b_lines, b->b_used, err);
-	b->b_used = 0;
-	return ret;
-}
-
-static smime_status
-opq_b64_line(struct opq_b64 *b, struct smime_err *err)
-{
-	int n;
-
-	if (b->b_n == 0)
-		return SMIME_OK;
-	n = EVP_EncodeBlock(b->b_lines + b->b_used, b->b_in, (int)b->b_n);
-	b->b_used += (size_t)n;
-	b->b_lines[b->b_used++] = '\r';
-	b->b_lines[b->b_used++] = '\n';
-	b->b_n = 0;
-	if (b->b_used + 78 > OPQ_B64_LINES * 78)
-		return opq_b64_flush_lines(b, err);
-	return SMIME_OK;
-}
-
-static smime_status
-opq_b64_write(struct opq_b64 *b, const unsigned char *data, size_t len,
-    struct smime_err *err)
-{
-	smime_status ret;
-	size_t take;
-
-	while (len > 0) {
-		take = OPQ_B64_IN - b->b_n;
-		if (take > len)
-			take = len;
-		memcpy(b->b_in + b->b_n, data, take);
-		b->b_n += take;
-		data += take;
-		len -= take;
-		if (b->b_n == OPQ_B64_IN &&
-		    (ret = opq_b64_line(b, err)) != SMIME_OK)
-			return ret;
-	}
-	return SMIME_OK;
 }
 
 /*
@@ -249,7 +183,7 @@ opq_prefix(const struct opq_parts *pp, uint64_t elen, unsigned char *buf,
 
 /* Base64 of prefix, the entity from ent, then the rest, into b. */
 static smime_status
-opq_encode(struct opq_b64 *b, const unsigned char *prefix, size_t plen,
+opq_encode(struct smime_b64enc *b, const unsigned char *prefix, size_t plen,
     struct smime_spool *ent, const struct opq_parts *pp,
     struct smime_err *err)
 {
@@ -262,7 +196,7 @@ opq_encode(struct opq_b64 *b, const unsigned char *prefix, size_t plen,
 		smime_err_set(err, "out of memory");
 		return SMIME_NORESOURCE;
 	}
-	if ((ret = opq_b64_write(b, prefix, plen, err)) != SMIME_OK)
+	if ((ret = smime_b64enc_write(b, prefix, plen, err)) != SMIME_OK)
 		goto out;
 	for (;;) {
 		if ((ret = smime_spool_read_at(ent, off, chunk, OPQ_CHUNK, &got,
@@ -270,7 +204,7 @@ opq_encode(struct opq_b64 *b, const unsigned char *prefix, size_t plen,
 			goto out;
 		if (got == 0)
 			break;
-		if ((ret = opq_b64_write(b, chunk, got, err)) != SMIME_OK)
+		if ((ret = smime_b64enc_write(b, chunk, got, err)) != SMIME_OK)
 			goto out;
 		off += got;
 	}
@@ -279,10 +213,10 @@ opq_encode(struct opq_b64 *b, const unsigned char *prefix, size_t plen,
 		ret = SMIME_TEMPFAIL;
 		goto out;
 	}
-	if ((ret = opq_b64_write(b, pp->p_rest, pp->p_restlen, err)) !=
-	    SMIME_OK || (ret = opq_b64_line(b, err)) != SMIME_OK)
+	if ((ret = smime_b64enc_write(b, pp->p_rest, pp->p_restlen, err)) !=
+	    SMIME_OK)
 		goto out;
-	ret = opq_b64_flush_lines(b, err);
+	ret = smime_b64enc_finish(b, err);
 out:
 	free(chunk);
 	return ret;
@@ -297,7 +231,7 @@ smime_sign_opaque_body(const struct smime_identity *id,
     struct smime_err *err)
 {
 	unsigned char prefix[OPQ_PREFIX_MAX];
-	struct opq_b64 b;
+	struct smime_b64enc *b = NULL;
 	struct opq_parts pp;
 	struct smime_spool *ent = NULL;
 	uint64_t elen;
@@ -307,11 +241,9 @@ smime_sign_opaque_body(const struct smime_identity *id,
 	BIO *sig = NULL;
 	smime_status ret = SMIME_INTERNAL;
 
-	memset(&b, 0, sizeof(b));
-	b.b_out = out;
 	ent = smime_spool_new(opts->so_spool_memory == 0 ?
 	    OPQ_DEFAULT_MEMORY : opts->so_spool_memory, opts->so_tmpdir);
-	if (ent == NULL || (b.b_lines = malloc(OPQ_B64_LINES * 78)) == NULL) {
+	if (ent == NULL || (b = smime_b64enc_new(out)) == NULL) {
 		smime_err_set(err, "out of memory");
 		ret = SMIME_NORESOURCE;
 		goto out;
@@ -330,9 +262,9 @@ smime_sign_opaque_body(const struct smime_identity *id,
 		ret = SMIME_INTERNAL;
 		goto out;
 	}
-	ret = opq_encode(&b, prefix, plen, ent, &pp, err);
+	ret = opq_encode(b, prefix, plen, ent, &pp, err);
 out:
-	free(b.b_lines);
+	smime_b64enc_free(b);
 	BIO_free(sig);
 	smime_spool_free(ent);
 	return ret;
