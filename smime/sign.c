@@ -24,6 +24,7 @@
 #include "smime/pkcs11.h"
 #include "smime/sign.h"
 #include "smime/sign_int.h"
+#include "smime/signent.h"
 
 #define SIGN_DEFAULT_MEMORY	(1024 * 1024)
 #define SIGN_BLOCK		(64 * 1024)	/* bytes digested per write */
@@ -201,12 +202,15 @@ out:
 	return ret;
 }
 
-/* sign_int.h; CMS_CADES adds ESS signing-certificate-v2. */
-smime_status
-smime_sign_cms_detached(const struct smime_identity *id,
-    const struct smime_sign_opts *opts, const char *mdname,
-    struct smime_spool *spool, uint64_t off, uint64_t len, BIO **der,
-    struct smime_err *err)
+/*
+ * Sign [off, off + len) of spool; *der receives the DER SignedData in a
+ * memory BIO the caller frees.  signingTime, SMIMECapabilities and ESS
+ * signing-certificate-v2 (CMS_CADES) are signed attributes.
+ */
+static smime_status
+sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
+    const char *mdname, struct smime_spool *spool, uint64_t off, uint64_t len,
+    BIO **der, struct smime_err *err)
 {
 	unsigned int flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL |
 	    CMS_CADES;
@@ -419,8 +423,8 @@ sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	    SMIME_OK)
 		goto out;
 	ent_len = smime_spool_size(out) - ent_off;
-	if ((ret = smime_sign_cms_detached(id, opts, mdname, out, ent_off,
-	    ent_len, &der, err)) != SMIME_OK)
+	if ((ret = sign_cms(id, opts, mdname, out, ent_off, ent_len, &der,
+	    err)) != SMIME_OK)
 		goto out;
 	snprintf(line, sizeof(line), "\r\n--%s\r\n", bnd);
 	if ((ret = sign_puts(out, line, err)) != SMIME_OK ||
@@ -436,6 +440,38 @@ sign_body(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	ret = sign_puts(out, line, err);
 out:
 	BIO_free(der);
+	return ret;
+}
+
+/*
+ * The opaque form (RFC 8551 3.5.2): the entity into its own spool, signed
+ * as for multipart/signed, then encapsulated (signopaque.c) into out.
+ */
+static smime_status
+sign_opaque(const struct smime_identity *id,
+    const struct smime_sign_opts *opts, const char *mdname,
+    const struct smime_headers *hdrs, const struct smime_headers *hp,
+    struct smime_spool *body, const struct smime_mime_part *tree,
+    struct smime_spool *out, struct smime_signent_info *info,
+    struct smime_err *err)
+{
+	struct smime_spool *ent;
+	BIO *der = NULL;
+	smime_status ret;
+
+	ent = smime_spool_new(opts->so_spool_memory == 0 ?
+	    SIGN_DEFAULT_MEMORY : opts->so_spool_memory, opts->so_tmpdir);
+	if (ent == NULL) {
+		smime_err_set(err, "out of memory");
+		return SMIME_NORESOURCE;
+	}
+	if ((ret = smime_signent_write(hdrs, hp, body, tree, ent, info,
+	    err)) == SMIME_OK &&
+	    (ret = sign_cms(id, opts, mdname, ent, 0, smime_spool_size(ent),
+	    &der, err)) == SMIME_OK)
+		ret = smime_sign_opaque_encapsulate(der, ent, out, err);
+	BIO_free(der);
+	smime_spool_free(ent);
 	return ret;
 }
 
@@ -491,8 +527,8 @@ smime_sign_message(const struct smime_identity *id,
 	if ((ret = sign_hp(opts, hdrs, &hp, &use_hp, err)) != SMIME_OK)
 		goto out;
 	if (opts->so_opaque)
-		ret = smime_sign_opaque_body(id, opts, mdname, hdrs,
-		    use_hp ? &hp : NULL, body, tree, out, &info, err);
+		ret = sign_opaque(id, opts, mdname, hdrs, use_hp ? &hp : NULL,
+		    body, tree, out, &info, err);
 	else
 		ret = sign_body(id, opts, mdname, hdrs, use_hp ? &hp : NULL,
 		    body, tree, bnd, out, &info, err);

@@ -5,44 +5,23 @@
 #ifndef SMIME_SIGN_INT_H
 #define SMIME_SIGN_INT_H
 
-#include <stdint.h>
-
 #include <openssl/bio.h>
 
 #include "smime/err.h"
-#include "smime/headers.h"
-#include "smime/identity.h"
-#include "smime/mime.h"
-#include "smime/sign.h"
-#include "smime/signent.h"
+#include "smime/smime.h"
 #include "smime/spool.h"
 
 /*
- * Sign [off, off + len) of spool as a detached CMS SignedData with id
- * (digest mdname, an EVP name; signingTime, SMIMECapabilities and ESS
- * signing-certificate-v2 as signed attributes).  On SMIME_OK *der is a
- * memory BIO holding the DER, which the caller frees; otherwise *der is
- * NULL and err says why.  (sign.c)
- */
-smime_status smime_sign_cms_detached(const struct smime_identity *id,
-    const struct smime_sign_opts *opts, const char *mdname,
-    struct smime_spool *spool, uint64_t off, uint64_t len, BIO **der,
-    struct smime_err *err);
-
-/*
  * Write the body of an RFC 8551 3.5.2 application/pkcs7-mime
- * (smime-type=signed-data) message to out: the entity of hdrs/hp/body/
- * tree (smime_signent_write(); info as there) encapsulated in a DER
- * SignedData, base64 in lines of 76 characters with CRLF.  The entity
- * and the SignedData stream through spools, so memory stays bounded.
- * Returns SMIME_OK or the status of the step that failed, err set.
- * (signopaque.c)
+ * (smime-type=signed-data) message to out: the DER detached SignedData in
+ * der (a memory BIO, as i2d_CMS_bio() writes it) with the signed entity
+ * in ent spliced in as encapContentInfo.eContent, base64 in lines of 76
+ * characters with CRLF.  The entity streams from its spool, so memory
+ * stays bounded.  Returns SMIME_OK, SMIME_INTERNAL (der not the shape
+ * OpenSSL writes), SMIME_NORESOURCE or SMIME_TEMPFAIL (spool I/O), err
+ * set.  (signopaque.c)
  */
-smime_status smime_sign_opaque_body(const struct smime_identity *id,
-    const struct smime_sign_opts *opts, const char *mdname,
-    const struct smime_headers *hdrs, const struct smime_headers *hp,
-    struct smime_spool *body, const struct smime_mime_part *tree,
-    struct smime_spool *out, struct smime_signent_info *info,
-    struct smime_err *err);
+smime_status smime_sign_opaque_encapsulate(BIO *der, struct smime_spool *ent,
+    struct smime_spool *out, struct smime_err *err);
 
 #endif /* SMIME_SIGN_INT_H */

@@ -5,7 +5,8 @@
  * multipart/signed body would not survive).
  *
  * The entity is written to a spool and signed exactly as for
- * multipart/signed (a detached SignedData, sign.c).  A signature covers
+ * multipart/signed (a detached SignedData, sign.c), which then hands both
+ * to smime_sign_opaque_encapsulate() here.  A signature covers
  * the eContent octets and the signed attributes, never the encoding of
  * the wrapper, so the attached form is then produced by splicing the
  * entity into that DER as encapContentInfo.eContent (an OCTET STRING of
@@ -19,12 +20,10 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
-#include <openssl/evp.h>
 
 #include "smime/b64enc.h"
 #include "smime/sign_int.h"
 
-#define OPQ_DEFAULT_MEMORY	(1024 * 1024)
 #define OPQ_CHUNK		65536
 #define OPQ_PREFIX_MAX		1024	/* wrapper up to the eContent octets */
 
@@ -223,49 +222,30 @@ out:
 }
 
 smime_status
-smime_sign_opaque_body(const struct smime_identity *id,
-    const struct smime_sign_opts *opts, const char *mdname,
-    const struct smime_headers *hdrs, const struct smime_headers *hp,
-    struct smime_spool *body, const struct smime_mime_part *tree,
-    struct smime_spool *out, struct smime_signent_info *info,
-    struct smime_err *err)
+smime_sign_opaque_encapsulate(BIO *der, struct smime_spool *ent,
+    struct smime_spool *out, struct smime_err *err)
 {
 	unsigned char prefix[OPQ_PREFIX_MAX];
 	struct smime_b64enc *b = NULL;
 	struct opq_parts pp;
-	struct smime_spool *ent = NULL;
-	uint64_t elen;
 	size_t plen;
-	char *der;
+	char *data;
 	long dlen;
-	BIO *sig = NULL;
 	smime_status ret = SMIME_INTERNAL;
 
-	ent = smime_spool_new(opts->so_spool_memory == 0 ?
-	    OPQ_DEFAULT_MEMORY : opts->so_spool_memory, opts->so_tmpdir);
-	if (ent == NULL || (b = smime_b64enc_new(out)) == NULL) {
-		smime_err_set(err, "out of memory");
-		ret = SMIME_NORESOURCE;
+	dlen = BIO_get_mem_data(der, &data);
+	if (dlen <= 0 || !opq_split((const unsigned char *)data, (size_t)dlen,
+	    &pp) || !opq_prefix(&pp, smime_spool_size(ent), prefix, &plen)) {
+		smime_err_set(err, "unexpected SignedData encoding");
 		goto out;
 	}
-	if ((ret = smime_signent_write(hdrs, hp, body, tree, ent, info,
-	    err)) != SMIME_OK)
-		goto out;
-	elen = smime_spool_size(ent);
-	if ((ret = smime_sign_cms_detached(id, opts, mdname, ent, 0, elen,
-	    &sig, err)) != SMIME_OK)
-		goto out;
-	dlen = BIO_get_mem_data(sig, &der);
-	if (dlen <= 0 || !opq_split((const unsigned char *)der, (size_t)dlen,
-	    &pp) || !opq_prefix(&pp, elen, prefix, &plen)) {
-		smime_err_set(err, "unexpected SignedData encoding");
-		ret = SMIME_INTERNAL;
+	if ((b = smime_b64enc_new(out)) == NULL) {
+		smime_err_set(err, "out of memory");
+		ret = SMIME_NORESOURCE;
 		goto out;
 	}
 	ret = opq_encode(b, prefix, plen, ent, &pp, err);
 out:
 	smime_b64enc_free(b);
-	BIO_free(sig);
-	smime_spool_free(ent);
 	return ret;
 }
