@@ -103,6 +103,38 @@ rmdir "$tokdir"
 mv "$tmp/tokens.away" "$tokdir"
 sleep 1.1	# modules are re-initialised at most once a second
 sign_ok taro R2 && echo "ok: recovered after the token came back, no restart"
+# The token goes away and comes back while 8 clients send in parallel:
+# each message is signed (and verifies) or temp-failed, never anything
+# else; the daemon survives and signs afterwards.
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+	u=taro; [ $((i % 2)) -eq 0 ] && u=hanako
+	msg $u "C$i"
+	( mc -A $u -C 192.0.2.1 -n 10 -q "C$i" "$tmp/C$i.eml" > "$tmp/C$i.out"
+	  echo $? > "$tmp/C$i.rc" ) &
+	pids="$pids $!"
+done
+sleep 0.2
+mv "$tokdir" "$tmp/tokens.away"
+sleep 0.6
+mv "$tmp/tokens.away" "$tokdir"
+for p in $pids; do wait "$p"; done
+cfail=0
+for i in 1 2 3 4 5 6 7 8; do
+	rc=$(cat "$tmp/C$i.rc")
+	case $rc in
+	0) verifies "$tmp/C$i.out" || { bad "C$i: signed but does not verify"; cfail=1; } ;;
+	75) ;;
+	*) bad "C$i: exit $rc (want 0 or 75)"; cfail=1 ;;
+	esac
+done
+kill -0 "$mpid" 2>/dev/null || { bad "daemon died under token loss with parallel clients"; exit 1; }
+sleep 1.1
+ntf=$(grep -cE ' C[1-8][0-9]+: signing failed: temporary failure' "$tmp/daemon.err")
+nok=$(grep -cE ' C[1-8][0-9]+: signed as' "$tmp/daemon.err")
+[ $((nok + ntf)) -eq 80 ] || { bad "token loss: $nok signed + $ntf temp-failed of 80"; cfail=1; }
+sign_ok taro C9 >/dev/null && sign_ok hanako C10 >/dev/null && [ $cfail -eq 0 ] &&
+	echo "ok: token lost and back under 8 parallel clients ($nok signed, $ntf temp-failed), then signing again"
 stop_milter
 check_sanitizers
 
