@@ -122,14 +122,13 @@ enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 		cm->cm_opts.co_key = cm->cm_key;
 		/* Let the CA build the path of --cert from our intermediates. */
 		if (cf->cf_enroll_intermediates != NULL) {
-			if ((cm->cm_chain = sk_X509_new_null()) == NULL ||
-			    smime_credential_add_certs(NULL,
-			    cf->cf_enroll_intermediates, cm->cm_chain,
-			    &ec->ec_err) != SMIME_OK) {
-				enr_error(NULL, "enroll.intermediates: %s",
-				    smime_err_get0(&ec->ec_err));
-				return ENR_EX_CONF;
+			if ((cm->cm_chain = sk_X509_new_null()) == NULL) {
+				enr_error(NULL, "out of memory");
+				return ENR_EX_FAIL;
 			}
+			if (enr_add_intermediates(ec, cm->cm_chain) !=
+			    ENR_EX_OK)
+				return ENR_EX_CONF;
 			cm->cm_opts.co_untrusted = cm->cm_chain;
 		}
 	} else if (own_cert != NULL && own_key != NULL) {
@@ -329,15 +328,8 @@ enr_renew_one(struct enr_ctx *ec, const char *address, long within,
 		goto out;
 	}
 	/* The CA must be able to build our path: offer the intermediates. */
-	if (ec->ec_conf->cf_enroll_intermediates != NULL &&
-	    smime_credential_add_certs(NULL, ec->ec_conf->cf_enroll_intermediates,
-	    chain, &ec->ec_err) !=
-	    SMIME_OK) {
-		rc = ENR_EX_CONF;
-		enr_error(NULL, "enroll.intermediates: %s",
-		    smime_err_get0(&ec->ec_err));
+	if ((rc = enr_add_intermediates(ec, chain)) != ENR_EX_OK)
 		goto out;
-	}
 	if ((rc = enr_renew_key(ec, address, key, &newkey)) != ENR_EX_OK ||
 	    (rc = enr_cmp_setup(ec, &cm, cert, key, chain)) != ENR_EX_OK)
 		goto out;

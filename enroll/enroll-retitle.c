@@ -115,15 +115,8 @@ enr_cmd_retitle(struct enr_ctx *ec, const char *address)
 		goto out;
 	}
 	/* The CA builds the path of our signature from the intermediates. */
-	if (ec->ec_conf->cf_enroll_intermediates != NULL &&
-	    smime_credential_add_certs(NULL, ec->ec_conf->cf_enroll_intermediates,
-	    chain, &ec->ec_err) !=
-	    SMIME_OK) {
-		rc = ENR_EX_CONF;
-		enr_error(NULL, "enroll.intermediates: %s",
-		    smime_err_get0(&ec->ec_err));
+	if ((rc = enr_add_intermediates(ec, chain)) != ENR_EX_OK)
 		goto out;
-	}
 	if ((rc = enr_renew_key(ec, address, key, &newkey)) != ENR_EX_OK ||
 	    (rc = enr_cmp_setup(ec, &cm, old, key, chain)) != ENR_EX_OK)
 		goto out;

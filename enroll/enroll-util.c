@@ -267,11 +267,23 @@ enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,
 }
 
 int
+enr_add_intermediates(struct enr_ctx *ec, STACK_OF(X509) *into)
+{
+	const char *inter = ec->ec_conf->cf_enroll_intermediates;
+
+	if (inter == NULL || smime_credential_add_certs(NULL, inter, into,
+	    &ec->ec_err) == SMIME_OK)
+		return ENR_EX_OK;
+	enr_error(NULL, "enroll.intermediates: %s",
+	    smime_err_get0(&ec->ec_err));
+	return ENR_EX_CONF;
+}
+
+int
 enr_install(struct enr_ctx *ec, const char *address, const char *verb,
     X509 *cert, EVP_PKEY *newkey, STACK_OF(X509) *pool)
 {
 	STACK_OF(X509) *all = NULL, *chain = NULL;
-	const char *inter = ec->ec_conf->cf_enroll_intermediates;
 	int rc = ENR_EX_FAIL, i;
 
 	if ((all = sk_X509_new_null()) == NULL)
@@ -280,13 +292,9 @@ enr_install(struct enr_ctx *ec, const char *address, const char *verb,
 		if (!X509_add_cert(all, sk_X509_value(pool, i),
 		    X509_ADD_FLAG_UP_REF))
 			goto out;
-	if (inter != NULL && smime_credential_add_certs(NULL, inter, all,
-	    &ec->ec_err) != SMIME_OK) {
-		rc = ENR_EX_CONF;
-		enr_error(NULL, "enroll.intermediates: %s",
-		    smime_err_get0(&ec->ec_err));
+	if ((rc = enr_add_intermediates(ec, all)) != ENR_EX_OK)
 		goto out;
-	}
+	rc = ENR_EX_FAIL;
 	if (smime_chain_build(cert, all, &chain, &ec->ec_err) != SMIME_OK) {
 		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
 		goto out;

@@ -122,6 +122,13 @@ int enr_get_key(struct enr_ctx *ec, const char *address, EVP_PKEY **key,
     bool *generated);
 
 /*
+ * Append the certificates of enroll.intermediates (when set) to into,
+ * through the credential loader.  ENR_EX_OK, or ENR_EX_CONF with the
+ * error printed.
+ */
+int enr_add_intermediates(struct enr_ctx *ec, STACK_OF(X509) *into);
+
+/*
  * Complete cert's chain from pool (may be NULL), enroll.intermediates and
  * install it with newkey (may be NULL: keep the key).  Exit code.
  */

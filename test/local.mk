@@ -7,7 +7,8 @@ CHECK_TEST_LIBS = test/unit/libunit.a smime/libsmime.a $(OPENSSL_LIBS) \
 # and their temp-dir helpers; see test/unit/unit.h.
 if HAVE_CHECK
 check_LIBRARIES = test/unit/libunit.a
-test_unit_libunit_a_SOURCES = test/unit/unit.c test/unit/unit.h
+test_unit_libunit_a_SOURCES = test/unit/unit.c test/unit/unit.h \
+	test/unit/unitcert.c
 test_unit_libunit_a_CFLAGS = $(CHECK_TEST_CFLAGS)
 endif
 # The test PKI and the verification corpus are generated at test time

@@ -47,45 +47,6 @@ static const struct {
 	{ "keyCertSign, cRLSign", NULL, false },
 };
 
-static void
-add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ck_assert_ptr_nonnull(ext);
-	ck_assert_int_eq(X509_add_ext(x, ext, -1), 1);
-	X509_EXTENSION_free(ext);
-}
-
-/* A self-signed P-256 certificate for ADDR, valid now. */
-static X509 *
-make_cert(EVP_PKEY *key, const char *ku, const char *eku)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 11);
-	X509_gmtime_adj(X509_getm_notBefore(x), -86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), 60 * 86400);
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"policy table", -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	add_ext(x, NID_subject_alt_name, "email:" ADDR);
-	if (ku != NULL)
-		add_ext(x, NID_key_usage, ku);
-	if (eku != NULL)
-		add_ext(x, NID_ext_key_usage, eku);
-	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
-	return x;
-}
-
 /* Identity loading: the files of a configured identity. */
 static smime_status
 via_identity(X509 *cert, EVP_PKEY *key, struct smime_err *err)
@@ -152,7 +113,8 @@ START_TEST(every_path_agrees)
 	smime_status want, st;
 
 	ck_assert_ptr_nonnull(key);
-	cert = make_cert(key, table[_i].ku, table[_i].eku);
+	cert = unit_cert(key, -1, 60, "email:" ADDR, table[_i].ku,
+	    table[_i].eku);
 	want = table[_i].ok ? SMIME_OK : SMIME_POLICY;
 	st = smime_certpolicy_may_sign(cert, &err);
 	ck_assert_msg(st == want, "rule: KU %s EKU %s: %d %s", table[_i].ku,

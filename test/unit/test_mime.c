@@ -367,6 +367,28 @@ START_TEST(depth_and_part_limits)
 }
 END_TEST
 
+/*
+ * A caller that leaves the limits 0 (signing, verifying) gets the
+ * daemon's defaults, smime/mime.h, the same as max_mime_depth's.
+ */
+START_TEST(default_depth_is_the_daemons)
+{
+	char *text = deep_message(SMIME_MIME_DEFAULT_DEPTH + _i);
+	struct smime_spool *sp = spool_of(text, 1 << 20);
+	struct smime_headers hs;
+	struct smime_mime_part *tree = NULL;
+	struct smime_err err;
+
+	top_headers(&hs, "multipart/mixed; boundary=b1");
+	ck_assert_int_eq(smime_mime_parse(sp, &hs, 0, 0, &tree, &err),
+	    _i == 0 ? SMIME_OK : SMIME_LIMIT);
+	smime_mime_free(tree);
+	smime_headers_clear(&hs);
+	smime_spool_free(sp);
+	free(text);
+}
+END_TEST
+
 /* Lines far longer than the read buffer, on disk, CRLF across chunks. */
 START_TEST(long_lines_on_disk)
 {
@@ -768,6 +790,7 @@ unit_suite(void)
 	tcase_add_test(tc, inner_ended_by_outer_delimiter);
 	tcase_add_test(tc, boundary_never_appears);
 	tcase_add_test(tc, depth_and_part_limits);
+	tcase_add_loop_test(tc, default_depth_is_the_daemons, 0, 2);
 	tcase_add_test(tc, long_lines_on_disk);
 	tcase_add_loop_test(tc, padding_any_length, 0, 22);
 	tcase_add_loop_test(tc, lookalike_lines, 0, 10);

@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
-#include "smime/mime.h"
 #include "smime/sign.h"
 #include "test/unit/unit.h"
 
@@ -21,46 +20,15 @@ struct fixture {
 	char			 fx_bnd[128];
 };
 
-static void
-add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *ext;
-
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	ck_assert_ptr_nonnull(ext);
-	ck_assert_int_eq(X509_add_ext(x, ext, -1), 1);
-	X509_EXTENSION_free(ext);
-}
-
 /* A self-signed P-256 certificate valid from..until days from now. */
 static void
 make_identity(struct smime_identity *id, long from, long until,
     const char *ku, const char *eku)
 {
-	X509_NAME *name;
-	X509 *x = X509_new();
-
 	memset(id, 0, sizeof(*id));
 	id->id_key = EVP_EC_gen("P-256");
 	ck_assert_ptr_nonnull(id->id_key);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
-	X509_gmtime_adj(X509_getm_notBefore(x), from * 86400);
-	X509_gmtime_adj(X509_getm_notAfter(x), until * 86400);
-	X509_set_pubkey(x, id->id_key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)"unit test", -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	if (ku != NULL)
-		add_ext(x, NID_key_usage, ku);
-	if (eku != NULL)
-		add_ext(x, NID_ext_key_usage, eku);
-	ck_assert_int_gt(X509_sign(x, id->id_key, EVP_sha256()), 0);
-	id->id_cert = x;
+	id->id_cert = unit_cert(id->id_key, from, until, NULL, ku, eku);
 	id->id_chain = sk_X509_new_null();
 }
 
@@ -416,44 +384,6 @@ START_TEST(refusals_leave_edits_empty)
 }
 END_TEST
 
-/* n multiparts nested in each other, the leaf at depth n. */
-static char *
-nested(int n)
-{
-	size_t cap = (size_t)n * 120 + 64, o = 0;
-	char *s = malloc(cap);
-	int i;
-
-	ck_assert_ptr_nonnull(s);
-	for (i = 1; i < n; i++)
-		o += (size_t)snprintf(s + o, cap - o, "--b%d\r\nContent-Type: "
-		    "multipart/mixed; boundary=b%d\r\n\r\n", i, i + 1);
-	o += (size_t)snprintf(s + o, cap - o, "--b%d\r\n\r\nleaf\r\n", n);
-	for (i = n; i >= 1; i--)
-		o += (size_t)snprintf(s + o, cap - o, "--b%d--\r\n", i);
-	return s;
-}
-
-/*
- * A caller that leaves the limits 0 gets the daemon's defaults
- * (max_mime_depth, smime/mime.h), not a set of its own.
- */
-START_TEST(default_limits_are_the_daemons)
-{
-	struct fixture fx;
-	char *text = nested(SMIME_MIME_DEFAULT_DEPTH + _i);
-
-	fx_init(&fx, "multipart/mixed; boundary=b1", NULL, "");
-	smime_spool_free(fx.fx_body);
-	fx.fx_body = smime_spool_new(1 << 20, NULL);
-	smime_spool_write(fx.fx_body, text, strlen(text), &fx.fx_err);
-	ck_assert_uint_eq(fx.fx_opts.so_max_depth, 0);
-	ck_assert_int_eq(fx_sign(&fx), _i == 0 ? SMIME_OK : SMIME_LIMIT);
-	free(text);
-	fx_free(&fx);
-}
-END_TEST
-
 /* Digest choice follows the option; micalg names it. */
 START_TEST(digest_and_micalg)
 {
@@ -517,7 +447,6 @@ unit_suite(void)
 	tcase_add_test(tc, header_lines_refolded);
 	tcase_add_loop_test(tc, refusals_leave_edits_empty, 0, 8);
 	tcase_add_loop_test(tc, digest_and_micalg, 0, 3);
-	tcase_add_loop_test(tc, default_limits_are_the_daemons, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,8 @@
 #define TEST_UNIT_UNIT_H
 
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 /* unit_suite - the program's suite, built by the test program; main()
  * runs it with Check's defaults (fork mode, CK_VERBOSITY, CK_RUN_CASE)
@@ -20,5 +22,12 @@ char	*unit_tmpdir(void);
  * removed, never followed), then free the string; fails the running test
  * when something cannot be removed.  dir may be NULL. */
 void	 unit_rmtmpdir(char *dir);
+
+/* unit_cert - a new self-signed certificate (CN "unit test") for key,
+ * valid from..until days from now, with the extensions whose values
+ * (OpenSSL config syntax) are not NULL: subjectAltName san, keyUsage ku,
+ * extendedKeyUsage eku.  Fails the running test when it cannot. */
+X509	*unit_cert(EVP_PKEY *key, long from, long until, const char *san,
+	    const char *ku, const char *eku);
 
 #endif /* TEST_UNIT_UNIT_H */
