@@ -202,6 +202,44 @@ out:
 	return ret;
 }
 
+/* The DER of OpenSSL's standard SMIMECapabilities, built once. */
+static unsigned char *sign_smcap_der;
+static int sign_smcap_len;
+
+static void
+sign_smimecap_init(void)
+{
+	STACK_OF(X509_ALGOR) *smcap = NULL;
+
+	if (CMS_add_standard_smimecap(&smcap) == 1)
+		sign_smcap_len = i2d_X509_ALGORS(smcap, &sign_smcap_der);
+	sk_X509_ALGOR_pop_free(smcap, X509_ALGOR_free);
+	if (sign_smcap_len <= 0) {
+		sign_smcap_len = 0;
+		ERR_clear_error();
+	}
+}
+
+/*
+ * The SMIMECapabilities attribute value CMS_add1_signer() would add
+ * (CMS_add_standard_smimecap(), DER-encoded): built once per process,
+ * where CMS_add1_signer() builds the algorithm list and encodes it for
+ * every message.  Signed attributes are a DER SET OF, sorted when
+ * encoded, so the SignerInfo is byte for byte the same.  Returns the
+ * length (0: not available; let CMS_add1_signer() add it).
+ */
+static int
+sign_smimecap(const unsigned char **der)
+{
+	static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
+
+	*der = NULL;
+	if (!CRYPTO_THREAD_run_once(&once, sign_smimecap_init))
+		return 0;
+	*der = sign_smcap_der;
+	return sign_smcap_len;
+}
+
 /*
  * Sign [off, off + len) of spool; *der receives the DER SignedData in a
  * memory BIO the caller frees.  signingTime, SMIMECapabilities and ESS
@@ -218,6 +256,8 @@ sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
 	CMS_SignerInfo *si;
 	EVP_PKEY_CTX *pctx;
 	const EVP_MD *md;
+	const unsigned char *smcap;
+	int smcap_len;
 	BIO *out = NULL;
 	bool pss = opts->so_rsa_pss && EVP_PKEY_is_a(id->id_key, "RSA");
 	int i;
@@ -233,11 +273,18 @@ sign_cms(const struct smime_identity *id, const struct smime_sign_opts *opts,
 		smime_err_openssl(err, "CMS_sign_ex");
 		goto out;
 	}
+	smcap_len = sign_smimecap(&smcap);
 	si = CMS_add1_signer(cms, id->id_cert, id->id_key, md,
-	    flags | (pss ? CMS_KEY_PARAM : 0));
+	    flags | (pss ? CMS_KEY_PARAM : 0) |
+	    (smcap_len > 0 ? CMS_NOSMIMECAP : 0));
 	if (si == NULL) {
 		smime_err_openssl(err, "CMS_add1_signer");
 		ret = SMIME_BADKEY;
+		goto out;
+	}
+	if (smcap_len > 0 && !CMS_signed_add1_attr_by_NID(si,
+	    NID_SMIMECapabilities, V_ASN1_SEQUENCE, smcap, smcap_len)) {
+		smime_err_openssl(err, "SMIMECapabilities");
 		goto out;
 	}
 	if (pss && ((pctx = CMS_SignerInfo_get0_pkey_ctx(si)) == NULL ||

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <check.h>
+#include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
@@ -401,6 +402,58 @@ START_TEST(digest_and_micalg)
 }
 END_TEST
 
+/*
+ * The SignerInfo carries the SMIMECapabilities OpenSSL's CMS_add1_signer()
+ * would add (the signer adds a copy built once): same attribute, same DER.
+ */
+START_TEST(smimecap_as_openssl)
+{
+	STACK_OF(X509_ALGOR) *std = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	CMS_ContentInfo *cms;
+	X509_ATTRIBUTE *attr;
+	ASN1_TYPE *val;
+	struct fixture fx;
+	unsigned char *want = NULL;
+	const char *b64;
+	BIO *mem, *dec;
+	int wantlen, loc;
+
+	fx_init(&fx, NULL, NULL, "x\n");
+	ck_assert_int_eq(fx_sign(&fx), SMIME_OK);
+	b64 = strstr(fx.fx_out, "filename=\"smime.p7s\"");
+	ck_assert_ptr_nonnull(b64);
+	b64 = strstr(b64, "\r\n\r\n");
+	ck_assert_ptr_nonnull(b64);
+	mem = BIO_new_mem_buf(b64 + 4, (int)strcspn(b64 + 4, "-"));
+	dec = BIO_push(BIO_new(BIO_f_base64()), mem);
+	cms = d2i_CMS_bio(dec, NULL);
+	ck_assert_ptr_nonnull(cms);
+	sis = CMS_get0_SignerInfos(cms);
+	ck_assert_int_eq(sk_CMS_SignerInfo_num(sis), 1);
+	loc = CMS_signed_get_attr_by_NID(sk_CMS_SignerInfo_value(sis, 0),
+	    NID_SMIMECapabilities, -1);
+	ck_assert_int_ge(loc, 0);
+	ck_assert_int_eq(CMS_signed_get_attr_by_NID(sk_CMS_SignerInfo_value(
+	    sis, 0), NID_SMIMECapabilities, loc), -1);
+	attr = CMS_signed_get_attr(sk_CMS_SignerInfo_value(sis, 0), loc);
+	ck_assert_int_eq(X509_ATTRIBUTE_count(attr), 1);
+	val = X509_ATTRIBUTE_get0_type(attr, 0);
+	ck_assert_int_eq(ASN1_TYPE_get(val), V_ASN1_SEQUENCE);
+	ck_assert_int_eq(CMS_add_standard_smimecap(&std), 1);
+	wantlen = i2d_X509_ALGORS(std, &want);
+	ck_assert_int_gt(wantlen, 0);
+	ck_assert_int_eq(val->value.sequence->length, wantlen);
+	ck_assert(memcmp(val->value.sequence->data, want, (size_t)wantlen) ==
+	    0);
+	OPENSSL_free(want);
+	sk_X509_ALGOR_pop_free(std, X509_ALGOR_free);
+	CMS_ContentInfo_free(cms);
+	BIO_free_all(dec);
+	fx_free(&fx);
+}
+END_TEST
+
 /* Header lines of a part never pass 998 octets; 8-bit names are dropped. */
 START_TEST(header_lines_refolded)
 {
@@ -447,6 +500,7 @@ unit_suite(void)
 	tcase_add_test(tc, header_lines_refolded);
 	tcase_add_loop_test(tc, refusals_leave_edits_empty, 0, 8);
 	tcase_add_loop_test(tc, digest_and_micalg, 0, 3);
+	tcase_add_test(tc, smimecap_as_openssl);
 	suite_add_tcase(s, tc);
 	return s;
 }
