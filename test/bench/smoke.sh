@@ -23,8 +23,32 @@ for want in '^ratios' 'CPU: sign big / openssl dgst' 'CMS_sign 4KB P-256' \
     'verify 4KB opaque' '^peak RSS' 'samples of the signed output verified'; do
 	grep -q "$want" "$tmp/out" || { echo "FAIL: no '$want' in the output"; fail=1; }
 done
-grep -q '"peak_rss_kib"' "$tmp/results.json" 2>/dev/null ||
-	{ echo "FAIL: no JSON results"; fail=1; }
+# Like for like: every 4 KB signing scenario at 1 and 2 connections has
+# its in-process peer at 1 and 2 workers; every row has a throughput
+# (peer rows once printed 0.0 MB/s).
+python3 - "$tmp/results.json" <<'PY' || fail=1
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    sys.exit("FAIL: no JSON results (%s)" % e)
+rows = {(r["name"], r["concurrency"]): r for r in d["results"]}
+bad = 0
+for name in ("RSA-2048", "P-256"):
+    for n in (1, 2):
+        for what in ("sign 4KB " + name, "CMS_sign 4KB " + name):
+            if (what, n) not in rows:
+                print("FAIL: no %s row at concurrency %d" % (what, n))
+                bad = 1
+for r in d["results"]:
+    if not r["mb_per_s"] > 0:
+        print("FAIL: %s: %s MB/s" % (r["name"], r["mb_per_s"]))
+        bad = 1
+if "peak_rss_kib" not in d or "cpu_sign_big_over_dgst" not in d["ratios"]:
+    print("FAIL: JSON without peak RSS or the dgst ratio")
+    bad = 1
+sys.exit(bad)
+PY
 if [ $fail -ne 0 ]; then
 	cat "$tmp/out" "$tmp/err"
 	exit 1
