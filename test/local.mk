@@ -22,6 +22,10 @@ TESTS += test/pki/stamp.sh test/version.sh
 # The documentation names the paths the code uses (issue 16 item 9).
 TESTS += test/docs.sh
 EXTRA_DIST += test/docs.sh
+# The options, subcommands, settings and defaults the man pages quote are
+# those of the usage and of smime-milter -T.
+TESTS += test/docs-options.sh
+EXTRA_DIST += test/docs-options.sh
 # The layers of the source tree (issue 16): no process control in smime/,
 # store file names in one header, no include cycle.
 TESTS += test/layout/layout.sh
