@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "enroll/enroll.h"
+#include "smime/pkcs11.h"
 
 #define SMIME_DAEMON_NAME	"smime-milter"
 
@@ -65,21 +66,46 @@ out:
 	return ret;
 }
 
-/* Run command via /bin/sh -c; true when it exits 0. */
+char **
+enr_child_environ(void)
+{
+	static const char pin[] = SMIME_PKCS11_PIN_ENV "=";
+	char **env;
+	size_t i, n = 0;
+
+	for (i = 0; environ[i] != NULL; i++)
+		;
+	if ((env = calloc(i + 1, sizeof(*env))) == NULL)
+		return NULL;
+	for (i = 0; environ[i] != NULL; i++)
+		if (strncmp(environ[i], pin, sizeof(pin) - 1) != 0)
+			env[n++] = environ[i];
+	return env;
+}
+
+/* Run command via /bin/sh -c (no PIN in its environment); true when it
+ * exits 0. */
 static bool
 notify_run(const char *command, struct smime_err *err)
 {
+	char **env;
 	pid_t pid;
 	int status;
 
+	if ((env = enr_child_environ()) == NULL) {
+		smime_err_set(err, "out of memory");
+		return false;
+	}
 	if ((pid = fork()) == -1) {
 		smime_err_set(err, "fork: %s", strerror(errno));
+		free(env);
 		return false;
 	}
 	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		execle("/bin/sh", "sh", "-c", command, (char *)NULL, env);
 		_exit(127);
 	}
+	free(env);
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR) {
 			smime_err_set(err, "waitpid: %s", strerror(errno));

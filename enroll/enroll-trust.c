@@ -48,6 +48,7 @@ trust_run(char *const argv[], char **out)
 	size_t len = 0, cap = 0;
 	ssize_t got;
 	int fds[2] = { -1, -1 }, status = -1;
+	char **env = NULL;
 	pid_t pid;
 
 	if (out != NULL)
@@ -59,12 +60,15 @@ trust_run(char *const argv[], char **out)
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
+	if ((env = enr_child_environ()) == NULL ||
+	    posix_spawnp(&pid, argv[0], &fa, NULL, argv, env) != 0) {
+		free(env);
 		posix_spawn_file_actions_destroy(&fa);
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
 	}
+	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	close(fds[1]);
 	for (;;) {

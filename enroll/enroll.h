@@ -149,6 +149,14 @@ smime_status enr_owner_lookup(const char *user,
     struct smime_store_owner *owner, struct smime_err *err);
 
 /*
+ * The environment for a program smime-enroll starts (reload command,
+ * trust tools): environ without SMIME_PKCS11_PIN, which only the token
+ * code here reads.  A new array of environ's own strings (free() the
+ * array only); NULL when out of memory.
+ */
+char **enr_child_environ(void);
+
+/*
  * Tell a running milter to reload: run command through /bin/sh when not
  * NULL, else send SIGHUP to the pid in pidfile, but only when the file is
  * no link, belongs to root, owner's user (may be NULL) or us and nobody

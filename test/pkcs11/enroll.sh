@@ -51,7 +51,19 @@ $E csr taro@example.jp --cn 山田太郎 --ou 衆議院議員候補 --out "$work
 	fail "csr: $(cat "$work/out")"
 "$OPENSSL" req -verify -noout -in "$work/taro.csr" 2>/dev/null || fail "CSR signature does not verify"
 issue taro-v1 "$work/taro.csr" taro@example.jp 1095 0x7101
-$E import taro@example.jp "$work/taro-v1.crt" > "$work/out" 2>&1 || fail "import: $(cat "$work/out")"
+# The reload command (a shell, whatever the admin wrote) does not get the
+# PIN in its environment: nothing it starts needs it, and its children
+# and their logs would keep it.
+write_conf "cmp_trusted = \"$pki/root-ca.crt\"; intermediates = \"$pki/chain.pem\"; reload_command = \"env > $work/reload.env\";"
+SMIME_PKCS11_PIN=$userpin $E import taro@example.jp "$work/taro-v1.crt" > "$work/out" 2>&1 || fail "import: $(cat "$work/out")"
+if [ ! -s "$work/reload.env" ]; then
+	fail "reload command not run: $(cat "$work/out")"
+elif grep -q "SMIME_PKCS11_PIN\|$userpin" "$work/reload.env"; then
+	fail "the reload command got the PIN in its environment"
+else
+	echo "ok: the reload command runs without SMIME_PKCS11_PIN"
+fi
+write_conf "cmp_trusted = \"$pki/root-ca.crt\"; intermediates = \"$pki/chain.pem\";"
 [ -e "$store/taro@example.jp/key.pem" ] && fail "import wrote key.pem"
 $E list > "$work/list" || fail "list"
 grep -q "^taro@example.jp .*pkcs11:token=party;object=taro;type=private .* ok\$" "$work/list" ||
