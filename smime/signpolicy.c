@@ -48,13 +48,42 @@ dest_find(const struct smime_dest_rule *rules, size_t n, const char *pat,
 	    &rules[i] : NULL;
 }
 
+/*
+ * The rule for domain[0..dlen) (a trailing dot ignored): the domain's
+ * own, else the nearest parent ".domain"; NULL when none.
+ */
+static const struct smime_dest_rule *
+dest_domain(const struct smime_dest_rule *rules, size_t n, const char *domain,
+    size_t dlen)
+{
+	const struct smime_dest_rule *found;
+	const char *p;
+
+	if (dlen > 0 && domain[dlen - 1] == '.')
+		dlen--;
+	found = dlen > 0 ? dest_find(rules, n, domain, dlen) : NULL;
+	/* Parents, nearest first: "a.b.example" tries ".b.example" and
+	 * ".example" (a "." rule is no domain: never written). */
+	for (p = domain; found == NULL && p < domain + dlen; p++)
+		if (*p == '.' && p + 1 < domain + dlen)
+			found = dest_find(rules, n, p,
+			    dlen - (size_t)(p - domain));
+	return found;
+}
+
+/* Octets that route inside a local part (percent hack, bang path) and
+ * the quoting around them. */
+#define DEST_ROUTE_CHARS	"%!"
+#define DEST_ROUTE_SPLIT	"%!\"@"
+
 enum smime_dest_action
 smime_dest_lookup(const struct smime_dest_rule *rules, size_t n,
     const char *address, const struct smime_dest_rule **rule)
 {
-	const struct smime_dest_rule *found = NULL;
+	const struct smime_dest_rule *found = NULL, *inner;
+	enum smime_dest_action action;
 	const char *domain, *p;
-	size_t i, alen, dlen;
+	size_t i, alen, len;
 
 	if (rule != NULL)
 		*rule = NULL;
@@ -68,24 +97,37 @@ smime_dest_lookup(const struct smime_dest_rule *rules, size_t n,
 		if (strchr(rules[i].dr_pattern, '@') != NULL &&
 		    smime_address_equal(rules[i].dr_pattern, address))
 			found = &rules[i];
-	if (found == NULL && (domain = strrchr(address, '@')) != NULL) {
-		domain++;
-		dlen = strlen(domain);
-		if (dlen > 0 && domain[dlen - 1] == '.')
-			dlen--;
-		found = dlen > 0 ? dest_find(rules, n, domain, dlen) : NULL;
-		/* Parents, nearest first: "a.b.example" tries ".b.example"
-		 * and ".example" (a "." rule is no domain: never written). */
-		for (p = domain; found == NULL && p < domain + dlen; p++)
-			if (*p == '.' && p + 1 < domain + dlen)
-				found = dest_find(rules, n, p,
-				    dlen - (size_t)(p - domain));
+	domain = strrchr(address, '@');
+	if (found == NULL && domain != NULL)
+		found = dest_domain(rules, n, domain + 1, strlen(domain + 1));
+	action = found != NULL ? found->dr_action : SMIME_DEST_SIGN;
+	/*
+	 * Routing in the local part: an MTA final for the domain relays
+	 * "user%other@domain" and "other!user@domain" to other (Postfix
+	 * allow_percent_hack, swap_bangpath).  We cannot know whether it
+	 * will, so such a recipient never skips, and every name in the
+	 * local part is looked up as a domain too (the strictest wins).
+	 */
+	if (domain != NULL && strcspn(address, DEST_ROUTE_CHARS) <
+	    (size_t)(domain - address)) {
+		if (action < SMIME_DEST_SIGN) {
+			action = SMIME_DEST_SIGN;
+			found = NULL;
+		}
+		for (p = address; p < domain; p += len + 1) {
+			len = strcspn(p, DEST_ROUTE_SPLIT);
+			if (p + len > domain)
+				len = (size_t)(domain - p);
+			if ((inner = dest_domain(rules, n, p, len)) != NULL &&
+			    inner->dr_action > action) {
+				action = inner->dr_action;
+				found = inner;
+			}
+		}
 	}
-	if (found == NULL)
-		return SMIME_DEST_SIGN;
 	if (rule != NULL)
 		*rule = found;
-	return found->dr_action;
+	return action;
 }
 
 enum smime_dest_action

@@ -167,6 +167,14 @@ expect b11 signed -A taro -R '<a@keep.skip.example>' -R '<a@x.skip.example>' "$t
 expect b12 signed -A taro -R '<postmaster>' -R '<a@example.net>' "$tmp/m.eml"	# unparsable: sign
 expect b13 opaque -C 10.99.0.7 -R '<a@example.net>' -R '<hidden@rewrites.example>' "$tmp/m.eml"	# Bcc, internal host
 expect b14 unsigned -A taro -R '<@relay.example:a@example.net>' "$tmp/m.eml"	# source route
+# Routing in the local part: the MTA final for example.net relays
+# voter%example.com@example.net to voter@example.com (percent hack, bang
+# path): never skip; an internal host without a login must not get an
+# unsigned message to a "sign" destination this way.
+expect b15 signed -C 10.99.0.7 -R '<voter%example.com@example.net>' "$tmp/m.eml"
+expect b16 signed -C 10.99.0.7 -R '<example.com!voter@example.net>' "$tmp/m.eml"
+expect b17 signed -A taro -R '<"voter%example.com"@example.net>' -R '<a@example.net>' "$tmp/m.eml"
+expect b18 opaque -A taro -R '<x%rewrites.example@example.net>' "$tmp/m.eml"
 # The opaque one: content is the message, strict DER, our own verifier.
 if [ -f "$tmp/b4.out" ] && is_opaque "$tmp/b4.out"; then
 	grep -q 'body marker 19' "$tmp/b4.out.content" || bad "(b4) opaque content lost the body"

@@ -54,6 +54,17 @@ static const struct {
 	{ "a@", "sign", NULL },
 	{ "a@.", "sign", NULL },
 	{ "a@org", "sign", NULL },
+	/* Routing in the local part (percent hack, bang path): an MTA
+	 * that is the final destination of the domain relays to the one
+	 * named inside, so never skip, and that one's rule counts. */
+	{ "voter%example.com@example.net", "sign", NULL },
+	{ "example.com!voter@example.net", "sign", NULL },
+	{ "\"voter%example.com\"@example.net", "sign", NULL },
+	{ "a%b%example.com@x.skip.example", "sign", NULL },
+	{ "x%lists.example.org@example.net", "opaque", "lists.example.org" },
+	{ "x.lists.example.org!a@example.net", "opaque",
+	  ".lists.example.org" },
+	{ "a%example.net@example.net", "sign", NULL },
 };
 
 START_TEST(lookup_table)
