@@ -128,9 +128,25 @@ smtp_user: lists
 smtp_pass: lists-Secret-3
 lmtp_host: 127.0.0.1
 lmtp_port: $MM_LMTP_PORT
+# Only the runners a post goes through (lmtp, in, pipeline, out): each
+# is a Python process, and the suite's CPU time counts.
 [runner.rest]
 start: no
 [runner.nntp]
+start: no
+[runner.archive]
+start: no
+[runner.bounces]
+start: no
+[runner.command]
+start: no
+[runner.digest]
+start: no
+[runner.retry]
+start: no
+[runner.task]
+start: no
+[runner.virgin]
 start: no
 [archiver.prototype]
 enable: no
