@@ -443,6 +443,9 @@ p11_key_expect(struct p11_key *k, const struct p11_pub *pub)
 	return SMIME_OK;
 }
 
+/* Paths root follows for a token: every directory and link root's or ours. */
+static const struct smime_fs_policy p11_strict = { .fp_strict = true };
+
 /*
  * True when path may be loaded as module-path: an absolute path to a
  * regular file owned by root (or us) that nobody else may write, reached
@@ -454,7 +457,6 @@ p11_key_expect(struct p11_key *k, const struct p11_pub *pub)
 static bool
 p11_module_safe(const char *path, struct smime_err *err)
 {
-	static const struct smime_fs_policy strict = { .fp_strict = true };
 	struct smime_err why;
 	struct stat st;
 
@@ -472,7 +474,7 @@ p11_module_safe(const char *path, struct smime_err *err)
 		return false;
 	}
 	smime_err_clear(&why);
-	if (smime_fs_check_path(&strict, path, false, NULL, &why) !=
+	if (smime_fs_check_path(&p11_strict, path, false, NULL, &why) !=
 	    SMIME_OK) {
 		smime_err_set(err, "PKCS#11 module-path: %s",
 		    smime_err_get0(&why));
@@ -666,7 +668,6 @@ static smime_status
 p11_read_pin(const struct p11_key *k, char *pin, size_t pinsize, bool *none,
     struct smime_err *err)
 {
-	static const struct smime_fs_policy strict = { .fp_strict = true };
 	struct smime_err why;
 	const char *env;
 	struct stat st;
@@ -693,7 +694,7 @@ p11_read_pin(const struct p11_key *k, char *pin, size_t pinsize, bool *none,
 	/* Its directories and links too: root never reads a PIN from a
 	 * path another user may change (a swapped file locks the token). */
 	smime_err_clear(&why);
-	if (smime_fs_check_path(&strict, k->k_pinfile, false, NULL, &why) !=
+	if (smime_fs_check_path(&p11_strict, k->k_pinfile, false, NULL, &why) !=
 	    SMIME_OK) {
 		smime_err_set(err, "PKCS#11 key %s: PIN file: %s",
 		    k->k_display, smime_err_get0(&why));
