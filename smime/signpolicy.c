@@ -71,9 +71,11 @@ dest_domain(const struct smime_dest_rule *rules, size_t n, const char *domain,
 	return found;
 }
 
-/* Octets that route inside a local part (percent hack, bang path) and
- * the quoting around them. */
-#define DEST_ROUTE_CHARS	"%!"
+/* Octets that route inside a local part (percent hack, bang path, and
+ * an '@' inside a quoted local part: Postfix resolve_dequoted_address,
+ * on by default, resolves "user@other"@domain like user@other@domain)
+ * and the quoting around them. */
+#define DEST_ROUTE_CHARS	"%!@"
 #define DEST_ROUTE_SPLIT	"%!\"@"
 
 enum smime_dest_action
@@ -103,8 +105,9 @@ smime_dest_lookup(const struct smime_dest_rule *rules, size_t n,
 	action = found != NULL ? found->dr_action : SMIME_DEST_SIGN;
 	/*
 	 * Routing in the local part: an MTA final for the domain relays
-	 * "user%other@domain" and "other!user@domain" to other (Postfix
-	 * allow_percent_hack, swap_bangpath).  We cannot know whether it
+	 * "user%other@domain", "other!user@domain" and
+	 * "\"user@other\"@domain" to other (Postfix allow_percent_hack,
+	 * swap_bangpath, resolve_dequoted_address).  We cannot know whether it
 	 * will, so such a recipient never skips, and every name in the
 	 * local part is looked up as a domain too (the strictest wins).
 	 */

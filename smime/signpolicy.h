@@ -60,8 +60,9 @@ smime_dest_action_name(enum smime_dest_action action)
  * ignored) under rules[0..n), which must be sorted by strcasecmp() of
  * dr_pattern (conf/destconf.c sorts them).  *rule (may be NULL) receives
  * the rule that decided, NULL when none did (SMIME_DEST_SIGN).  A local
- * part that routes ('%' percent hack, '!' bang path: the MTA may relay
- * to the domain named there) is never SMIME_DEST_SKIP, and each name in
+ * part that routes ('%' percent hack, '!' bang path, '@' in a quoted
+ * local part: the MTA may relay to the domain named there) is never
+ * SMIME_DEST_SKIP, and each name in
  * it is looked up as a domain too, the strictest action winning.
  * O(log n) per label of the domain.
  */

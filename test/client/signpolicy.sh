@@ -175,6 +175,7 @@ expect b15 signed -C 10.99.0.7 -R '<voter%example.com@example.net>' "$tmp/m.eml"
 expect b16 signed -C 10.99.0.7 -R '<example.com!voter@example.net>' "$tmp/m.eml"
 expect b17 signed -A taro -R '<"voter%example.com"@example.net>' -R '<a@example.net>' "$tmp/m.eml"
 expect b18 opaque -A taro -R '<x%rewrites.example@example.net>' "$tmp/m.eml"
+expect b19 signed -C 10.99.0.7 -R '<"voter@example.com"@example.net>' "$tmp/m.eml"
 # The opaque one: content is the message, strict DER, our own verifier.
 if [ -f "$tmp/b4.out" ] && is_opaque "$tmp/b4.out"; then
 	grep -q 'body marker 19' "$tmp/b4.out.content" || bad "(b4) opaque content lost the body"

@@ -65,6 +65,11 @@ static const struct {
 	{ "x.lists.example.org!a@example.net", "opaque",
 	  ".lists.example.org" },
 	{ "a%example.net@example.net", "sign", NULL },
+	/* ... and an '@' inside a quoted local part (Postfix resolves
+	 * "user@other"@domain like user@other@domain by default). */
+	{ "\"voter@example.com\"@example.net", "sign", NULL },
+	{ "\"x@rewrites.example\"@example.net", "opaque",
+	  "rewrites.example" },
 };
 
 START_TEST(lookup_table)
