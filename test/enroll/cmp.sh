@@ -12,8 +12,12 @@ CMP_SECRET=s3cret; export CMP_SECRET
 
 # A stand-in for the running milter: records each SIGHUP.  It is a shell
 # called smime-milter: smime-enroll signals nothing else (enroll/enroll-proc.c).
+# A shell cannot trap a signal that was ignored when it started (POSIX), and
+# nohup, some CI runners and terminals-less sessions start the suite with
+# SIGHUP ignored: env --default-signal gives the stand-in the default
+# disposition, and it says when its trap is set.
 cp "$(command -v sh)" "$work/smime-milter" || fail "copy sh"
-"$work/smime-milter" -c "trap 'echo hup >> \"$work/hups\"' HUP; i=0; while [ \$i -lt 3000 ]; do sleep 0.2; i=\$((i+1)); done" &
+env --default-signal=HUP "$work/smime-milter" -c "trap 'echo hup >> \"$work/hups\"' HUP; : > \"$work/ready\"; i=0; while [ \$i -lt 3000 ]; do sleep 0.2; i=\$((i+1)); done" &
 fake_pid=$!
 echo "$fake_pid" > "$work/milter.pid"
 trap 'kill $fake_pid 2>/dev/null; cleanup' EXIT INT TERM
@@ -23,6 +27,12 @@ wait_hups() { # wait_hups N: up to 5 s for N signals
 	while [ "$(hups)" -lt "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	[ "$(hups)" -ge "$1" ] || fail "milter not signalled ($(hups) SIGHUPs, want $1)"
 }
+i=0
+while [ ! -f "$work/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# The stand-in really records a SIGHUP (else every check below is void).
+kill -HUP "$fake_pid" 2>/dev/null
+wait_hups 1
+rm -f "$work/hups"
 
 pem_der() { "$OPENSSL" x509 -in "$1" -outform DER | od -An -tx1; }
 

@@ -9,9 +9,19 @@
 rm -rf "$store"; import_taro
 $E senders taro@example.jp taro > /dev/null || fail "senders"
 # An unrelated root process that records any signal it gets.
-sh -c "trap 'echo hup >> \"$work/sigs\"' HUP; trap 'echo term >> \"$work/sigs\"; exit' TERM; i=0; while [ \$i -lt 1500 ]; do sleep 0.2; i=\$((i+1)); done" &
+# env --default-signal: a shell cannot trap a signal ignored when it
+# started (nohup, some CI runners), and then "got nothing" proves nothing.
+env --default-signal=HUP sh -c "trap 'echo hup >> \"$work/sigs\"' HUP; trap 'echo term >> \"$work/sigs\"; exit' TERM; : > \"$work/ready\"; i=0; while [ \$i -lt 1500 ]; do sleep 0.2; i=\$((i+1)); done" &
 rootpid=$!
 trap 'kill $rootpid 2>/dev/null; cleanup' EXIT INT TERM
+i=0
+while [ ! -f "$work/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+# It does record a SIGHUP sent to it.
+kill -HUP $rootpid 2>/dev/null
+i=0
+while ! grep -q hup "$work/sigs" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+grep -q hup "$work/sigs" 2>/dev/null || fail "the stand-in root process does not record SIGHUP"
+rm -f "$work/sigs"
 untouched() { # untouched LABEL: the root process got nothing
 	sleep 0.3
 	[ -s "$work/sigs" ] && fail "$1: smime-enroll signalled an unrelated root process"
