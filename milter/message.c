@@ -454,12 +454,6 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 	uint64_t t0;
 
 	*signed_out = false;
-	if (smime_sign_is_smime(&msg->msg_headers)) {
-		smf_log(LOG_INFO, msg->msg_qid, "already S/MIME; not signed");
-		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_ALREADY_SMIME,
-		    NULL);
-		return SMF_ACCEPT;
-	}
 	if ((address = smf_msg_signing_address(msg, &why)) == NULL) {
 		smf_log(LOG_INFO, msg->msg_qid, "not signed: %s", why);
 		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_NO_FROM, why);
@@ -477,6 +471,14 @@ smf_msg_sign(struct smf_msg *msg, bool *signed_out)
 	    !smime_identity_allows_sender(id, msg->msg_authuser) :
 	    !smf_msg_is_submission(msg)) {
 		verdict = smf_msg_unauthorized(msg, address);
+		goto out;
+	}
+	/* After the authorization check: an S/MIME label is no way round
+	 * sign.unauthorized. */
+	if (smime_sign_is_smime(&msg->msg_headers)) {
+		smf_log(LOG_INFO, msg->msg_qid, "already S/MIME; not signed");
+		smf_msg_note(msg, SMF_OUTCOME_SKIPPED, SMF_REASON_ALREADY_SMIME,
+		    NULL);
 		goto out;
 	}
 	if ((action = smf_msg_policy(msg)) == SMIME_DEST_SKIP)

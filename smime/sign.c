@@ -39,6 +39,9 @@ smime_sign_is_smime(const struct smime_headers *hdrs)
 	const char *ct, *proto;
 	bool ret = false;
 
+	/* Several Content-Type fields: which one a reader takes differs. */
+	if (smime_headers_get0(hdrs, "Content-Type", 1) != NULL)
+		return false;
 	for (i = 0; (ct = smime_headers_get0(hdrs, "Content-Type", i)) != NULL;
 	    i++) {
 		if (smime_mime_parse_content_type(ct, &type, &sub, &params,

@@ -48,7 +48,10 @@ struct smime_sign_opts {
 /*
  * True when the message already carries S/MIME (multipart/signed with an
  * S/MIME protocol, application/(x-)pkcs7-mime of any smime-type): such
- * mail is never signed again.
+ * mail is never signed again.  Only a message with exactly one
+ * Content-Type field counts: with several, readers disagree on which one
+ * applies, so the message is not taken for S/MIME (signing it then
+ * refuses or signs it; it never passes unsigned as "already S/MIME").
  */
 bool smime_sign_is_smime(const struct smime_headers *hdrs);
 

@@ -239,6 +239,19 @@ pconf "$conf" 'unauthorized = "reject";'
 start_milter
 mc -q Qc15 -A jiro -R '<voter@example.com>' "$tmp/no.eml" > "$tmp/c15.out"; rc=$?
 [ $rc = 69 ] || bad "(c15) unauthorized login with X-SMIME-Sign: no: exit $rc, want 69 (rejected)"
+# Nor by labelling the message S/MIME ("already S/MIME; not signed" must
+# not come before the authorization check), and a second Content-Type
+# claiming S/MIME does not make a text/plain message pass unsigned.
+printf 'From: Taro <taro@example.jp>\nTo: voter@example.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\nContent-Transfer-Encoding: base64\n\nMIIB\n' > "$tmp/p7m.eml"
+printf 'From: Taro <taro@example.jp>\nTo: voter@example.com\nSubject: x\nMIME-Version: 1.0\nContent-Type: text/plain\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data\n\nvote for the other one\n' > "$tmp/twoct.eml"
+mc -q Qc16 -A jiro -R '<voter@example.com>' "$tmp/p7m.eml" > "$tmp/c16.out"; rc=$?
+[ $rc = 69 ] || bad "(c16) unauthorized login with an S/MIME Content-Type: exit $rc, want 69 (rejected)"
+mc -q Qc17 -A jiro -R '<voter@example.com>' "$tmp/twoct.eml" > "$tmp/c17.out"; rc=$?
+[ $rc = 69 ] || bad "(c17) unauthorized login, second Content-Type S/MIME: exit $rc, want 69 (rejected)"
+mc -q Qc18 -C 10.99.0.7 -R '<voter@example.com>' "$tmp/twoct.eml" > "$tmp/c18.out"; rc=$?
+if [ $rc = 0 ] && ! is_signed "$tmp/c18.out" && grep -q 'vote for the other one' "$tmp/c18.out"; then
+	bad "(c18) text/plain with a second S/MIME Content-Type left unsigned"
+fi
 [ $fail = 0 ] && echo "ok: (c) X-SMIME-Sign: no honoured only from an authorized login, always removed"
 
 kill -0 "$mpid" 2>/dev/null || bad "smime-milter died"
