@@ -113,7 +113,9 @@ double now(void);
 int run_cmd(char *const argv[], const char *out, const char *err,
     double *cpu);
 /* Start smime-milter -f on sock (config conf, stderr appended to
- * errlog); returns its pid once the socket exists, dies otherwise. */
+ * errlog); returns its pid once the socket exists, dies otherwise.  The
+ * daemon is killed at exit if still running; its pid is also in
+ * bench_dir/daemon.pid while it runs. */
 pid_t daemon_start(const char *milter, const char *conf, const char *sock,
     const char *errlog);
 /* Kill the daemon (SIGKILL: libmilter takes seconds to stop cleanly and

@@ -99,6 +99,37 @@ run_cmd(char *const argv[], const char *out, const char *err, double *cpu)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* The daemon running now (0: none), killed at exit if still there. */
+static pid_t live_daemon;
+
+static void
+kill_live_daemon(void)
+{
+	if (live_daemon > 0)
+		daemon_stop(live_daemon);
+}
+
+/* Record pid as the live daemon, in bench_dir/daemon.pid too (for a test
+ * that must clean up after a bench that crashed). */
+static void
+set_live_daemon(pid_t pid)
+{
+	static bool registered;
+	char path[600];
+	FILE *fp;
+
+	live_daemon = pid;
+	if (!registered && atexit(kill_live_daemon) == 0)
+		registered = true;
+	snprintf(path, sizeof(path), "%s/daemon.pid", bench_dir);
+	if (pid <= 0)
+		unlink(path);
+	else if ((fp = fopen(path, "w")) != NULL) {
+		fprintf(fp, "%ld\n", (long)pid);
+		fclose(fp);
+	}
+}
+
 pid_t
 daemon_start(const char *milter, const char *conf, const char *sock,
     const char *errlog)
@@ -119,14 +150,16 @@ daemon_start(const char *milter, const char *conf, const char *sock,
 	if (posix_spawn(&pid, milter, &fa, NULL, argv, environ) != 0)
 		die("cannot start %s", milter);
 	posix_spawn_file_actions_destroy(&fa);
+	set_live_daemon(pid);
 	for (i = 0; i < 400; i++) {
 		if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
 			return pid;
-		if (waitpid(pid, NULL, WNOHANG) == pid)
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			set_live_daemon(0);
 			die("smime-milter exited at start; see %s", errlog);
+		}
 		usleep(50000);
 	}
-	kill(pid, SIGKILL);
 	die("smime-milter did not create its socket; see %s", errlog);
 }
 
@@ -136,6 +169,8 @@ daemon_stop(pid_t pid)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	if (pid == live_daemon)
+		set_live_daemon(0);
 }
 
 double

@@ -12,7 +12,14 @@ if [ ! -x "$milter" ] || [ ! -x "$bench" ]; then
 	exit 77
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/benchsmoke.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+# A bench that crashed (a sanitizer abort) leaves its daemon behind.
+cleanup() {
+	for f in "$tmp"/smime-bench.*/daemon.pid; do
+		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 sh "$top_srcdir/test/pki/make-test-pki.sh" "$tmp/pki" > "$tmp/pki.log" 2>&1 ||
 	{ cat "$tmp/pki.log"; echo "FAIL: test PKI"; exit 1; }
 fail=0
