@@ -20,6 +20,7 @@
 #include "smime/hp.h"
 #include "smime/mime.h"
 #include "smime/result.h"
+#include "smime/utf8.h"
 
 #define AR_FOLD		78	/* fold before this column */
 #define SIGNER_FOLD	78	/* X-SMIME-Signer lines, plain text */
@@ -350,35 +351,6 @@ ar_encode_words(const unsigned char *p, size_t len, size_t name_len)
 }
 
 /*
- * Code point of the UTF-8 sequence at p[0..len) and its length in *n;
- * -1 (and *n = 1) for a byte that starts no valid, shortest-form
- * sequence (RFC 3629 section 3).
- */
-static long
-ar_utf8_decode(const unsigned char *p, size_t len, size_t *n)
-{
-	static const long min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t k, want = ar_utf8_len(p[0]);
-	long cp;
-
-	*n = 1;
-	if (p[0] < 0x80)
-		return p[0];
-	if (want == 1 || want > len)
-		return -1;
-	cp = p[0] & (0x7f >> want);
-	for (k = 1; k < want; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (p[k] & 0x3f);
-	}
-	if (cp < min[want] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*n = want;
-	return cp;
-}
-
-/*
  * True for a code point that changes how the text around it displays
  * without showing itself: C1 controls, bidirectional formatting
  * (UAX #9: LRM, RLM, ALM, LRE..RLO, LRI..PDI), zero-width and invisible
@@ -386,7 +358,7 @@ ar_utf8_decode(const unsigned char *p, size_t len, size_t *n)
  * in a CN could make "CN=Attacker" read as another candidate's name.
  */
 static bool
-ar_invisible(long cp)
+ar_invisible(unsigned long cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0xad || cp == 0x61c ||
 	    cp == 0x180e || (cp >= 0x200b && cp <= 0x200f) ||
@@ -401,7 +373,7 @@ smime_rfc2047_encode(const char *text, size_t name_len)
 	const unsigned char *p = (const unsigned char *)text;
 	size_t len = strlen(text), i, o, n;
 	char *work, *out = NULL;
-	long cp;
+	unsigned long cp;
 	bool plain = true, cut = false;
 
 	/* Cap the text, never inside a UTF-8 sequence, and say so. */
@@ -421,9 +393,10 @@ smime_rfc2047_encode(const char *text, size_t name_len)
 		work[len] = '\0';
 	/* Invalid UTF-8 and invisible characters become one '?' each. */
 	for (i = 0, o = 0; i < len; i += n) {
-		cp = ar_utf8_decode((unsigned char *)work + i, len - i, &n);
-		if (cp < 0 || ar_invisible(cp)) {
+		n = smime_utf8_decode((unsigned char *)work + i, len - i, &cp);
+		if (n == 0 || ar_invisible(cp)) {
 			work[o++] = '?';
+			n = n == 0 ? 1 : n;
 			continue;
 		}
 		memmove(work + o, work + i, n);
