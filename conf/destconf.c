@@ -313,8 +313,9 @@ static bool
 dest_read_file(struct conf_ctx *ctx, const config_setting_t *where,
     const char *key, const char *path, struct smime_conf *conf)
 {
-	char line[DEST_LINE_MAX + 2], why[128], *pattern, *word;
-	size_t len;
+	char *line = NULL, why[128], *pattern, *word;
+	size_t cap = 0, len;
+	ssize_t n;
 	int lineno = 0, action;
 	bool ok = false;
 	FILE *fp;
@@ -323,12 +324,13 @@ dest_read_file(struct conf_ctx *ctx, const config_setting_t *where,
 		conf_error(ctx, where, key, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	/* getline(), not fgets(): the length counts a NUL byte too. */
+	while ((n = getline(&line, &cap, fp)) != -1) {
 		lineno++;
-		len = strlen(line);
+		len = (size_t)n;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
-		else if (!feof(fp)) {
+		if (len > DEST_LINE_MAX) {
 			conf_error(ctx, where, key, "%s:%d: line longer than "
 			    "%d octets", path, lineno, DEST_LINE_MAX);
 			goto out;
@@ -340,8 +342,7 @@ dest_read_file(struct conf_ctx *ctx, const config_setting_t *where,
 			    "byte order mark; save it as plain UTF-8", path);
 			goto out;
 		}
-		if (memchr(line, '\0', len) != NULL ||
-		    strlen(line) != len) {
+		if (memchr(line, '\0', len) != NULL) {
 			conf_error(ctx, where, key, "%s:%d: NUL byte", path,
 			    lineno);
 			goto out;
@@ -370,6 +371,7 @@ dest_read_file(struct conf_ctx *ctx, const config_setting_t *where,
 	}
 	ok = true;
 out:
+	free(line);
 	fclose(fp);
 	return ok;
 }

@@ -95,6 +95,8 @@ nerr fmissing 'no-such-file.tbl: No such file' \
 	"destinations_file = \"$tmp/no-such-file.tbl\";"
 nerr flong 'bad-flong.tbl:1: line longer than' \
 	"destinations_file = \"$tmp/bad-flong.tbl\";" "$(head -c 1100 /dev/zero | tr '\0' a).example skip\n"
+nerr fnul 'bad-fnul.tbl:2: NUL byte' \
+	"destinations_file = \"$tmp/bad-fnul.tbl\";" 'a.example sign\nb.example\0000 skip\n'
 nerr hpfield 'X-SMIME-Sign.*cannot be protected' \
 	'header_protection_fields = [ "From", "X-SMIME-Sign" ];'
 chmod 666 "$table"
