@@ -33,6 +33,18 @@ b64dec_alphabet_init(void)
 		b64dec_alphabet[(unsigned char)chars[i]] = 1;
 }
 
+int
+smime_b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
 /* Refill bd_out from the source; false at the end or on error. */
 static bool
 b64dec_fill(struct b64dec_state *bd, BIO *next)

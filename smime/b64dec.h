@@ -20,4 +20,11 @@
  */
 BIO *smime_b64dec_new_bio(void);
 
+/*
+ * Value 0-63 of a base64 character c (RFC 2045 6.8, table 1), or -1 for
+ * anything else, the pad '=' included.  For the decoders that take
+ * base64 a few bytes at a time (RFC 2047 encoded-words, re-encoding).
+ */
+int smime_b64_value(unsigned char c);
+
 #endif /* SMIME_B64DEC_H */

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "smime/b64dec.h"
 #include "smime/hp.h"
 #include "smime/hp_int.h"
 
@@ -87,18 +88,6 @@ hp_hexval(int c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
-}
-
-static int
-hp_b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 /* Convert n bytes in charset to UTF-8 into out; false when iconv cannot. */
@@ -173,7 +162,7 @@ hp_ew(const char *p, struct hp_buf *out)
 		if (enc == 'B' || enc == 'b') {
 			if (c == '=')
 				break;
-			if ((v = hp_b64val((unsigned char)c)) < 0) {
+			if ((v = smime_b64_value((unsigned char)c)) < 0) {
 				ok = false;
 				break;
 			}

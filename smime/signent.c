@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "smime/b64dec.h"
 #include "smime/canon.h"
 #include "smime/hp.h"
 #include "smime/signent.h"
@@ -627,18 +628,6 @@ dec_hexval(unsigned char c)
 	return -1;
 }
 
-static int
-dec_b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /*
  * Decode n bytes into out (room for 3n); returns the count.  Invalid
  * quoted-printable escapes pass through literally, base64 skips anything
@@ -659,7 +648,7 @@ dec_feed(struct dec *dc, const unsigned char *in, size_t n,
 			out[o++] = c;
 			break;
 		case DEC_BASE64:
-			if ((v = dec_b64val(c)) < 0)
+			if ((v = smime_b64_value(c)) < 0)
 				break;
 			dc->dc_bits = (dc->dc_bits << 6 | (unsigned int)v) &
 			    0xffffff;
