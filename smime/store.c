@@ -399,34 +399,44 @@ smime_store_get_senders(const char *store, const char *address,
 	    err);
 }
 
+/*
+ * Replace name in the identity directory of address with len bytes of
+ * data: a new file renamed over the name (a planted link is replaced,
+ * never followed), then the directory synced.
+ */
+static smime_status
+store_put_text(const char *store, const char *address,
+    const struct smime_store_owner *owner, const char *name,
+    const void *data, size_t len, struct smime_err *err)
+{
+	struct smime_storedir sd = { .sd_root = -1, .sd_dir = -1 };
+	smime_status ret;
+
+	if ((ret = smime_storedir_open(store, address, owner, true, &sd, NULL,
+	    err)) != SMIME_OK || (ret = smime_storedir_write(&sd, name, data,
+	    len, false, err)) != SMIME_OK ||
+	    (ret = smime_fs_sync(sd.sd_dir, sd.sd_where, err)) != SMIME_OK)
+		ret = ret == SMIME_SYNTAX ? SMIME_TEMPFAIL : ret;
+	smime_storedir_close(&sd);
+	return ret;
+}
+
 smime_status
 smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	struct smime_storedir sd;
 	char text[256], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	int n;
-	smime_status ret = SMIME_TEMPFAIL;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	n = snprintf(text, sizeof(text), "reason=%.100s\ndate=%s\n", reason,
 	    stamp);
-	if (smime_storedir_open(store, address, owner, true, &sd, NULL, err) !=
-	    SMIME_OK)
-		goto out;
-	/* A new file renamed over the name: a planted link is replaced. */
-	if (smime_storedir_write(&sd, SMIME_STORE_REVOKED, text, (size_t)n,
-	    false, err) != SMIME_OK || smime_fs_sync(sd.sd_dir, sd.sd_where,
-	    err) != SMIME_OK)
-		goto out;
-	ret = SMIME_OK;
-out:
-	smime_storedir_close(&sd);
-	return ret;
+	return store_put_text(store, address, owner, SMIME_STORE_REVOKED, text,
+	    (size_t)n, err);
 }
 
 smime_status
@@ -434,16 +444,8 @@ smime_store_save_request(const char *store, const char *address,
     const char *pem, size_t len, const struct smime_store_owner *owner,
     struct smime_err *err)
 {
-	struct smime_storedir sd = { .sd_root = -1, .sd_dir = -1 };
-	smime_status ret;
-
-	if ((ret = smime_storedir_open(store, address, owner, true, &sd, NULL,
-	    err)) != SMIME_OK || (ret = smime_storedir_write(&sd,
-	    SMIME_STORE_REQUEST, pem, len, false, err)) != SMIME_OK ||
-	    (ret = smime_fs_sync(sd.sd_dir, sd.sd_where, err)) != SMIME_OK)
-		ret = ret == SMIME_SYNTAX ? SMIME_TEMPFAIL : ret;
-	smime_storedir_close(&sd);
-	return ret;
+	return store_put_text(store, address, owner, SMIME_STORE_REQUEST, pem,
+	    len, err);
 }
 
 smime_status

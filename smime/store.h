@@ -102,7 +102,10 @@ smime_status smime_store_set_senders(const char *store, const char *address,
     char *const *logins, size_t nlogins,
     const struct smime_store_owner *owner, struct smime_err *err);
 
-/* Create the "revoked" marker with reason and date.  SMIME_OK/TEMPFAIL. */
+/*
+ * Create the "revoked" marker with reason and date, atomically.  Returns
+ * SMIME_OK, SMIME_TEMPFAIL or SMIME_POLICY (an unsafe store), err set.
+ */
 smime_status smime_store_mark_revoked(const char *store, const char *address,
     const char *reason, const struct smime_store_owner *owner,
     struct smime_err *err);
@@ -110,7 +113,8 @@ smime_status smime_store_mark_revoked(const char *store, const char *address,
 /*
  * Keep pem (len bytes, a PEM certificate request) as STORE/ADDRESS/
  * request.pem, the identity's pending request, replacing any earlier
- * one atomically (0644).  Returns SMIME_OK or SMIME_TEMPFAIL.
+ * one atomically (0644).  Returns SMIME_OK, SMIME_TEMPFAIL or
+ * SMIME_POLICY (an unsafe store), err set.
  */
 smime_status smime_store_save_request(const char *store,
     const char *address, const char *pem, size_t len,
