@@ -20,7 +20,7 @@ TESTS += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/revocation.sh \
 	test/verify/crlfetch.sh test/verify/algorithms.sh test/verify/attime.sh \
 	test/verify/recognition.sh test/verify/trust-system.sh test/verify/aia.sh
-EXTRA_DIST += test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
+EXTRA_DIST += test/verify/common.sh test/verify/corpus.sh test/verify/ocsp.sh test/verify/crl.sh \
 	test/verify/roundtrip.sh test/verify/testmode.sh test/verify/miltertest.sh \
 	test/verify/miltertest.lua test/verify/mutate.sh test/verify/bigmsg.sh \
 	test/verify/bigopaque.sh \

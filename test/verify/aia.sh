@@ -8,28 +8,10 @@
 # missing; a fetched CA under an untrusted root
 # does not make it trusted.
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
-srcdir=$(cd "$top_srcdir" && pwd)
-PYTHON=${PYTHON:-python3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/smime-aia.XXXXXX") || exit 99
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-sh "$srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
-cd "$work/pki" || exit 99
+. "${top_srcdir:-.}/test/verify/common.sh"
+verify_workdir aia
 mkdir -p "$work/www"
-"$PYTHON" "$srcdir/test/verify/crlserver.py" "$work/www" "$work/port" "$work/log" &
-pids="$pids $!"
-i=0
-while [ ! -s "$work/port" ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "server did not start"; exit 99; }
-	sleep 0.1
-done
-base="http://127.0.0.1:$(cat "$work/port")"
+start_crlserver "$work/www"
 
 # leaf NAME CA URL: a leaf of CA naming URL as caIssuers, and its message
 # signed without any CA certificate.
@@ -72,17 +54,6 @@ cp inter-ca.crt "$work/www/inter.pem" &&
 "$OPENSSL" x509 -in taro.crt -outform DER -out "$work/www/leaf.cer" &&
 "$OPENSSL" x509 -in rogue-ca.crt -outform DER -out "$work/www/rogue.cer" || exit 99
 
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 part() { printf '%s\n' "$2" | awk -v k="$1" 'BEGIN { n = 1 } /^--$/ { n++; next } n == k'; }
 v() { "$tool" -t trust.pem -W 2 "$@" 2>&1; }
 

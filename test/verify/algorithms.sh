@@ -4,23 +4,11 @@
 # (checked with openssl cms -verify first); verify.allow_sha1 and
 # verify.min_rsa_bits relax it.  A definitive fail still wins.
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
+. "${top_srcdir:-.}/test/verify/common.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-alg.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
 sh "$top_srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
 cd "$work/pki" || exit 99
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 # signed NAME FROM CERT KEY [cms args]
 signed() {
 	n=$1 f=$2 c=$3 k=$4

@@ -4,24 +4,12 @@
 # broken replacement keeps the last good CRLs, a missing CRL for a chain
 # member is a temperror, and trust anchors may be a hashed directory.
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
+. "${top_srcdir:-.}/test/verify/common.sh"
 corpus=$(mktemp -d "${TMPDIR:-/tmp}/smime-crl.XXXXXX") || exit 99
 trap 'rm -rf "$corpus"' EXIT INT TERM
 sh "$top_srcdir/test/pki/shared.sh" corpus "$corpus" >/dev/null || exit 99
 pki=$corpus/pki
 cd "$pki" || exit 99
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 
 cp crl.pem live-crl.pem
 # The verifier looks at the files at most once a second: wait longer.

@@ -9,30 +9,11 @@
 #   timeout; a definitive result (expired) still wins; the Host header
 #   names the CDP's host.  OCSP's name lookup is bounded the same way.
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
-srcdir=$(cd "$top_srcdir" && pwd)
-PYTHON=${PYTHON:-python3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/smime-crlfetch.XXXXXX") || exit 99
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-sh "$srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
-cd "$work/pki" || exit 99
+. "${top_srcdir:-.}/test/verify/common.sh"
+verify_workdir crlfetch
 mkdir -p "$work/www" "$work/cache"
 
-"$PYTHON" "$srcdir/test/verify/crlserver.py" "$work/www" "$work/port" "$work/log" &
-pids="$pids $!"
-i=0
-while [ ! -s "$work/port" ]; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "server did not start"; exit 99; }
-	sleep 0.1
-done
-port=$(cat "$work/port")
-base="http://127.0.0.1:$port"
+start_crlserver "$work/www"
 
 # leaf NAME EMAIL CDP-URL [ca args]: a leaf of the intermediate naming CDP-URL.
 leaf() {
@@ -76,17 +57,6 @@ CA_NAME=inter-ca LEAF_EMAIL=none "$OPENSSL" ca -batch -config ca.cnf -cert inter
 "$OPENSSL" crl -in fetched-crl.pem -outform DER -out "$work/www/inter.crl" &&
 cp "$work/www/inter.crl" "$work/www/cached.crl" || exit 99
 
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 hits() { grep -c "^/$1 " "$work/log" 2>/dev/null || echo 0; }
 part() { printf '%s\n' "$2" | awk -v k="$1" 'BEGIN { n = 1 } /^--$/ { n++; next } n == k'; }
 expect_hits() { # expect_hits NAME FILE N

@@ -5,18 +5,8 @@
 # closed -> temperror within the configured timeout.  Also checks that a
 # good answer is cached (the responder serves exactly one request).
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
-PYTHON=${PYTHON:-python3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/smime-ocsp.XXXXXX") || exit 99
-pids=
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-sh "$top_srcdir/test/pki/shared.sh" pki "$work/pki" || exit 99
-cd "$work/pki" || exit 99
+. "${top_srcdir:-.}/test/verify/common.sh"
+verify_workdir ocsp
 
 freeport() {
 	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -98,17 +88,6 @@ until "$PYTHON" -c 'import socket, sys; socket.create_connection(("127.0.0.1", i
 	sleep 0.2
 done
 
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 
 out=$("$tool" -t trust.pem -i chain.pem -o -T 3 ocspgood.eml ocsprevoked.eml ocspgood.eml 2>&1)
 good1=$(printf '%s\n' "$out" | awk 'BEGIN { n = 1 } /^--$/ { n++; next } n == 1')

@@ -8,26 +8,12 @@
 #   parameters) is permerror (unsupported key), not fail, while the same
 #   signature with the full key passes.
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
-srcdir=$(cd "$top_srcdir" && pwd)
-PYTHON=${PYTHON:-python3}
+. "${top_srcdir:-.}/test/verify/common.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/smime-recog.XXXXXX") || exit 99
 trap 'rm -rf "$work"' EXIT INT TERM
 sh "$srcdir/test/pki/shared.sh" corpus "$work" >/dev/null || exit 99
 mkdir "$work/v" && "$PYTHON" "$srcdir/test/verify/recognition.py" "$work" "$work/v" || exit 99
 cd "$work/pki" || exit 99
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 v() { "$tool" -t trust.pem -i chain.pem "$@" 2>&1; }
 pass="smime=pass header.from=taro@example.jp"
 check octet-p7s "$pass body.smime-identifier=taro@example.jp body.smime-part=1 " "$(v "$work/v/octet-p7s.eml")"

@@ -9,24 +9,12 @@
 # emailProtection, signer != From) wins over "revocation data
 # unavailable", under each verify.revocation_unavailable setting.
 set -u
-: "${top_srcdir:=.}" "${top_builddir:=.}" "${OPENSSL:=openssl}"
-tool=$(cd "$top_builddir" && pwd)/test/unit/verify_tool
+. "${top_srcdir:-.}/test/verify/common.sh"
 corpus=$(mktemp -d "${TMPDIR:-/tmp}/smime-rev.XXXXXX") || exit 99
 trap 'rm -rf "$corpus"' EXIT INT TERM
 sh "$top_srcdir/test/pki/shared.sh" corpus "$corpus" >/dev/null || exit 99
 pki=$corpus/pki
 cd "$pki" || exit 99
-fails=0
-check() { # check NAME WANT-SUBSTRING OUTPUT
-	if printf '%s\n' "$3" | awk '/^\t/ { sub(/^\t/, " "); printf "%s", $0; next }
-	    { printf "\n%s", $0 } END { print "" }' | grep -F -q -- "$2"; then
-		echo "ok $1"
-	else
-		echo "FAIL $1: want '$2' in:"
-		printf '%s\n' "$3"
-		fails=$((fails + 1))
-	fi
-}
 v() { "$tool" -t trust.pem "$@" 2>&1; }
 
 # A message whose signer's CA certificate is nowhere: not in the
