@@ -50,26 +50,14 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char trust[4096], chain[4096];
 	struct smime_verify_opts vo;
-	const char *pki = getenv("FUZZ_PKI");
 
 	(void)argc;
 	(void)argv;
-	if (pki == NULL) {
-		fprintf(stderr, "fuzz_cms: set FUZZ_PKI to a test PKI dir\n");
-		exit(1);
-	}
-	snprintf(trust, sizeof(trust), "%s/trust.pem", pki);
-	snprintf(chain, sizeof(chain), "%s/chain.pem", pki);
-	memset(&vo, 0, sizeof(vo));
-	vo.vo_trust_anchors = trust;
-	vo.vo_intermediates = chain;
-	vo.vo_authserv_id = "mx.fuzz.example";
+	fz_verify_opts(&vo, "fuzz_cms", true);
 	vo.vo_signer_header = true;
 	vo.vo_max_depth = 20;
 	vo.vo_max_parts = 1000;
-	vo.vo_ocsp_timeout = 1;
 	fz_verifiers_init(&vo, "fuzz_cms");
 	return 0;
 }

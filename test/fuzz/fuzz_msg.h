@@ -39,6 +39,22 @@ bool fz_on_disk(const uint8_t *data, size_t size);
 size_t fz_spool_memory(const uint8_t *data, size_t size);
 
 /*
+ * The path of file in the test PKI directory $FUZZ_PKI, written into buf
+ * (size bytes, which must outlive its use) and returned.  Exits with a
+ * message naming who when FUZZ_PKI is unset.
+ */
+const char *fz_pki_file(const char *who, const char *file, char *buf,
+    size_t size);
+
+/*
+ * Reset vo to the options every target's verifier shares: trust.pem of
+ * $FUZZ_PKI (and chain.pem as intermediates when asked), authserv-id
+ * mx.fuzz.example, a 1 s OCSP timeout.  The caller sets the rest.
+ */
+void fz_verify_opts(struct smime_verify_opts *vo, const char *who,
+    bool intermediates);
+
+/*
  * The two verifiers of a target, built once in LLVMFuzzerInitialize():
  * vo with vo_spool_memory set to FZ_SPOOL_MEM and to FZ_SPOOL_DISK.
  * Exits with a message naming who on failure (a fuzzer cannot run

@@ -29,22 +29,16 @@ static const struct smime_identity *fz_id;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char trust[4096], cert[4096], key[4096], chain[4096];
+	static char cert[4096], key[4096], chain[4096];
 	char *senders[] = { "hanako" };
 	struct smime_verify_opts vo;
 	struct smime_err err;
-	const char *pki = getenv("FUZZ_PKI");
 
 	(void)argc;
 	(void)argv;
-	if (pki == NULL) {
-		fprintf(stderr, "fuzz_sign: set FUZZ_PKI to a test PKI dir\n");
-		exit(1);
-	}
-	snprintf(trust, sizeof(trust), "%s/trust.pem", pki);
-	snprintf(cert, sizeof(cert), "%s/hanako.crt", pki);
-	snprintf(key, sizeof(key), "%s/hanako.key", pki);
-	snprintf(chain, sizeof(chain), "%s/chain.pem", pki);
+	fz_pki_file("fuzz_sign", "hanako.crt", cert, sizeof(cert));
+	fz_pki_file("fuzz_sign", "hanako.key", key, sizeof(key));
+	fz_pki_file("fuzz_sign", "chain.pem", chain, sizeof(chain));
 	if ((fz_store = smime_idstore_new()) == NULL ||
 	    smime_idstore_add_files(fz_store, "fuzz", "hanako@example.jp", cert,
 	    key, chain, senders, 1, NULL, NULL, &err) != SMIME_OK ||
@@ -52,12 +46,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_sign: %s\n", smime_err_get0(&err));
 		exit(1);
 	}
-	memset(&vo, 0, sizeof(vo));
-	vo.vo_trust_anchors = trust;
-	vo.vo_authserv_id = "mx.fuzz.example";
+	fz_verify_opts(&vo, "fuzz_sign", false);
 	vo.vo_max_depth = 30;	/* signing adds a level */
 	vo.vo_max_parts = 2000;
-	vo.vo_ocsp_timeout = 1;
 	fz_verifiers_init(&vo, "fuzz_sign");
 	return 0;
 }

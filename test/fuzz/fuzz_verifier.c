@@ -5,11 +5,41 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "smime/verify.h"
 #include "test/fuzz/fuzz_msg.h"
 
 static struct smime_verifier *fz_vmem, *fz_vdisk;
+
+const char *
+fz_pki_file(const char *who, const char *file, char *buf, size_t size)
+{
+	const char *pki = getenv("FUZZ_PKI");
+
+	if (pki == NULL) {
+		fprintf(stderr, "%s: set FUZZ_PKI to a test PKI dir\n", who);
+		exit(1);
+	}
+	snprintf(buf, size, "%s/%s", pki, file);
+	return buf;
+}
+
+void
+fz_verify_opts(struct smime_verify_opts *vo, const char *who,
+    bool intermediates)
+{
+	static char trust[4096], chain[4096];
+
+	memset(vo, 0, sizeof(*vo));
+	vo->vo_trust_anchors = fz_pki_file(who, "trust.pem", trust,
+	    sizeof(trust));
+	if (intermediates)
+		vo->vo_intermediates = fz_pki_file(who, "chain.pem", chain,
+		    sizeof(chain));
+	vo->vo_authserv_id = "mx.fuzz.example";
+	vo->vo_ocsp_timeout = 1;
+}
 
 void
 fz_verifiers_init(struct smime_verify_opts *vo, const char *who)

@@ -25,24 +25,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char trust[4096];
 	struct smime_verify_opts vo;
-	const char *pki = getenv("FUZZ_PKI");
 
 	(void)argc;
 	(void)argv;
-	if (pki == NULL) {
-		fprintf(stderr, "fuzz_verify: set FUZZ_PKI to a test PKI dir\n");
-		exit(1);
-	}
-	snprintf(trust, sizeof(trust), "%s/trust.pem", pki);
-	memset(&vo, 0, sizeof(vo));
-	vo.vo_trust_anchors = trust;
-	vo.vo_authserv_id = "mx.fuzz.example";
+	fz_verify_opts(&vo, "fuzz_verify", false);
 	vo.vo_signer_header = true;
 	vo.vo_max_depth = 20;
 	vo.vo_max_parts = 1000;
-	vo.vo_ocsp_timeout = 1;
 	fz_verifiers_init(&vo, "fuzz_verify");
 	return 0;
 }
