@@ -191,6 +191,34 @@ enr_enroll_profile(struct enr_ctx *ec, const char *address, EVP_PKEY *key,
 }
 
 int
+enr_profile_request(struct enr_ctx *ec, const char *address,
+    const struct smime_profile *prof, EVP_PKEY *key, X509_NAME **subject,
+    STACK_OF(X509_EXTENSION) **exts)
+{
+	if (smime_profile_name(prof, subject, &ec->ec_err) != SMIME_OK ||
+	    smime_profile_extensions(prof, EVP_PKEY_is_a(key, "RSA"), exts,
+	    &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_FAIL;
+	}
+	return ENR_EX_OK;
+}
+
+int
+enr_cmp_newcert(struct enr_ctx *ec, struct enr_cmp *cm,
+    const char *address, EVP_PKEY *key, X509_NAME *subject,
+    STACK_OF(X509_EXTENSION) *exts, X509 **cert, STACK_OF(X509) **extra)
+{
+	if (smime_cmp_certreq(&cm->cm_opts, cm->cm_secret != NULL ?
+	    SMIME_CMP_IR : SMIME_CMP_CR, key, subject, exts, NULL, address,
+	    cert, extra, &ec->ec_err) != SMIME_OK) {
+		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+		return ENR_EX_CA;
+	}
+	return ENR_EX_OK;
+}
+
+int
 enr_cmd_enroll(struct enr_ctx *ec, const char *address)
 {
 	struct enr_subject su;
@@ -215,15 +243,10 @@ enr_cmd_enroll(struct enr_ctx *ec, const char *address)
 		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
 		goto out;
 	}
-	if ((rc = enr_cmp_setup(ec, &cm, NULL, NULL, NULL)) != ENR_EX_OK)
+	if ((rc = enr_cmp_setup(ec, &cm, NULL, NULL, NULL)) != ENR_EX_OK ||
+	    (rc = enr_profile_request(ec, address, &prof, key, &subject,
+	    &exts)) != ENR_EX_OK)
 		goto out;
-	rc = ENR_EX_FAIL;
-	if (smime_profile_name(&prof, &subject, &ec->ec_err) != SMIME_OK ||
-	    smime_profile_extensions(&prof, EVP_PKEY_is_a(key, "RSA"), &exts,
-	    &ec->ec_err) != SMIME_OK) {
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
-		goto out;
-	}
 	if (ec->ec_opts.eo_dry_run) {
 		smime_name_oneline(subject, dn, sizeof(dn));
 		printf("would send a CMP %s for %s to %s, subject %s\n",
@@ -234,16 +257,13 @@ enr_cmd_enroll(struct enr_ctx *ec, const char *address)
 	/* Keep a new key even if the CA fails; the next try reuses it. */
 	if (generated && smime_store_save_key(ec->ec_store, address, key,
 	    false, &ec->ec_owner, &ec->ec_err) != SMIME_OK) {
+		rc = ENR_EX_FAIL;
 		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
 		goto out;
 	}
-	if (smime_cmp_certreq(&cm.cm_opts, cm.cm_secret != NULL ?
-	    SMIME_CMP_IR : SMIME_CMP_CR, key, subject, exts, NULL, address,
-	    &cert, &extra, &ec->ec_err) != SMIME_OK) {
-		rc = ENR_EX_CA;
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+	if ((rc = enr_cmp_newcert(ec, &cm, address, key, subject, exts, &cert,
+	    &extra)) != ENR_EX_OK)
 		goto out;
-	}
 	rc = enr_install(ec, address, "enrolled", cert, NULL, extra);
 out:
 	enr_cmp_clear(&cm);

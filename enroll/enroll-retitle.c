@@ -118,15 +118,10 @@ enr_cmd_retitle(struct enr_ctx *ec, const char *address)
 	if ((rc = enr_add_intermediates(ec, chain)) != ENR_EX_OK)
 		goto out;
 	if ((rc = enr_renew_key(ec, address, key, &newkey)) != ENR_EX_OK ||
-	    (rc = enr_cmp_setup(ec, &cm, old, key, chain)) != ENR_EX_OK)
+	    (rc = enr_cmp_setup(ec, &cm, old, key, chain)) != ENR_EX_OK ||
+	    (rc = enr_profile_request(ec, address, &prof, newkey, &subject,
+	    &exts)) != ENR_EX_OK)
 		goto out;
-	rc = ENR_EX_FAIL;
-	if (smime_profile_name(&prof, &subject, &ec->ec_err) != SMIME_OK ||
-	    smime_profile_extensions(&prof, EVP_PKEY_is_a(newkey, "RSA"),
-	    &exts, &ec->ec_err) != SMIME_OK) {
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
-		goto out;
-	}
 	if (ec->ec_opts.eo_dry_run) {
 		printf("would request OU \"%s\" for %s via %s (%s key), then "
 		    "revoke the current certificate as superseded\n",
@@ -137,13 +132,9 @@ enr_cmd_retitle(struct enr_ctx *ec, const char *address)
 	}
 	/* The CA must issue what we asked for: the new OU, not the old. */
 	cm.cm_opts.co_same_subject = true;
-	if (smime_cmp_certreq(&cm.cm_opts, cm.cm_secret != NULL ?
-	    SMIME_CMP_IR : SMIME_CMP_CR, newkey, subject, exts, NULL, address,
-	    &cert, &extra, &ec->ec_err) != SMIME_OK) {
-		rc = ENR_EX_CA;
-		enr_error(address, "%s", smime_err_get0(&ec->ec_err));
+	if ((rc = enr_cmp_newcert(ec, &cm, address, newkey, subject, exts,
+	    &cert, &extra)) != ENR_EX_OK)
 		goto out;
-	}
 	for (i = 0; i < sk_X509_num(chain); i++)
 		(void)X509_add_cert(extra, sk_X509_value(chain, i),
 		    X509_ADD_FLAG_UP_REF | X509_ADD_FLAG_NO_DUP);

@@ -192,6 +192,26 @@ int enr_cmp_setup(struct enr_ctx *ec, struct enr_cmp *cm, X509 *own_cert,
 void enr_cmp_clear(struct enr_cmp *cm);
 
 /*
+ * The subject name and extensions a new certificate for key should carry
+ * under prof (smime_profile_name/_extensions; an RSA key also gets
+ * keyEncipherment).  ENR_EX_OK, or ENR_EX_FAIL with the error reported
+ * for address.  The caller frees *subject and *exts.
+ */
+int enr_profile_request(struct enr_ctx *ec, const char *address,
+    const struct smime_profile *prof, EVP_PKEY *key, X509_NAME **subject,
+    STACK_OF(X509_EXTENSION) **exts);
+
+/*
+ * Ask the CA of cm for a new certificate of key with subject and exts:
+ * ir when cm has a shared secret (RFC 9483 4.1.1), else cr (4.1.2).
+ * ENR_EX_OK with *cert and *extra (caller frees), or ENR_EX_CA with the
+ * error reported for address.
+ */
+int enr_cmp_newcert(struct enr_ctx *ec, struct enr_cmp *cm,
+    const char *address, EVP_PKEY *key, X509_NAME *subject,
+    STACK_OF(X509_EXTENSION) *exts, X509 **cert, STACK_OF(X509) **extra);
+
+/*
  * Load the first certificate (cert != NULL) or the private key of path
  * with the credential loader (smime/credential.h); prints the error.
  */
